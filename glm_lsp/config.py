@@ -1,0 +1,209 @@
+"""Settings: one pydantic model, camelCase on the wire, section ``glm``.
+
+Invalid values never stop the server: :func:`parse_settings` keeps the default for
+every key that fails validation and returns one warning per key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+DEFAULT_BASE_URL = "https://open.bigmodel.cn/api/paas/v4/"
+BASE_URL_ENV = "GLM_LSP_BASE_URL"
+DEFAULT_KEY_ENVS = ("BIGMODEL_API_KEY", "ZAI_API_KEY")
+DEFAULT_EXCLUDE = [".env*", "*.pem", "*.key", "id_rsa*", ".git/"]
+
+# An environment variable name, nothing else: `apiKeyEnv` must not become a way to run a
+# command or read a file.
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        use_attribute_docstrings=True,
+        validate_assignment=True,
+    )
+
+
+class CompletionSettings(_Section):
+    enabled: bool = True
+    """Offer inline completions (ghost text) or completion items while typing."""
+    model: str | None = None
+    """Model for completions; empty means the main ``model``. A faster model cuts latency."""
+    debounce_ms: int = Field(150, ge=0, le=5000)
+    """Wait this long after the last keystroke before asking GLM (automatic triggers only)."""
+    max_tokens: int = Field(256, ge=1, le=8192)
+    """Upper bound on the tokens of one completion."""
+    thinking: bool = False
+    """Let GLM think before completing (slower; off by default)."""
+
+
+class ActionSettings(_Section):
+    max_tokens: int = Field(4096, ge=1, le=131072)
+    """Upper bound on the tokens of one code action's reply."""
+    thinking: bool = True
+    """Let GLM think before answering a code action; the thinking shows as progress only."""
+    explain_output: Literal["auto", "document", "message"] = "auto"
+    """Where explanations go: ``document`` (a Markdown file opened with showDocument),
+    ``message`` (window/showMessage), or ``auto`` (document when the client supports it)."""
+
+
+class AgentSettings(_Section):
+    max_iterations: int = Field(25, ge=1, le=200)
+    """At most this many model turns per agent run; reaching it applies nothing."""
+    max_tool_output_bytes: int = Field(32768, ge=256, le=4 * 1024 * 1024)
+    """A tool result longer than this is cut (with a note) so the conversation grows slowly."""
+    exclude: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDE))
+    """Gitignore-style patterns the agent may never list, search, read or write."""
+    thinking: bool = True
+    """Let GLM think during agent turns."""
+    max_tokens: int = Field(8192, ge=1, le=131072)
+    """Upper bound on the tokens of one agent turn."""
+
+
+class CustomAction(_Section):
+    title: str = Field(min_length=1)
+    """Shown as ``GLM: <title>`` in the code action menu."""
+    prompt: str = Field(min_length=1)
+    """Instruction applied to the selection, like a refactor."""
+
+
+class GlmSettings(_Section):
+    base_url: str = DEFAULT_BASE_URL
+    """OpenAI-compatible endpoint; ``GLM_LSP_BASE_URL`` in the environment overrides it."""
+    model: str = "glm-5.1"
+    """Model for code actions and the agent."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the API key (default: BIGMODEL_API_KEY,
+    then ZAI_API_KEY). Only a variable name is accepted."""
+    request_timeout: float = Field(120.0, gt=0, le=3600)
+    """Seconds to wait for a response (and between streamed chunks)."""
+    max_retries: int = Field(3, ge=0, le=10)
+    """Retries on rate limits, overload, 5xx, timeouts and dropped connections."""
+    temperature: float | None = Field(None, ge=0.0, le=1.0)
+    """Sampling temperature; empty keeps the model's default."""
+    completion: CompletionSettings = Field(default_factory=CompletionSettings)
+    actions: ActionSettings = Field(default_factory=ActionSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    custom_actions: list[CustomAction] = Field(default_factory=list)
+    """Extra code actions: ``[{"title": "Add docstrings", "prompt": "Add docstrings"}]``."""
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name_only(cls, value: str | None) -> str | None:
+        if value is not None and value != "" and not _ENV_NAME.match(value):
+            raise ValueError("must be the name of an environment variable")
+        return value or None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value if value.endswith("/") else value + "/"
+
+    def effective_base_url(self, environ: dict[str, str] | None = None) -> str:
+        env = os.environ if environ is None else environ
+        url = env.get(BASE_URL_ENV) or self.base_url
+        return url if url.endswith("/") else url + "/"
+
+    def key_env_names(self) -> tuple[str, ...]:
+        return (self.api_key_env,) if self.api_key_env else DEFAULT_KEY_ENVS
+
+    def api_key(self, environ: dict[str, str] | None = None) -> str | None:
+        """The key from the environment, never from a file or a setting's value."""
+        env = os.environ if environ is None else environ
+        for name in self.key_env_names():
+            value = env.get(name, "").strip()
+            if value:
+                return value
+        return None
+
+
+def unwrap_section(raw: Any) -> dict[str, Any]:
+    """Accept both the section itself and ``{"glm": {...}}``."""
+    if not isinstance(raw, dict):
+        return {}
+    inner = raw.get("glm")
+    return inner if isinstance(inner, dict) else raw
+
+
+def parse_settings(raw: Any) -> tuple[GlmSettings, list[str]]:
+    """Build settings from client data; bad keys keep their default, one warning each."""
+    data = unwrap_section(raw)
+    warnings: list[str] = []
+    if raw is not None and not isinstance(raw, dict):
+        warnings.append(f"glm settings must be an object, got {type(raw).__name__}; using defaults")
+    for _ in range(64):  # each round removes at least one bad key
+        try:
+            return GlmSettings.model_validate(data), warnings
+        except ValidationError as exc:
+            data, removed = _drop_invalid(data, exc)
+            warnings.extend(removed)
+            if not removed:
+                break
+    return GlmSettings(), warnings
+
+
+def _drop_invalid(data: dict[str, Any], exc: ValidationError) -> tuple[dict[str, Any], list[str]]:
+    data = _deep_copy(data)
+    messages: list[str] = []
+    seen: set[str] = set()
+    for error in exc.errors():
+        # Up to the first list index: a bad list entry drops the whole list.
+        path: list[str] = []
+        for part in error["loc"]:
+            if not isinstance(part, str):
+                break
+            path.append(part)
+        if not path:
+            continue
+        key = ".".join(path)
+        if key in seen:
+            continue
+        seen.add(key)
+        if _delete_path(data, path):
+            messages.append(f"Invalid glm setting '{key}': {error['msg']}; using the default")
+    return data, messages
+
+
+def _delete_path(data: dict[str, Any], path: list[str]) -> bool:
+    node: Any = data
+    for part in path[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return False
+    if isinstance(node, dict) and path[-1] in node:
+        del node[path[-1]]
+        return True
+    return False
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+def settings_keys(model: type[BaseModel] = GlmSettings, prefix: str = "glm") -> dict[str, Any]:
+    """Every leaf setting as ``glm.a.b`` -> default; editors' manifests are checked against it."""
+    keys: dict[str, Any] = {}
+    instance = model()
+    for name, field in model.model_fields.items():
+        alias = field.alias or name
+        value = getattr(instance, name)
+        if isinstance(value, BaseModel):
+            keys.update(settings_keys(type(value), f"{prefix}.{alias}"))
+        else:
+            keys[f"{prefix}.{alias}"] = value.model_dump() if isinstance(value, BaseModel) else value
+    return keys
