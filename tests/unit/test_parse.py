@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from glm_lsp.parse import extract_code, fenced_blocks, fit_to_selection, strip_thinking
+
+
+def test_prose_around_a_fenced_block_is_dropped() -> None:
+    reply = "Here is the refactor:\n\n```python\ndef f():\n    return 2\n```\n\nIt is clearer."
+    assert extract_code(reply) == "def f():\n    return 2"
+
+
+def test_tilde_fences_work() -> None:
+    assert extract_code("~~~js\nlet a = 1;\n~~~") == "let a = 1;"
+
+
+def test_an_unterminated_fence_runs_to_the_end() -> None:
+    assert extract_code("Sure:\n```go\nfunc f() {}\n") == "func f() {}"
+
+
+def test_a_reply_without_fences_is_taken_whole() -> None:
+    assert extract_code("\n\n    x = 1\ny = 2\n\n") == "    x = 1\ny = 2"
+
+
+def test_the_first_substantial_block_wins_over_a_short_command() -> None:
+    reply = (
+        "Install it:\n```sh\npip install x\n```\nThen:\n```python\n"
+        "import x\n\n\ndef main():\n    x.run()\n    x.stop()\n```\n"
+        "Or:\n```python\nimport x\nx.run_everything_at_once_in_one_call()\n```"
+    )
+    assert extract_code(reply).startswith("import x\n\n\ndef main():")
+
+
+def test_the_first_of_similar_blocks_wins() -> None:
+    assert extract_code("```\nfirst = 1\n```\n```\nsecond = 2\n```") == "first = 1"
+
+
+def test_a_longer_fence_can_hold_a_shorter_one() -> None:
+    reply = "````markdown\n```python\nx = 1\n```\n````"
+    assert extract_code(reply) == "```python\nx = 1\n```"
+
+
+def test_an_indented_fence_dedents_its_content() -> None:
+    reply = "1. Change it:\n   ```python\n   if x:\n       y()\n   ```"
+    assert extract_code(reply) == "if x:\n    y()"
+
+
+def test_an_empty_block_falls_back_to_the_whole_reply() -> None:
+    assert extract_code("```\n```\nx = 1") == "```\n```\nx = 1"
+
+
+def test_thinking_that_leaked_is_stripped() -> None:
+    assert strip_thinking("<think>hmm, maybe</think>answer") == "answer"
+    assert strip_thinking("lost start of reasoning</think>answer") == "answer"
+    assert extract_code("<think>```python\nwrong = 1\n```</think>```python\nright = 1\n```") == (
+        "right = 1"
+    )
+
+
+def test_fenced_blocks_report_info_and_closure() -> None:
+    blocks = fenced_blocks("```python title\na\n```\n~~~\nb")
+    assert [(b.info, b.code, b.closed) for b in blocks] == [
+        ("python title", "a", True),
+        ("", "b", False),
+    ]
+
+
+def test_fit_restores_the_trailing_newline_of_a_full_line_selection() -> None:
+    assert fit_to_selection("x = 2", "x = 1\n", starts_at_line_start=True) == "x = 2\n"
+    assert fit_to_selection("x = 2", "x = 1", starts_at_line_start=True) == "x = 2"
+
+
+def test_fit_reindents_code_the_model_dedented() -> None:
+    selection = "    def f(self):\n        return 1\n"
+    code = "def f(self):\n    return 2"
+    expected = "    def f(self):\n        return 2\n"
+    assert fit_to_selection(code, selection, starts_at_line_start=True) == expected
+
+
+def test_fit_keeps_indentation_the_model_already_kept() -> None:
+    selection = "    a()\n    b()\n"
+    assert fit_to_selection("    a()\n    c()", selection, starts_at_line_start=True) == (
+        "    a()\n    c()\n"
+    )
+
+
+def test_fit_does_not_reindent_a_selection_starting_mid_line() -> None:
+    assert fit_to_selection("g(1)", "f(1)", starts_at_line_start=False) == "g(1)"
+
+
+def test_fit_keeps_crlf_line_endings() -> None:
+    assert fit_to_selection("a\nb", "x\r\ny\r\n", starts_at_line_start=True) == "a\r\nb\r\n"
