@@ -1,0 +1,135 @@
+"""The agent's tool loop: stream a turn, run its tool calls, feed the results back, repeat.
+
+Knows nothing of LSP. Stops when the model answers without tool calls, after
+``max_iterations`` turns, or when its task is cancelled (the open upstream stream is closed at
+once by ``aclosing``). What the tools staged stays in the workspace overlay; the caller decides
+what to do with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from glm_lsp.glm.models import ChatRequest, ChatResult, ReasoningDelta, StreamEvent, ToolCall, Usage
+
+from .tools import AgentTools
+
+ProgressFn = Callable[[str], None]
+
+# Report streaming progress every so many chunks: often enough to look alive, rarely enough
+# not to flood the editor.
+_CHUNKS_PER_REPORT = 16
+
+
+class ChatStreamer(Protocol):
+    def stream_chat(
+        self, request: ChatRequest, *, feature: str
+    ) -> AsyncGenerator[StreamEvent, None]: ...
+
+
+@dataclass
+class AgentRun:
+    """How a run ended. ``stopped`` is ``done`` when the model finished on its own."""
+
+    stopped: Literal["done", "max_iterations"]
+    summary: str
+    turns: int
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class _Progress:
+    """Formats "turn 2/25 · reading b.py · 1,234 tokens"."""
+
+    def __init__(self, report: ProgressFn, max_turns: int) -> None:
+        self._report = report
+        self.max_turns = max_turns
+        self.turn = 0
+        self.tokens = 0  # from finished turns' usage
+        self.streamed = 0  # chunks of the current turn: an estimate until usage arrives
+
+    def say(self, activity: str) -> None:
+        tokens = self.tokens + self.streamed
+        self._report(f"turn {self.turn}/{self.max_turns} · {activity} · {tokens:,} tokens")
+
+
+async def run_agent(
+    client: ChatStreamer,
+    request: ChatRequest,
+    tools: AgentTools,
+    *,
+    max_iterations: int,
+    progress: ProgressFn,
+    feature: str = "agent",
+) -> AgentRun:
+    """Run the tool loop from ``request`` (its messages start the conversation)."""
+    messages = list(request.messages)
+    status = _Progress(progress, max_iterations)
+    run = AgentRun("max_iterations", "", 0, messages=messages)
+    for turn in range(1, max_iterations + 1):
+        status.turn, status.streamed = turn, 0
+        run.turns = turn
+        turn_request = request.model_copy(update={"messages": messages, "tools": tools.schemas()})
+        result = await _stream_turn(client, turn_request, status, feature)
+        if result.usage is not None:
+            run.prompt_tokens += result.usage.prompt_tokens
+            run.completion_tokens += result.usage.completion_tokens
+        status.tokens, status.streamed = run.total_tokens, 0
+        messages.append(result.assistant_message())
+        if not result.tool_calls:
+            run.stopped, run.summary = "done", result.text.strip()
+            return run
+        outputs = await execute_tool_calls(tools, result.tool_calls, status.say)
+        messages.extend(
+            {"role": "tool", "tool_call_id": call.id, "content": output}
+            for call, output in zip(result.tool_calls, outputs, strict=True)
+        )
+    return run
+
+
+async def _stream_turn(
+    client: ChatStreamer, request: ChatRequest, status: _Progress, feature: str
+) -> ChatResult:
+    result = ChatResult()
+    status.say("waiting for GLM")
+    async with aclosing(client.stream_chat(request, feature=feature)) as events:
+        async for event in events:
+            result.add(event)
+            if isinstance(event, Usage):
+                continue
+            status.streamed += 1
+            if status.streamed % _CHUNKS_PER_REPORT == 1:
+                status.say("thinking…" if isinstance(event, ReasoningDelta) else "writing")
+    return result
+
+
+async def execute_tool_calls(
+    tools: AgentTools, calls: Sequence[ToolCall], say: ProgressFn
+) -> list[str]:
+    """Every call's output, in call order. Consecutive read-only calls run concurrently;
+    a write waits for the reads before it and the reads after it wait for it."""
+    outputs: list[str] = [""] * len(calls)
+    index = 0
+    while index < len(calls):
+        batch_end = index + 1
+        if tools.is_read_only(calls[index].name):
+            while batch_end < len(calls) and tools.is_read_only(calls[batch_end].name):
+                batch_end += 1
+        batch = list(range(index, batch_end))
+        say(", ".join(tools.activity(calls[i].name, calls[i].arguments) for i in batch))
+        results = await asyncio.gather(
+            *(asyncio.to_thread(tools.run, calls[i].name, calls[i].arguments) for i in batch)
+        )
+        for i, output in zip(batch, results, strict=True):
+            outputs[i] = output
+        index = batch_end
+    return outputs

@@ -1,0 +1,418 @@
+"""The agent's view of the workspace: confined paths over a staged overlay.
+
+Reads see the editor's open buffers (unsaved text) and the edits staged so far; writes,
+creates, deletes and renames are only staged. Nothing here touches the disk except to read.
+At the end :meth:`Workspace.changes` says what the staged state amounts to, as file changes
+in an order an editor can apply one after the other.
+
+Every path the model names goes through :meth:`Workspace.resolve`, which is the single place
+that enforces confinement: inside a workspace folder (after following symlinks), never in
+``.git/``, never matching ``agent.exclude``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pathspec import GitIgnoreSpec
+
+from glm_lsp.config import DEFAULT_EXCLUDE
+
+# Above this size a file is described, never read or searched: the model cannot use it and
+# one read would blow the conversation up.
+HUGE_FILE_BYTES = 4 * 1024 * 1024
+# Directories no one wants an agent to walk, even without a .gitignore saying so.
+WALK_SKIP_DIRS = frozenset(
+    {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".tox"}
+)
+_BINARY_SNIFF_BYTES = 8192
+
+
+class WorkspaceError(Exception):
+    """A request the agent may not or cannot do; the message is written for the model."""
+
+
+@dataclass(frozen=True)
+class TextChange:
+    """New text for a file that existed when the run started (edit it before any rename)."""
+
+    path: Path
+    old_text: str
+    new_text: str
+
+
+@dataclass(frozen=True)
+class CreateChange:
+    path: Path
+    text: str
+
+
+@dataclass(frozen=True)
+class DeleteChange:
+    path: Path
+
+
+@dataclass(frozen=True)
+class RenameChange:
+    old_path: Path
+    new_path: Path
+
+
+FileChange = TextChange | CreateChange | DeleteChange | RenameChange
+
+
+@dataclass(frozen=True)
+class _Root:
+    given: Path  # as the editor named it: what edits must use
+    real: Path  # symlinks resolved: what confinement compares against
+
+
+@dataclass(frozen=True)
+class _Staged:
+    present: bool
+    origin: Path | None  # the file (as it was at the start) this content comes from
+    text: str | None  # None while present: the origin's text, unchanged
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _human_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size} bytes"
+
+
+class Workspace:
+    """Confined, staged access to the workspace folders for one agent run."""
+
+    def __init__(
+        self,
+        folders: Sequence[Path],
+        *,
+        open_buffers: Mapping[Path, str] | None = None,
+        exclude: Sequence[str] = DEFAULT_EXCLUDE,
+    ) -> None:
+        if not folders:
+            raise ValueError("an agent workspace needs at least one folder")
+        self._roots = [_Root(Path(os.path.abspath(f)), Path(os.path.realpath(f))) for f in folders]
+        self._exclude = GitIgnoreSpec.from_lines(list(exclude))
+        self._buffers = {
+            Path(os.path.realpath(p)): text for p, text in (open_buffers or {}).items()
+        }
+        self._staged: dict[Path, _Staged] = {}
+        self._disk_text: dict[Path, str] = {}  # what the run read from disk: the base of edits
+        self._gitignores: dict[Path, GitIgnoreSpec | None] = {}
+
+    @property
+    def root(self) -> Path:
+        """The first workspace folder: relative paths are relative to it."""
+        return self._roots[0].given
+
+    # -- confinement -------------------------------------------------------------------
+
+    def resolve(self, raw: str) -> Path:
+        """The real path for a path the model named, or WorkspaceError when it is off limits."""
+        if not raw or not raw.strip() or "\x00" in raw:
+            raise WorkspaceError("the path is empty; give a path relative to the workspace root")
+        requested = Path(raw)
+        if requested.is_absolute():
+            candidate = Path(os.path.normpath(requested))
+            root = self._root_containing(candidate, lexical=True)
+        else:
+            candidate = Path(os.path.normpath(self._roots[0].given / requested))
+            root = self._roots[0] if _is_within(candidate, self._roots[0].given) else None
+        if root is None:
+            raise WorkspaceError(
+                f"{raw} is outside the workspace; use a path relative to the workspace root"
+            )
+        base = root.given if _is_within(candidate, root.given) else root.real
+        self._check_allowed(raw, candidate.relative_to(base))
+        real = Path(os.path.realpath(candidate))
+        real_root = self._root_containing(real, lexical=False)
+        if real_root is None:
+            raise WorkspaceError(f"{raw} is a link that leads outside the workspace; not allowed")
+        self._check_allowed(raw, real.relative_to(real_root.real))
+        return real
+
+    def _root_containing(self, path: Path, *, lexical: bool) -> _Root | None:
+        for root in self._roots:
+            if _is_within(path, root.real) or (lexical and _is_within(path, root.given)):
+                return root
+        return None
+
+    def _check_allowed(self, raw: str, relative: Path) -> None:
+        if ".git" in relative.parts:
+            raise WorkspaceError(f"{raw} is inside .git/, which the agent may not touch")
+        if relative.parts and self._exclude.match_file(relative.as_posix()):
+            raise WorkspaceError(
+                f"{raw} matches agent.exclude (secrets and keys are off limits); work without it"
+            )
+
+    def display(self, real: Path) -> str:
+        """How the model sees a path: relative to its folder's root, POSIX separators."""
+        root = self._root_containing(real, lexical=False)
+        if root is None:
+            return real.as_posix()
+        relative = real.relative_to(root.real).as_posix()
+        if root is self._roots[0]:
+            return relative
+        return (root.given / relative).as_posix()
+
+    def client_path(self, real: Path) -> Path:
+        """The path under the folder as the editor named it (for URIs in edits)."""
+        root = self._root_containing(real, lexical=False)
+        return real if root is None else root.given / real.relative_to(root.real)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def exists(self, path: Path) -> bool:
+        staged = self._staged.get(path)
+        if staged is not None:
+            return staged.present
+        return self._base_exists(path)
+
+    def is_dir(self, path: Path) -> bool:
+        return path not in self._staged and path.is_dir()
+
+    def read_text(self, path: Path) -> str:
+        """Current text: staged, else the open buffer, else the disk."""
+        staged = self._staged.get(path)
+        if staged is not None:
+            if not staged.present:
+                raise WorkspaceError(
+                    f"{self.display(path)} has been deleted or renamed in this run"
+                )
+            if staged.text is not None:
+                return staged.text
+            assert staged.origin is not None
+            return self.base_text(staged.origin)
+        if self.is_dir(path):
+            raise WorkspaceError(f"{self.display(path)} is a directory; use list_files for it")
+        if not self._base_exists(path):
+            raise WorkspaceError(
+                f"{self.display(path)} does not exist; use list_files or search to find the file"
+            )
+        return self.base_text(path)
+
+    def base_text(self, path: Path) -> str:
+        """The text the run started from (open buffer or disk), read once and remembered."""
+        if path in self._buffers:
+            return self._buffers[path]
+        cached = self._disk_text.get(path)
+        if cached is not None:
+            return cached
+        text = self._read_disk(path)
+        self._disk_text[path] = text
+        return text
+
+    def _read_disk(self, path: Path) -> str:
+        name = self.display(path)
+        try:
+            size = path.stat().st_size
+            if size > HUGE_FILE_BYTES:
+                raise WorkspaceError(
+                    f"{name} is {_human_size(size)}, too large for the agent to read; "
+                    "work around it"
+                )
+            data = path.read_bytes()
+        except OSError as exc:
+            raise WorkspaceError(f"{name} cannot be read ({exc.strerror or exc})") from exc
+        if b"\x00" in data[:_BINARY_SNIFF_BYTES]:
+            raise WorkspaceError(f"{name} is a binary file ({_human_size(len(data))}); not shown")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WorkspaceError(
+                f"{name} is not UTF-8 text ({_human_size(len(data))}); not shown"
+            ) from exc
+
+    def _base_exists(self, path: Path) -> bool:
+        return path in self._buffers or path.is_file()
+
+    # -- listing -----------------------------------------------------------------------
+
+    def files_under(self, start: Path | None = None) -> list[Path]:
+        """Current files under a directory (all folders when None), sorted, as real paths.
+
+        Honours .gitignore files and agent.exclude, skips symlinks (their targets inside the
+        workspace are listed under their own name) and includes staged new files.
+        """
+        starts = [start] if start is not None else [r.real for r in self._roots]
+        found: set[Path] = set()
+        for top in starts:
+            root = self._root_containing(top, lexical=False)
+            if root is None:
+                continue
+            found.update(self._walk_disk(top, root.real))
+        for path, staged in self._staged.items():
+            if staged.present and any(_is_within(path, top) for top in starts):
+                if not self._ignored(path):
+                    found.add(path)
+            elif not staged.present:
+                found.discard(path)
+        return sorted(found, key=self.display)
+
+    def _walk_disk(self, top: Path, root: Path) -> Iterator[Path]:
+        stack = [top]
+        while stack:
+            directory = stack.pop()
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_symlink():
+                    continue
+                path = Path(entry.path)
+                if entry.is_dir():
+                    if entry.name not in WALK_SKIP_DIRS and not self._ignored(path, is_dir=True):
+                        stack.append(path)
+                elif entry.is_file() and not self._ignored(path):
+                    yield path
+
+    def _ignored(self, path: Path, *, is_dir: bool = False) -> bool:
+        """Excluded, inside .git, or ignored by a .gitignore between its root and it."""
+        root = self._root_containing(path, lexical=False)
+        if root is None:
+            return True
+        relative = path.relative_to(root.real)
+        suffix = "/" if is_dir else ""
+        if ".git" in relative.parts or self._exclude.match_file(relative.as_posix() + suffix):
+            return True
+        directory = root.real
+        for part in relative.parts:
+            spec = self._gitignore(directory)
+            below = path.relative_to(directory).as_posix() + suffix
+            if spec is not None and spec.match_file(below):
+                return True
+            directory = directory / part
+        return False
+
+    def _gitignore(self, directory: Path) -> GitIgnoreSpec | None:
+        if directory not in self._gitignores:
+            try:
+                lines = (directory / ".gitignore").read_text("utf-8", errors="replace")
+                spec: GitIgnoreSpec | None = GitIgnoreSpec.from_lines(lines.splitlines())
+            except OSError:
+                spec = None
+            self._gitignores[directory] = spec
+        return self._gitignores[directory]
+
+    def search(
+        self, pattern: re.Pattern[str], start: Path | None = None, *, limit: int = 200
+    ) -> tuple[list[tuple[Path, int, str]], int, int]:
+        """Matching lines as (path, 1-based line, line text); also total matches and files
+        skipped because they are binary or too large."""
+        matches: list[tuple[Path, int, str]] = []
+        total = 0
+        skipped = 0
+        for path in self.files_under(start):
+            try:
+                text = self.read_text(path)
+            except WorkspaceError:
+                skipped += 1
+                continue
+            if pattern.search(text) is None:
+                continue
+            for number, line in enumerate(text.splitlines(), start=1):
+                if pattern.search(line) is not None:
+                    total += 1
+                    if len(matches) < limit:
+                        matches.append((path, number, line))
+        return matches, total, skipped
+
+    # -- staging -----------------------------------------------------------------------
+
+    def write(self, path: Path, text: str) -> bool:
+        """Stage new text for a file; True when the file is new."""
+        if self.is_dir(path):
+            raise WorkspaceError(f"{self.display(path)} is a directory; give a file path")
+        staged = self._staged.get(path)
+        if staged is not None and staged.present:
+            self._staged[path] = _Staged(True, staged.origin, text)
+            return False
+        if staged is None and self._base_exists(path):
+            self.base_text(path)  # binary or huge files may not be overwritten as text
+            self._staged[path] = _Staged(True, path, text)
+            return False
+        self._staged[path] = _Staged(True, None, text)
+        return True
+
+    def delete(self, path: Path) -> None:
+        if not self.exists(path):
+            raise WorkspaceError(self._missing(path))
+        self._staged[path] = _Staged(False, None, None)
+
+    def rename(self, source: Path, target: Path) -> None:
+        if not self.exists(source):
+            raise WorkspaceError(self._missing(source))
+        if self.exists(target) or self.is_dir(target):
+            raise WorkspaceError(
+                f"{self.display(target)} already exists; delete_file it first or pick another name"
+            )
+        staged = self._staged.get(source) or _Staged(True, source, None)
+        self._staged[target] = staged
+        self._staged[source] = _Staged(False, None, None)
+
+    def _missing(self, path: Path) -> str:
+        if self.is_dir(path):
+            return f"{self.display(path)} is a directory; the agent changes files one by one"
+        return f"{self.display(path)} does not exist; use list_files to see the files"
+
+    # -- result ------------------------------------------------------------------------
+
+    def changes(self) -> list[FileChange]:
+        """What the staged state amounts to, in apply order: text edits on files as they were
+        at the start, then deletes, renames (chains ordered, cycles broken through a temporary
+        name), creates."""
+        present = {p: s for p, s in self._staged.items() if s.present}
+        claimed: dict[Path, Path] = {}  # original file -> where its content ends up
+        for path, staged in present.items():
+            if staged.origin is not None:
+                claimed[staged.origin] = path
+        for path, staged in present.items():
+            # Deleted (or renamed away) and written again: for the editor, an edit.
+            if staged.origin is None and self._base_exists(path) and path not in claimed:
+                claimed[path] = path
+                present[path] = _Staged(True, path, staged.text)
+
+        edits: list[FileChange] = []
+        for origin, final in sorted(claimed.items()):
+            new_text = present[final].text
+            if new_text is not None:
+                old_text = self.base_text(origin)
+                if new_text != old_text:
+                    edits.append(TextChange(origin, old_text, new_text))
+        deletes: list[FileChange] = [
+            DeleteChange(p)
+            for p in sorted(self._staged)
+            if self._base_exists(p) and p not in claimed
+        ]
+        renames = self._ordered_renames({o: f for o, f in claimed.items() if o != f})
+        creates: list[FileChange] = [
+            CreateChange(p, s.text or "") for p, s in sorted(present.items()) if s.origin is None
+        ]
+        return edits + deletes + renames + creates
+
+    @staticmethod
+    def _ordered_renames(pending: dict[Path, Path]) -> list[FileChange]:
+        ordered: list[FileChange] = []
+        while pending:
+            ready = sorted(source for source, target in pending.items() if target not in pending)
+            if ready:
+                for source in ready:
+                    ordered.append(RenameChange(source, pending.pop(source)))
+                continue
+            source = min(pending)  # a cycle (a <-> b): step aside first
+            temporary = source.with_name(source.name + ".glm-agent-tmp")
+            ordered.append(RenameChange(source, temporary))
+            pending[temporary] = pending.pop(source)
+        return ordered
