@@ -1,0 +1,175 @@
+// VS Code client for glm-lsp: starts the server, forwards the `glm.*` settings and adds
+// a few commands. All GLM features (code actions, inline completion, progress) come from
+// the server through vscode-languageclient.
+import * as vscode from "vscode";
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+
+const CLIENT_ID = "glmLsp";
+const SETTINGS_SECTION = "glm";
+const SECRET_KEY = "glm.apiKey";
+const DEFAULT_KEY_ENV = "BIGMODEL_API_KEY";
+
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const register = (id: string, run: () => Promise<void>) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, run));
+
+  register("glmLsp.setApiKey", () => setApiKey(context));
+  register("glmLsp.clearApiKey", () => clearApiKey(context));
+  register("glmLsp.restart", () => restart(context));
+  register("glmLsp.agent", runAgent);
+  register("glmLsp.refactor", runRefactor);
+  register("glmLsp.status", () => serverCommand("glm.status", {}).then(() => undefined));
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      // Server settings travel by didChangeConfiguration; how to start it needs a restart.
+      if (event.affectsConfiguration("glmLsp.serverPath") ||
+          event.affectsConfiguration("glmLsp.serverArgs") ||
+          event.affectsConfiguration("glm.apiKeyEnv")) {
+        void restart(context);
+      }
+    }),
+  );
+  await start(context);
+}
+
+export async function deactivate(): Promise<void> {
+  await stop();
+}
+
+/** The `glm` section as a plain object, the shape the server reads. */
+function glmSettings(): Record<string, unknown> {
+  return vscode.workspace.getConfiguration().get<Record<string, unknown>>(SETTINGS_SECTION) ?? {};
+}
+
+async function serverEnvironment(context: vscode.ExtensionContext): Promise<Record<string, string>> {
+  const key = await context.secrets.get(SECRET_KEY);
+  if (!key) {
+    return {}; // the server then uses the key from VS Code's own environment, if any
+  }
+  const keyEnv = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string | null>("apiKeyEnv");
+  return { [keyEnv || DEFAULT_KEY_ENV]: key };
+}
+
+async function start(context: vscode.ExtensionContext): Promise<void> {
+  const config = vscode.workspace.getConfiguration(CLIENT_ID);
+  const command = config.get<string>("serverPath") || "glm-lsp";
+  const serverOptions: ServerOptions = {
+    command,
+    args: config.get<string[]>("serverArgs") ?? [],
+    options: { env: await serverEnvironment(context) }, // merged over process.env by the client
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+    initializationOptions: () => ({ [SETTINGS_SECTION]: glmSettings() }),
+    synchronize: { configurationSection: SETTINGS_SECTION },
+    outputChannelName: "GLM",
+  };
+  client = new LanguageClient(CLIENT_ID, "GLM", serverOptions, clientOptions);
+  try {
+    await client.start();
+  } catch (error) {
+    client = undefined;
+    const choice = await vscode.window.showErrorMessage(
+      `GLM: could not start "${command}" (${String(error)}). Install it with ` +
+        "`pipx install glm-lsp`, or set glmLsp.serverPath to its full path.",
+      "Open settings",
+    );
+    if (choice) {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "glmLsp.serverPath");
+    }
+  }
+}
+
+async function stop(): Promise<void> {
+  const running = client;
+  client = undefined;
+  if (running) {
+    await running.stop();
+  }
+}
+
+async function restart(context: vscode.ExtensionContext): Promise<void> {
+  await stop();
+  await start(context);
+}
+
+async function setApiKey(context: vscode.ExtensionContext): Promise<void> {
+  const key = await vscode.window.showInputBox({
+    title: "GLM API key",
+    prompt: "Stored in VS Code's secret storage and given to glm-lsp in its environment.",
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.trim() ? undefined : "The key cannot be empty"),
+  });
+  if (key === undefined) {
+    return;
+  }
+  await context.secrets.store(SECRET_KEY, key.trim());
+  await restart(context);
+  void vscode.window.showInformationMessage("GLM: API key saved; the server was restarted.");
+}
+
+async function clearApiKey(context: vscode.ExtensionContext): Promise<void> {
+  await context.secrets.delete(SECRET_KEY);
+  await restart(context);
+}
+
+/** Run one of the server's `workspace/executeCommand` commands with its single argument. */
+async function serverCommand(command: string, argument: Record<string, unknown>): Promise<unknown> {
+  if (!client) {
+    void vscode.window.showErrorMessage("GLM: the server is not running (see the GLM output).");
+    return undefined;
+  }
+  return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] });
+}
+
+/** The document and selection of the active editor, in LSP terms. */
+function editorLocation(): { uri: string; range: unknown } | undefined {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || !client) {
+    return undefined;
+  }
+  const convert = client.code2ProtocolConverter;
+  return { uri: convert.asUri(editor.document.uri), range: convert.asRange(editor.selection) };
+}
+
+async function runAgent(): Promise<void> {
+  const instruction = await vscode.window.showInputBox({
+    title: "GLM agent",
+    prompt: "What should the agent change? It may edit several files; you can undo the result.",
+    ignoreFocusOut: true,
+  });
+  if (!instruction?.trim()) {
+    return;
+  }
+  await serverCommand("glm.agent", { instruction: instruction.trim(), ...editorLocation() });
+}
+
+async function runRefactor(): Promise<void> {
+  const location = editorLocation();
+  if (!location) {
+    void vscode.window.showWarningMessage("GLM: open a file and select the code to refactor.");
+    return;
+  }
+  const instruction = await vscode.window.showInputBox({
+    title: "GLM refactor",
+    prompt: "How should the selection change? (empty: a general clean-up)",
+    ignoreFocusOut: true,
+  });
+  if (instruction === undefined) {
+    return;
+  }
+  const argument: Record<string, unknown> = { ...location };
+  if (instruction.trim()) {
+    argument.instruction = instruction.trim();
+  }
+  await serverCommand("glm.refactor", argument);
+}
