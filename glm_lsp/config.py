@@ -205,5 +205,7 @@ def settings_keys(model: type[BaseModel] = GlmSettings, prefix: str = "glm") -> 
         if isinstance(value, BaseModel):
             keys.update(settings_keys(type(value), f"{prefix}.{alias}"))
         else:
-            keys[f"{prefix}.{alias}"] = value.model_dump() if isinstance(value, BaseModel) else value
+            keys[f"{prefix}.{alias}"] = (
+                value.model_dump() if isinstance(value, BaseModel) else value
+            )
     return keys

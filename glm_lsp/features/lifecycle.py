@@ -1,0 +1,86 @@
+"""Initialize, configuration (initializationOptions, workspace/configuration, changes), shutdown."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lsprotocol import types
+
+from ..config import GlmSettings, parse_settings
+from ..log import attach_client_logging, secrets_from_environment
+from ..server import GlmLanguageServer
+
+log = logging.getLogger(__name__)
+
+_LEVELS = {
+    logging.ERROR: types.MessageType.Error,
+    logging.WARNING: types.MessageType.Warning,
+    logging.INFO: types.MessageType.Info,
+}
+
+
+def register(server: GlmLanguageServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def on_initialize(ls: GlmLanguageServer, params: types.InitializeParams) -> None:
+        attach_client_logging(lambda level, text: _log_to_client(ls, level, text))
+        apply_settings(ls, params.initialization_options, source="initializationOptions")
+
+    @server.feature(types.INITIALIZED)
+    async def on_initialized(ls: GlmLanguageServer, params: types.InitializedParams) -> None:
+        try:
+            await pull_configuration(ls)
+        finally:
+            ls.mark_configured()
+        if not ls.has_key():
+            log.warning(
+                "no API key in %s; GLM features are off", ", ".join(ls.settings.key_env_names())
+            )
+            return
+        # Open the connection now, so the first real request pays no connect/TLS cost.
+        ls.spawn(ls.glm_client().warm_up())
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_configuration_changed(
+        ls: GlmLanguageServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        settings = params.settings
+        if isinstance(settings, dict) and settings:
+            apply_settings(ls, settings, source="didChangeConfiguration")
+        else:
+            await pull_configuration(ls)
+
+    @server.feature(types.SHUTDOWN)
+    async def on_shutdown(ls: GlmLanguageServer, *args: Any) -> None:
+        await ls.close_client()
+
+
+def apply_settings(ls: GlmLanguageServer, raw: Any, *, source: str) -> GlmSettings:
+    if raw is None:
+        return ls.settings
+    settings, warnings = parse_settings(raw)
+    for warning in warnings:
+        log.warning("%s (from %s)", warning, source)
+        ls.show_warning(warning)
+    ls.settings = settings
+    secrets_from_environment(settings.key_env_names())
+    return settings
+
+
+async def pull_configuration(ls: GlmLanguageServer) -> None:
+    if not ls.supports("workspace", "configuration"):
+        return
+    try:
+        answer = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section="glm")])
+        )
+    except Exception as exc:
+        log.info("workspace/configuration failed: %s", exc)
+        return
+    if answer and isinstance(answer[0], dict) and answer[0]:
+        apply_settings(ls, answer[0], source="workspace/configuration")
+
+
+def _log_to_client(ls: GlmLanguageServer, level: int, text: str) -> None:
+    kind = _LEVELS.get(level, types.MessageType.Log)
+    ls.window_log_message(types.LogMessageParams(type=kind, message=text))

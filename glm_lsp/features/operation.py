@@ -1,0 +1,150 @@
+"""Long work as one cancellable operation with work-done progress.
+
+``run_operation`` is what command handlers call: it creates a fresh progress token (pygls never
+releases tokens), links both ways of cancelling — ``$/cancelRequest`` of the command and
+``window/workDoneProgress/cancel`` — to the running task, and turns every failure into one
+message. A cancelled or failed operation returns ``None``: callers apply nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing, asynccontextmanager
+from typing import TypeVar
+
+from lsprotocol import types
+
+from ..glm.models import ChatRequest, ChatResult, ReasoningDelta, TextDelta, ToolCall
+from ..server import GlmLanguageServer
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+REPORT_INTERVAL = 0.2  # seconds between progress reports while streaming
+
+
+class Operation:
+    def __init__(self, server: GlmLanguageServer, title: str, token: str | None) -> None:
+        self.server = server
+        self.title = title
+        self.token = token
+        self.tokens_used = 0
+        self.started = time.monotonic()
+        self._last_report = 0.0
+
+    def report(self, message: str, *, percentage: int | None = None, force: bool = True) -> None:
+        now = time.monotonic()
+        if self.token is None or (not force and now - self._last_report < REPORT_INTERVAL):
+            return
+        self._last_report = now
+        self.server.work_done_progress.report(
+            self.token,
+            types.WorkDoneProgressReport(message=message, percentage=percentage, cancellable=True),
+        )
+
+    def end(self, message: str) -> None:
+        if self.token is None:
+            return
+        self.server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+        self.server.work_done_progress.tokens.pop(self.token, None)
+        self.token = None
+
+
+@asynccontextmanager
+async def operation(server: GlmLanguageServer, title: str) -> AsyncIterator[Operation]:
+    """Progress + cancellation around a block; CancelledError propagates out of it."""
+    task = asyncio.current_task()
+    assert task is not None
+    untrack = server.track_request_task(server.protocol.msg_id, task)
+    await server.wait_configured()
+    token = await _create_progress(server, title, task)
+    op = Operation(server, title, token)
+    try:
+        yield op
+    except asyncio.CancelledError:
+        op.end("Cancelled")
+        raise
+    except BaseException:
+        op.end("Failed")
+        raise
+    else:
+        op.end(f"Done ({op.tokens_used} tokens)" if op.tokens_used else "Done")
+    finally:
+        untrack()
+
+
+async def run_operation(
+    server: GlmLanguageServer,
+    title: str,
+    work: Callable[[Operation], Awaitable[T]],
+    *,
+    feature: str,
+) -> T | None:
+    """Run ``work`` as an operation; cancelled or failed → ``None`` after one message."""
+    try:
+        async with operation(server, title) as op:
+            return await work(op)
+    except asyncio.CancelledError:
+        log.info("%s cancelled", title)
+        task = asyncio.current_task()
+        if task is not None and hasattr(task, "uncancel"):
+            task.uncancel()
+        return None
+    except Exception as exc:
+        server.report_error(exc, feature=feature)
+        return None
+
+
+async def _create_progress(
+    server: GlmLanguageServer, title: str, task: asyncio.Task[object]
+) -> str | None:
+    if not server.supports("window", "work_done_progress"):
+        return None
+    token = str(uuid.uuid4())
+    try:
+        await server.work_done_progress.create_async(token)
+    except Exception as exc:
+        log.debug("client refused a progress token: %s", exc)
+        return None
+    server.work_done_progress.begin(
+        token, types.WorkDoneProgressBegin(title=title, cancellable=True, message="starting…")
+    )
+    cancelled = server.work_done_progress.tokens.get(token)
+    if cancelled is not None:
+        loop = asyncio.get_running_loop()
+        cancelled.add_done_callback(
+            lambda f: loop.call_soon_threadsafe(task.cancel) if f.cancelled() else None
+        )
+    return token
+
+
+async def stream_to_result(
+    server: GlmLanguageServer,
+    op: Operation,
+    request: ChatRequest,
+    *,
+    feature: str,
+    on_text: Callable[[str], None] | None = None,
+) -> ChatResult:
+    """Consume one streamed reply, reporting "thinking…" and tokens so far."""
+    result = ChatResult()
+    deltas = 0
+    async with aclosing(server.glm_client().stream_chat(request, feature=feature)) as events:
+        async for event in events:
+            result.add(event)
+            if isinstance(event, ReasoningDelta) and not result.text:
+                op.report("thinking…", force=False)
+            elif isinstance(event, TextDelta):
+                deltas += 1
+                if on_text is not None:
+                    on_text(result.text)
+                op.report(f"{deltas} tokens", force=False)
+            elif isinstance(event, ToolCall):
+                op.report(f"calling {event.name}", force=False)
+    if result.usage is not None:
+        op.tokens_used += result.usage.total_tokens
+    return result

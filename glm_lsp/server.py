@@ -1,0 +1,207 @@
+"""GlmLanguageServer: owns the settings, the one GLM client and the usage ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import Awaitable, Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from . import __version__
+from .config import GlmSettings
+from .glm.errors import GlmError, GlmNoKeyError
+from .glm.usage import UsageLedger
+from .log import redact, register_secret
+
+if TYPE_CHECKING:
+    from .glm.client import GlmClient
+
+log = logging.getLogger(__name__)
+
+# Feature families, each a module in glm_lsp/features with register(server).
+FEATURE_MODULES = ("lifecycle", "status", "code_actions", "commands", "completion", "agent")
+
+CapabilityAdjuster = Callable[[types.ClientCapabilities, types.ServerCapabilities], None]
+
+
+class GlmProtocol(LanguageServerProtocol):
+    _server: GlmLanguageServer
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        result = yield from super().lsp_initialize(params)
+        for adjust in self._server.capability_adjusters:
+            adjust(params.capabilities, result.capabilities)
+        return result
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        # pygls runs executeCommand handlers as inner tasks its cancel does not reach.
+        super()._handle_cancel_notification(msg_id)
+        self._server.cancel_request(msg_id)
+
+
+class GlmLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "glm-lsp",
+            __version__,
+            protocol_cls=GlmProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.settings = GlmSettings()
+        self.ledger = UsageLedger()
+        self.capability_adjusters: list[CapabilityAdjuster] = []
+        self._client: GlmClient | None = None
+        self._client_identity: tuple[object, ...] | None = None
+        self._warned: set[str] = set()
+        self._request_tasks: dict[Any, set[asyncio.Task[Any]]] = {}
+        self._configured: asyncio.Event | None = None
+        self._background: set[asyncio.Future[Any]] = set()
+
+    # -- settings ------------------------------------------------------------------------------
+    def _configured_event(self) -> asyncio.Event:
+        if self._configured is None:
+            self._configured = asyncio.Event()
+        return self._configured
+
+    def mark_configured(self) -> None:
+        self._configured_event().set()
+
+    async def wait_configured(self, timeout: float = 2.0) -> None:
+        """Requests that race the initial workspace/configuration pull wait for it (bounded)."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._configured_event().wait(), timeout)
+
+    # -- the GLM client ------------------------------------------------------------------------
+    def glm_client(self) -> GlmClient:
+        """The one client for the server's life; rebuilt only when key or endpoint change."""
+        key = self.settings.api_key()
+        if not key:
+            raise GlmNoKeyError()
+        register_secret(key)
+        identity = (
+            self.settings.effective_base_url(),
+            key,
+            self.settings.request_timeout,
+            self.settings.max_retries,
+        )
+        if self._client is None or identity != self._client_identity:
+            from .glm.client import GlmClient  # lazy: keeps start-up fast
+
+            old = self._client
+            self._client = GlmClient(
+                base_url=self.settings.effective_base_url(),
+                api_key=key,
+                timeout=self.settings.request_timeout,
+                max_retries=self.settings.max_retries,
+                ledger=self.ledger,
+            )
+            self._client_identity = identity
+            if old is not None:
+                self.spawn(old.aclose())
+        return self._client
+
+    def spawn(self, work: Awaitable[Any]) -> None:
+        """Fire-and-forget work that is kept referenced until it ends."""
+        future = asyncio.ensure_future(work)
+        self._background.add(future)
+        future.add_done_callback(self._background.discard)
+
+    def has_key(self) -> bool:
+        return self.settings.api_key() is not None
+
+    async def close_client(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def model_for(self, feature: str) -> str:
+        if feature == "completion" and self.settings.completion.model:
+            return self.settings.completion.model
+        return self.settings.model
+
+    # -- cancellation of long requests ---------------------------------------------------------
+    def track_request_task(self, msg_id: Any, task: asyncio.Task[Any]) -> Callable[[], None]:
+        """Let ``$/cancelRequest`` for ``msg_id`` cancel ``task``; returns the untrack function."""
+        if msg_id is None:
+            return lambda: None
+        self._request_tasks.setdefault(msg_id, set()).add(task)
+
+        def untrack() -> None:
+            tasks = self._request_tasks.get(msg_id)
+            if tasks is not None:
+                tasks.discard(task)
+                if not tasks:
+                    del self._request_tasks[msg_id]
+
+        return untrack
+
+    def cancel_request(self, msg_id: Any) -> None:
+        for task in list(self._request_tasks.pop(msg_id, ())):
+            task.cancel()
+
+    # -- telling the user ----------------------------------------------------------------------
+    def show(self, text: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=redact(text)))
+
+    def show_info(self, text: str) -> None:
+        self.show(text, types.MessageType.Info)
+
+    def show_warning(self, text: str) -> None:
+        self.show(text, types.MessageType.Warning)
+
+    def warn_once(self, key: str, text: str) -> None:
+        """A warning shown once per session (e.g. a missing key while typing)."""
+        log.warning("%s", text)
+        if key not in self._warned:
+            self._warned.add(key)
+            self.show_warning(text)
+
+    def report_error(self, exc: BaseException, *, feature: str = "request") -> None:
+        """Turn any failure into one clear message; the server keeps serving."""
+        if isinstance(exc, GlmNoKeyError):
+            self.warn_once("no-key", exc.user_message)
+            return
+        if isinstance(exc, GlmError):
+            log.warning("%s failed: %s (request id %s)", feature, exc.user_message, exc.request_id)
+            self.show(f"GLM {feature} failed: {exc.user_message}", types.MessageType.Error)
+            return
+        log.error("%s failed unexpectedly", feature, exc_info=exc)
+        self.show(
+            f"glm-lsp: {feature} failed: {type(exc).__name__}: {exc}. See the log for details.",
+            types.MessageType.Error,
+        )
+
+    def supports(self, *path: str) -> bool:
+        """Whether the client declared a capability, e.g. supports("window", "show_document")."""
+        node: Any = self.client_capabilities
+        for name in path:
+            node = getattr(node, name, None)
+            if node is None:
+                return False
+        return bool(node) if isinstance(node, bool) else True
+
+
+def create_server() -> GlmLanguageServer:
+    server = GlmLanguageServer()
+    for name in FEATURE_MODULES:
+        try:
+            module = importlib.import_module(f"{__package__}.features.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.features.{name}":
+                raise
+            continue
+        module.register(server)
+        adjuster = getattr(module, "adjust_capabilities", None)
+        if adjuster is not None:
+            server.capability_adjusters.append(adjuster)
+    return server

@@ -1,0 +1,435 @@
+"""A scripted, OpenAI-compatible GLM server on 127.0.0.1 — real sockets, real SSE.
+
+Tests script it per request with :class:`Reply` (text, reasoning, tool calls split across
+chunks, usage, error statuses with GLM bodies and headers, delays, mid-stream disconnects,
+garbage lines) and read back what it received from ``fake.requests``: headers, JSON body, and
+whether and when the client closed the stream early.
+
+By hand: ``python tests/fake_glm.py --script replies.json [--port 8765]`` serves the replies
+in order (the last one repeats) so a person can try glm-lsp without a key::
+
+    GLM_LSP_BASE_URL=http://127.0.0.1:8765/api/paas/v4/ BIGMODEL_API_KEY=fake.key glm-lsp
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import select
+import socket
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+BASE_PATH = "/api/paas/v4/"
+
+
+@dataclass
+class Reply:
+    """One scripted answer to one chat/completions request."""
+
+    text: str = ""
+    reasoning: str = ""
+    chunks: list[str] | None = None  # explicit content chunks (else text split by chunk_size)
+    chunk_size: int = 8
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # {"name", "arguments", "id"?}
+    finish_reason: str | None = None  # default: "tool_calls" with tool calls, else "stop"
+    usage: dict[str, int] | None = None
+    status: int = 200
+    error_code: str | None = None  # GLM business code for the error body
+    error_message: str = "scripted error"
+    body: str | None = None  # raw response body (overrides the error body)
+    headers: dict[str, str] = field(default_factory=dict)
+    first_token_delay: float = 0.0
+    chunk_delay: float = 0.0
+    disconnect_after: int | None = None  # close the socket after N data chunks
+    garbage: bool = False  # interleave comment lines, blank events and a non-JSON line
+    error_chunk: dict[str, Any] | None = None  # an SSE {"error": ...} chunk instead of finishing
+    raw_events: list[str] | None = None  # explicit SSE data payloads (no [DONE] added)
+    close_without_done: bool = False  # end the response with no finish and no [DONE]
+
+
+@dataclass
+class RecordedRequest:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    started_at: float
+    finished_at: float | None = None
+    closed_early: bool = False
+    closed_at: float | None = None
+    chunks_sent: int = 0
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return list(self.body.get("messages", []))
+
+    def text(self) -> str:
+        """Every message's content joined: what the model was shown."""
+        return "\n".join(str(m.get("content") or "") for m in self.messages)
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class FakeGlm:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._replies: deque[Reply] = deque()
+        self.default_reply = Reply(text="OK")
+        self.responder: Callable[[dict[str, Any]], Reply] | None = None
+        self.requests: list[RecordedRequest] = []
+        self.other_requests: list[str] = []
+        self.open_connections = 0
+        self.max_open_connections = 0
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._server = _Server((host, port), _make_handler(self))
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{BASE_PATH}"
+
+    def start(self) -> FakeGlm:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeGlm:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- scripting ---------------------------------------------------------------------------
+    def enqueue(self, *replies: Reply) -> None:
+        with self._lock:
+            self._replies.extend(replies)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._replies.clear()
+            self.requests.clear()
+            self.other_requests.clear()
+            self.responder = None
+
+    def _next_reply(self, body: dict[str, Any]) -> Reply:
+        with self._lock:
+            if self._replies:
+                return self._replies.popleft()
+        if self.responder is not None:
+            return self.responder(body)
+        return self.default_reply
+
+    # -- observing ---------------------------------------------------------------------------
+    def _record(self, request: RecordedRequest) -> None:
+        with self._changed:
+            self.requests.append(request)
+            self._changed.notify_all()
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(min(left, 0.05))
+        return True
+
+    def wait_for_requests(self, count: int, timeout: float = 5.0) -> bool:
+        return self.wait_for(lambda: len(self.requests) >= count, timeout)
+
+    def wait_closed(self, index: int = -1, timeout: float = 5.0) -> bool:
+        """Wait until request ``index`` ended early because the client closed it."""
+        return self.wait_for(
+            lambda: bool(self.requests) and self.requests[index].closed_early, timeout
+        )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-response is a scripted case, not a failure.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
+def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, chunked streaming
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+        def setup(self) -> None:
+            super().setup()
+            with fake._lock:
+                fake.open_connections += 1
+                fake.max_open_connections = max(fake.max_open_connections, fake.open_connections)
+
+        def finish(self) -> None:
+            try:
+                super().finish()
+            finally:
+                with fake._lock:
+                    fake.open_connections -= 1
+                fake._notify()
+
+        def do_GET(self) -> None:
+            fake.other_requests.append(self.path)
+            if self.path.rstrip("/").endswith("/models"):
+                self._send_json(200, {"object": "list", "data": [{"id": "glm-5.1"}]})
+            else:
+                self._send_json(404, {"error": {"code": "404", "message": "not found"}})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                self._send_json(400, {"error": {"code": "1210", "message": "bad JSON"}})
+                return
+            if not self.path.endswith("/chat/completions"):
+                self._send_json(404, {"error": {"code": "404", "message": "not found"}})
+                return
+            record = RecordedRequest(
+                path=self.path,
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body,
+                started_at=time.monotonic(),
+            )
+            fake._record(record)
+            reply = fake._next_reply(body)
+            try:
+                self._answer(body, reply, record)
+            except (_ClientGone, BrokenPipeError, ConnectionResetError):
+                record.closed_early = True
+                record.closed_at = record.closed_at or time.monotonic()
+                self.close_connection = True
+            finally:
+                record.finished_at = time.monotonic()
+                fake._notify()
+
+        # -- answers -------------------------------------------------------------------------
+        def _answer(self, body: dict[str, Any], reply: Reply, record: RecordedRequest) -> None:
+            if reply.status != 200 or reply.body is not None:
+                self._wait(reply.first_token_delay, record)
+                if reply.body is not None:
+                    self._send_raw(reply.status, reply.body, reply.headers)
+                else:
+                    code = reply.error_code or str(reply.status)
+                    error = {"error": {"code": code, "message": reply.error_message}}
+                    self._send_json(reply.status, error, reply.headers)
+                return
+            if not body.get("stream"):
+                self._wait(reply.first_token_delay, record)
+                self._send_json(200, _completion_object(body, reply), reply.headers)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Cache-Control", "no-cache")
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self._wait(reply.first_token_delay, record)
+            events = _stream_events(body, reply)
+            for index, payload in enumerate(events):
+                if reply.disconnect_after is not None and index >= reply.disconnect_after:
+                    self._hang_up()
+                    return
+                if index and reply.chunk_delay:
+                    self._wait(reply.chunk_delay, record)
+                if reply.garbage and index == 1:
+                    self._write(b": keep-alive comment\n\ndata: {not json\n\n\n")
+                self._write(f"data: {payload}\n\n".encode())
+                record.chunks_sent += 1
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+
+        def _wait(self, seconds: float, record: RecordedRequest) -> None:
+            """Sleep, but notice at once when the client closes the connection."""
+            if seconds <= 0:
+                return
+            readable, _, _ = select.select([self.connection], [], [], seconds)
+            if readable:
+                try:
+                    data = self.connection.recv(1, socket.MSG_PEEK)
+                except OSError:
+                    data = b""
+                if not data:
+                    record.closed_at = time.monotonic()
+                    raise _ClientGone
+
+        def _write(self, data: bytes) -> None:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+        def _hang_up(self) -> None:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+
+        def _send_json(
+            self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+        ) -> None:
+            self._send_raw(status, json.dumps(payload), headers or {}, "application/json")
+
+        def _send_raw(
+            self,
+            status: int,
+            text: str,
+            headers: dict[str, str],
+            content_type: str = "text/plain",
+        ) -> None:
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+
+    return Handler
+
+
+def _split(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), max(1, size))]
+
+
+def _stream_events(body: dict[str, Any], reply: Reply) -> list[str]:
+    """The SSE data payloads of a streamed reply, ``[DONE]`` last."""
+    if reply.raw_events is not None:
+        return list(reply.raw_events)
+    model = str(body.get("model", "glm-5.1"))
+    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": model}
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return json.dumps({**base, "choices": [choice], **extra})
+
+    events: list[str] = []
+    for piece in _split(reply.reasoning, reply.chunk_size) if reply.reasoning else []:
+        events.append(chunk({"role": "assistant", "reasoning_content": piece}))
+    content = reply.chunks if reply.chunks is not None else _split(reply.text, reply.chunk_size)
+    for piece in content:
+        events.append(chunk({"role": "assistant", "content": piece}))
+    for index, call in enumerate(reply.tool_calls):
+        arguments = call.get("arguments", {})
+        text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+        call_id = call.get("id", f"call_{len(events)}_{index}")
+        head = {"index": index, "id": call_id, "type": "function"}
+        events.append(
+            chunk({"tool_calls": [{**head, "function": {"name": call["name"], "arguments": ""}}]})
+        )
+        half = max(1, len(text) // 2)
+        for piece in (text[:half], text[half:]):
+            if piece:
+                events.append(
+                    chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+                )
+    if reply.error_chunk is not None:
+        events.append(json.dumps({"error": reply.error_chunk}))
+        return events
+    if reply.close_without_done:
+        return events
+    finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
+    events.append(chunk({}, finish, usage=_usage(body, reply, len(content))))
+    events.append("[DONE]")
+    return events
+
+
+def _usage(body: dict[str, Any], reply: Reply, completion_chunks: int) -> dict[str, int]:
+    if reply.usage is not None:
+        return reply.usage
+    prompt = max(1, len(json.dumps(body.get("messages", []))) // 4)
+    completion = completion_chunks + len(reply.tool_calls) * 8
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def _completion_object(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+    if reply.reasoning:
+        message["reasoning_content"] = reply.reasoning
+    if reply.tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": call.get("id", f"call_{i}"),
+                "type": "function",
+                "function": {
+                    "name": call["name"],
+                    "arguments": call["arguments"]
+                    if isinstance(call.get("arguments"), str)
+                    else json.dumps(call.get("arguments", {})),
+                },
+            }
+            for i, call in enumerate(reply.tool_calls)
+        ]
+    finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "model": body.get("model", "glm-5.1"),
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": _usage(body, reply, len(_split(reply.text, reply.chunk_size))),
+    }
+
+
+def _replies_from_file(path: str) -> list[Reply]:
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    items = data if isinstance(data, list) else [data]
+    return [Reply(**item) if isinstance(item, dict) else Reply(text=str(item)) for item in items]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve scripted GLM replies on 127.0.0.1.")
+    parser.add_argument("--script", help="JSON list of replies (Reply fields); last one repeats")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args(argv)
+    fake = FakeGlm(port=args.port)
+    replies = _replies_from_file(args.script) if args.script else [Reply(text="OK")]
+    fake.default_reply = replies[-1]
+    fake.enqueue(*replies[:-1])
+    fake.start()
+    print(f"fake GLM at {fake.url}  (Ctrl-C to stop)", file=sys.stderr)
+    print(f"  GLM_LSP_BASE_URL={fake.url} BIGMODEL_API_KEY=fake.key glm-lsp", file=sys.stderr)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
