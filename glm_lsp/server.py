@@ -15,12 +15,12 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from . import __version__
-from .config import GlmSettings
 from .glm.errors import GlmError, GlmNoKeyError
 from .glm.usage import UsageLedger
 from .log import redact, register_secret
 
 if TYPE_CHECKING:
+    from .config import GlmSettings
     from .glm.client import GlmClient
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,8 @@ class GlmLanguageServer(LanguageServer):
             protocol_cls=GlmProtocol,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
-        self.settings = GlmSettings()
+        self._settings: GlmSettings | None = None
+        self.initialization_options: Any = None
         self.ledger = UsageLedger()
         self.capability_adjusters: list[CapabilityAdjuster] = []
         self._client: GlmClient | None = None
@@ -68,6 +69,18 @@ class GlmLanguageServer(LanguageServer):
         self._background: set[asyncio.Future[Any]] = set()
 
     # -- settings ------------------------------------------------------------------------------
+    @property
+    def settings(self) -> GlmSettings:
+        if self._settings is None:
+            from .config import GlmSettings  # lazy: pydantic is not needed to answer initialize
+
+            self._settings = GlmSettings()
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: GlmSettings) -> None:
+        self._settings = value
+
     def _configured_event(self) -> asyncio.Event:
         if self._configured is None:
             self._configured = asyncio.Event()

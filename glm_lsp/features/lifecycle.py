@@ -7,7 +7,6 @@ from typing import Any
 
 from lsprotocol import types
 
-from ..config import GlmSettings, parse_settings
 from ..log import attach_client_logging, secrets_from_environment
 from ..server import GlmLanguageServer
 
@@ -24,11 +23,13 @@ def register(server: GlmLanguageServer) -> None:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: GlmLanguageServer, params: types.InitializeParams) -> None:
         attach_client_logging(lambda level, text: _log_to_client(ls, level, text))
-        apply_settings(ls, params.initialization_options, source="initializationOptions")
+        # Parsed once initialized: answering initialize fast is what editors wait on.
+        ls.initialization_options = params.initialization_options
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: GlmLanguageServer, params: types.InitializedParams) -> None:
         try:
+            apply_settings(ls, ls.initialization_options, source="initializationOptions")
             await pull_configuration(ls)
         finally:
             ls.mark_configured()
@@ -55,16 +56,17 @@ def register(server: GlmLanguageServer) -> None:
         await ls.close_client()
 
 
-def apply_settings(ls: GlmLanguageServer, raw: Any, *, source: str) -> GlmSettings:
+def apply_settings(ls: GlmLanguageServer, raw: Any, *, source: str) -> None:
+    from ..config import parse_settings
+
     if raw is None:
-        return ls.settings
+        return
     settings, warnings = parse_settings(raw)
     for warning in warnings:
         log.warning("%s (from %s)", warning, source)
         ls.show_warning(warning)
     ls.settings = settings
     secrets_from_environment(settings.key_env_names())
-    return settings
 
 
 async def pull_configuration(ls: GlmLanguageServer) -> None:

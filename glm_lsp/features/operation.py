@@ -14,12 +14,15 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing, asynccontextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from lsprotocol import types
 
-from ..glm.models import ChatRequest, ChatResult, ReasoningDelta, TextDelta, ToolCall
+from ..glm.events import ChatResult, ReasoningDelta, TextDelta, ToolCall
 from ..server import GlmLanguageServer
+
+if TYPE_CHECKING:
+    from ..glm.models import ChatRequest
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

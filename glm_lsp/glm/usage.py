@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from .models import Usage
+from .events import Usage
 
 _UTC8 = timezone(timedelta(hours=8))
 PEAK_START_HOUR = 14  # 14:00-18:00 UTC+8 counts 3x, other hours 2x
