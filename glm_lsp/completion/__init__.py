@@ -1,0 +1,1 @@
+"""Inline completions: prompt, cleaning, early stop, typeahead cache and the engine."""
