@@ -99,6 +99,14 @@ def full_range(text: str) -> Range:
     return offsets_to_range(text, 0, len(text))
 
 
+def lines_range(text: str, first: int, last: int) -> Range:
+    """Whole lines ``first``..``last`` (inclusive, 0-based) including the last line's ending."""
+    index = LineIndex(text)
+    start = index.starts[min(first, len(index.starts) - 1)]
+    end = index.starts[last + 1] if last + 1 < len(index.starts) else len(text)
+    return index.range(start, end)
+
+
 def text_in_range(text: str, range_: Range) -> str:
     start, end = range_to_offsets(text, range_)
     return text[start:end]

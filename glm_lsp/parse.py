@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .context import instruction_comments
+from .edits import split_lines
+
 _THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _THINK_CLOSE = re.compile(r"\A.*?</think>", re.DOTALL | re.IGNORECASE)
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
@@ -124,3 +127,24 @@ def fit_to_selection(code: str, selection: str, *, starts_at_line_start: bool) -
     if selection.endswith(("\n", "\r")) and result:
         result += newline
     return result
+
+
+def drop_instruction_comment(code: str, instruction: str) -> str:
+    """Remove the ``glm: <instruction>`` comment line the model may have kept: once the
+    instruction is carried out, the comment has done its job."""
+    lines = code.split("\n")
+    found = instruction_comments(lines, 0, len(lines) - 1)
+    doomed = {c.line for c in found if c.instruction.strip() == instruction.strip()}
+    return "\n".join(line for index, line in enumerate(lines) if index not in doomed)
+
+
+def text_to_append(existing: str, code: str, blank_lines: int) -> str:
+    """What to add at the end of ``existing`` so ``code`` follows it after ``blank_lines``
+    empty lines and the file ends with one newline."""
+    body = code.rstrip("\n") + "\n"
+    if not existing:
+        return body
+    line_endings = len(split_lines(existing[len(existing.rstrip("\r\n")) :]))
+    newline = "\r\n" if "\r\n" in existing else "\n"
+    missing = max(0, blank_lines + 1 - line_endings)
+    return newline * missing + body.replace("\n", newline)

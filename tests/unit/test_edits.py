@@ -8,6 +8,7 @@ from glm_lsp.edits import (
     LineIndex,
     apply_text_edits,
     full_range,
+    lines_range,
     minimal_text_edits,
     offset_to_position,
     position_to_offset,
@@ -190,3 +191,10 @@ def test_rebase_after_insertion_above_finds_the_same_text(
     moved = rebase_range(old, target_range, new)
     if moved is not None:  # may refuse when the diff cannot tell the copies apart
         assert text_in_range(new, moved) == text_in_range(old, target_range)
+
+
+def test_lines_range_covers_whole_lines_with_their_endings() -> None:
+    text = "a\nb\nc"
+    assert lines_range(text, 0, 1) == rng(0, 0, 2, 0)
+    assert lines_range(text, 2, 2) == rng(2, 0, 2, 1)
+    assert text_in_range(text, lines_range(text, 1, 1)) == "b\n"

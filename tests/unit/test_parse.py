@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from glm_lsp.parse import extract_code, fenced_blocks, fit_to_selection, strip_thinking
+from glm_lsp.parse import (
+    drop_instruction_comment,
+    extract_code,
+    fenced_blocks,
+    fit_to_selection,
+    strip_thinking,
+    text_to_append,
+)
 
 
 def test_prose_around_a_fenced_block_is_dropped() -> None:
@@ -88,3 +95,19 @@ def test_fit_does_not_reindent_a_selection_starting_mid_line() -> None:
 
 def test_fit_keeps_crlf_line_endings() -> None:
     assert fit_to_selection("a\nb", "x\r\ny\r\n", starts_at_line_start=True) == "a\r\nb\r\n"
+
+
+def test_the_instruction_comment_is_dropped_from_the_code() -> None:
+    code = "def f(x):\n    # glm: validate x\n    if x < 0:\n        raise ValueError(x)\n"
+    assert drop_instruction_comment(code, "validate x") == (
+        "def f(x):\n    if x < 0:\n        raise ValueError(x)\n"
+    )
+    assert drop_instruction_comment("# glm: other\nx = 1", "validate x") == "# glm: other\nx = 1"
+
+
+def test_text_to_append_separates_with_blank_lines() -> None:
+    assert text_to_append("", "def test_a():\n    pass", 2) == "def test_a():\n    pass\n"
+    assert text_to_append("x = 1\n", "y = 2", 2) == "\n\ny = 2\n"
+    assert text_to_append("x = 1", "y = 2", 1) == "\n\ny = 2\n"
+    assert text_to_append("x = 1\n\n\n\n", "y = 2", 2) == "y = 2\n"
+    assert text_to_append("x = 1\r\n", "y = 2\nz = 3", 1) == "\r\ny = 2\r\nz = 3\r\n"
