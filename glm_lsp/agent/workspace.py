@@ -378,11 +378,21 @@ class Workspace:
         for path, staged in present.items():
             if staged.origin is not None:
                 claimed[staged.origin] = path
-        for path, staged in present.items():
+        for path, staged in list(present.items()):
+            if staged.origin is not None or not self._base_exists(path):
+                continue
+            moved_to = claimed.get(path)
+            if moved_to is not None:
+                # Renamed away and written again: the editor could not create a file where
+                # one still is, so keep the file here (an edit) and create the new name.
+                moved = present[moved_to]
+                text = moved.text if moved.text is not None else self._text_or_none(path)
+                if text is None:
+                    continue
+                present[moved_to] = _Staged(True, None, text)
             # Deleted (or renamed away) and written again: for the editor, an edit.
-            if staged.origin is None and self._base_exists(path) and path not in claimed:
-                claimed[path] = path
-                present[path] = _Staged(True, path, staged.text)
+            claimed[path] = path
+            present[path] = _Staged(True, path, staged.text)
 
         edits: list[FileChange] = []
         for origin, final in sorted(claimed.items()):
@@ -401,6 +411,12 @@ class Workspace:
             CreateChange(p, s.text or "") for p, s in sorted(present.items()) if s.origin is None
         ]
         return edits + deletes + renames + creates
+
+    def _text_or_none(self, path: Path) -> str | None:
+        try:
+            return self.base_text(path)
+        except WorkspaceError:
+            return None
 
     @staticmethod
     def _ordered_renames(pending: dict[Path, Path]) -> list[FileChange]:
