@@ -42,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     from .log import setup_logging
     from .server import create_server
 
-    setup_logging(verbose=args.verbose, log_file=args.log_file)
+    logger = setup_logging(verbose=args.verbose, log_file=args.log_file)
+    transport = f"tcp {args.host}:{args.port}" if args.tcp else "stdio"
+    logger.info(
+        "glm-lsp %s starting on %s (Python %s)", __version__, transport, sys.version.split()[0]
+    )
     server = create_server()
     if args.tcp:
         server.start_tcp(args.host, args.port)

@@ -23,6 +23,8 @@ def register(server: GlmLanguageServer) -> None:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: GlmLanguageServer, params: types.InitializeParams) -> None:
         attach_client_logging(lambda level, text: _log_to_client(ls, level, text))
+        client = params.client_info
+        log.info("client %s %s", client.name if client else "?", client.version if client else "")
         # Parsed once initialized: answering initialize fast is what editors wait on.
         ls.initialization_options = params.initialization_options
 
@@ -33,6 +35,7 @@ def register(server: GlmLanguageServer) -> None:
             await pull_configuration(ls)
         finally:
             ls.mark_configured()
+        log.info("model %s at %s", ls.settings.model, ls.settings.effective_base_url())
         if not ls.has_key():
             log.warning(
                 "no API key in %s; GLM features are off", ", ".join(ls.settings.key_env_names())
