@@ -99,9 +99,17 @@ class GlmClient:
         return result
 
     async def stream_chat(
-        self, request: ChatRequest, *, feature: str, allow_truncated: bool = False
+        self,
+        request: ChatRequest,
+        *,
+        feature: str,
+        allow_truncated: bool = False,
+        max_retries: int | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
-        """Yield the reply as events. Retries only while nothing has been yielded."""
+        """Yield the reply as events. Retries only while nothing has been yielded, at most
+        ``max_retries`` times (default: the client's; completions pass 0 — the next
+        keystroke is their retry)."""
+        retries = self.max_retries if max_retries is None else max_retries
         payload = request.to_payload(stream=True)
         payload.setdefault("request_id", str(uuid.uuid4()))
         attempt = 0
@@ -119,7 +127,7 @@ class GlmClient:
                 except GlmError as exc:
                     if yielded:
                         raise
-                    if not exc.retryable or attempt >= self.max_retries:
+                    if not exc.retryable or attempt >= retries:
                         raise
                     delay = self._retry_delay(exc, attempt)
                     attempt += 1
@@ -127,7 +135,7 @@ class GlmClient:
                         "GLM %s; retry %d/%d in %.2fs",
                         type(exc).__name__,
                         attempt,
-                        self.max_retries,
+                        retries,
                         delay,
                     )
                     await asyncio.sleep(delay)
