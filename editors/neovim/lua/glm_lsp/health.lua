@@ -1,0 +1,54 @@
+-- :checkhealth glm_lsp — the usual reasons "nothing happens", each with what to do.
+local M = {}
+
+function M.check()
+  local health = vim.health
+  local glm = require("glm_lsp")
+  health.start("glm_lsp")
+
+  if vim.fn.has("nvim-0.11") == 1 then
+    health.ok("Neovim " .. tostring(vim.version()))
+  else
+    health.error("Neovim 0.11 or newer is needed (vim.lsp.config / vim.lsp.enable)")
+  end
+  if vim.lsp.inline_completion then
+    health.ok("inline completion (ghost text) is available")
+  else
+    health.info("Neovim < 0.12: completions arrive as completion items (<C-Space> or omnifunc)")
+  end
+
+  local cmd = glm.options.cmd
+  local exe = type(cmd) == "table" and cmd[1] or nil
+  if exe and vim.fn.executable(exe) == 1 then
+    local version = vim.system({ exe, "--version" }, { text = true }):wait(5000)
+    health.ok(("%s found: %s"):format(vim.fn.exepath(exe), vim.trim(version.stdout or "")))
+  else
+    health.error(("`%s` is not executable"):format(tostring(exe)), {
+      "Install it: pipx install glm-lsp",
+      "or pass its full path: require('glm_lsp').setup({ cmd = { '/path/to/glm-lsp' } })",
+    })
+  end
+
+  local env = vim.tbl_extend("force", vim.fn.environ(), glm.options.cmd_env or {})
+  local key_env = (glm.options.settings or {}).apiKeyEnv
+  local names = key_env and { key_env } or { "BIGMODEL_API_KEY", "ZAI_API_KEY" }
+  local found = vim.tbl_filter(function(name)
+    return (env[name] or "") ~= ""
+  end, names)
+  if #found > 0 then
+    health.ok("API key found in $" .. found[1])
+  else
+    health.warn("no API key in $" .. table.concat(names, " or $"), {
+      "export BIGMODEL_API_KEY=... in the shell that starts Neovim",
+      "then run `glm-lsp doctor` in a terminal to check key and endpoint",
+    })
+  end
+
+  if glm.client() then
+    health.ok("glm-lsp is running")
+  else
+    health.info("glm-lsp is not running yet: open a file (see also :checkhealth vim.lsp)")
+  end
+end
+
+return M

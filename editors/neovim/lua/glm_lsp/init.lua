@@ -1,0 +1,313 @@
+-- glm-lsp for Neovim 0.11+: registers the server with vim.lsp.config / vim.lsp.enable,
+-- turns on completion (inline on 0.12+, completion items on 0.11), shows progress and
+-- adds the :Glm* commands. Everything else (code actions, edits) is plain LSP.
+local M = {}
+
+local NAME = "glm_lsp"
+local EXECUTE = "workspace/executeCommand"
+local REQUEST_CANCELLED = -32800
+
+---@class glm_lsp.Options
+M.defaults = {
+  -- How to start the server; the key comes from the environment (BIGMODEL_API_KEY).
+  cmd = { "glm-lsp" },
+  -- Extra environment for the server, e.g. { GLM_LSP_BASE_URL = "..." }. Not for the key
+  -- if your config is in a dotfiles repository.
+  cmd_env = nil,
+  -- nil: every filetype. Or a list such as { "python", "lua", "go" }.
+  filetypes = nil,
+  -- The workspace root is the nearest directory holding one of these, else the cwd.
+  root_markers = { ".git", "pyproject.toml", "setup.py", "package.json", "Cargo.toml", "go.mod" },
+  -- The `glm` settings section (camelCase keys, as in the README), e.g.
+  -- { model = "glm-5.1", completion = { debounceMs = 200 }, actions = { thinking = false } }
+  settings = {},
+  -- Completion: inline (ghost text) on 0.12+, completion items on 0.11.
+  completion = true,
+  -- 0.11 only: ask for completion items as you type the server's trigger characters.
+  autotrigger = true,
+  keys = {
+    -- Insert mode: accept the inline suggestion (0.12+); falls back to the key itself.
+    accept_inline = "<Tab>",
+    -- Insert mode: ask GLM for a completion now.
+    complete = "<C-Space>",
+  },
+  -- Echo progress messages ("GLM: Refactor – 120 tokens") as they arrive.
+  echo_progress = true,
+}
+
+M.options = vim.deepcopy(M.defaults)
+
+-- Running operations by progress token, newest last, for the statusline.
+local progress = {} ---@type table<string|integer, { title: string, message: string }>
+local progress_order = {} ---@type (string|integer)[]
+
+local function progress_text(token)
+  local item = progress[token]
+  return item and ("GLM: %s – %s"):format(item.title, item.message) or ""
+end
+
+local function notify(message, level)
+  vim.notify("GLM: " .. message, level or vim.log.levels.INFO)
+end
+
+--- The running glm-lsp client for a buffer (or any, when none is attached to it).
+---@param bufnr? integer
+---@return vim.lsp.Client?
+function M.client(bufnr)
+  local clients = vim.lsp.get_clients({ name = NAME, bufnr = bufnr or 0 })
+  if #clients == 0 and bufnr == nil then
+    clients = vim.lsp.get_clients({ name = NAME })
+  end
+  return clients[1]
+end
+
+--- LSP position of a byte column on a 0-based row.
+local function lsp_position(bufnr, row, col, encoding)
+  return { line = row, character = vim.lsp.util.character_offset(bufnr, row, col, encoding) }
+end
+
+local function line_text(bufnr, row)
+  return vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ""
+end
+
+--- The range a :Glm* command works on: the visual selection when the command was given a
+--- range ('<,'>), else the cursor (an empty range; the server takes the enclosing block).
+---@param bufnr integer
+---@param cmd_opts { range: integer, line1: integer, line2: integer }
+---@param encoding string
+---@return lsp.Range
+function M.command_range(bufnr, cmd_opts, encoding)
+  if cmd_opts.range == 0 then
+    local row, col = unpack(vim.api.nvim_win_get_cursor(0))
+    local here = lsp_position(bufnr, row - 1, col, encoding)
+    return { start = here, ["end"] = here }
+  end
+  local first = vim.api.nvim_buf_get_mark(bufnr, "<")
+  local last = vim.api.nvim_buf_get_mark(bufnr, ">")
+  local charwise = vim.fn.visualmode() == "v" and first[1] == cmd_opts.line1 and last[1] == cmd_opts.line2
+  if charwise then
+    local text = line_text(bufnr, last[1] - 1)
+    local end_col = #text
+    if last[2] < #text then -- include the whole (maybe multi-byte) last character
+      end_col = last[2] + 1 + vim.str_utf_end(text, last[2] + 1)
+    end
+    return {
+      start = lsp_position(bufnr, first[1] - 1, first[2], encoding),
+      ["end"] = lsp_position(bufnr, last[1] - 1, end_col, encoding),
+    }
+  end
+  local last_row = cmd_opts.line2 - 1
+  return {
+    start = { line = cmd_opts.line1 - 1, character = 0 },
+    ["end"] = lsp_position(bufnr, last_row, #line_text(bufnr, last_row), encoding),
+  }
+end
+
+--- Run one of the server's commands with its single object argument.
+---@param command string e.g. "glm.refactor"
+---@param argument table
+---@param bufnr? integer
+function M.execute(command, argument, bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local client = M.client(bufnr)
+  if not client then
+    notify("glm-lsp is not running for this buffer (see :checkhealth glm_lsp)", vim.log.levels.ERROR)
+    return
+  end
+  local params = { command = command, arguments = { argument } }
+  client:request(EXECUTE, params, function(err)
+    if err and err.code ~= REQUEST_CANCELLED then
+      notify(command .. " failed: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    end
+  end, bufnr)
+end
+
+--- Cancel every GLM command still running (code actions and :Glm* commands alike).
+function M.cancel()
+  local cancelled = 0
+  for _, client in ipairs(vim.lsp.get_clients({ name = NAME })) do
+    for id, request in pairs(client.requests) do
+      if request.type == "pending" and request.method == EXECUTE then
+        client:cancel_request(id)
+        cancelled = cancelled + 1
+      end
+    end
+    for token in pairs(progress) do
+      client:notify("window/workDoneProgress/cancel", { token = token })
+    end
+  end
+  notify(cancelled > 0 and "cancelled" or "nothing to cancel")
+end
+
+--- Progress of the newest running GLM operation, for a statusline:
+---   vim.o.statusline = "%f %m%=%{v:lua.require'glm_lsp'.statusline()}"
+---@return string
+function M.statusline()
+  return progress_text(progress_order[#progress_order])
+end
+
+local function on_progress(event)
+  local client = vim.lsp.get_client_by_id(event.data.client_id)
+  local params = event.data.params or {}
+  local value = params.value
+  if not client or client.name ~= NAME or type(value) ~= "table" then
+    return
+  end
+  local token = params.token
+  local text
+  if value.kind == "begin" or not progress[token] then
+    progress[token] = { title = value.title or "working", message = value.message or "…" }
+    table.insert(progress_order, token)
+  end
+  if value.kind == "report" then
+    progress[token].message = value.message or progress[token].message
+  end
+  if value.kind == "end" then
+    text = ("GLM: %s – %s"):format(progress[token].title, value.message or "done")
+    progress[token] = nil
+    progress_order = vim.tbl_filter(function(t)
+      return t ~= token
+    end, progress_order)
+  end
+  if M.options.echo_progress then
+    vim.api.nvim_echo({ { text or progress_text(token) } }, false, {})
+  end
+  vim.cmd.redrawstatus()
+end
+
+local function enable_completion(client, bufnr)
+  local opts = M.options
+  local inline = vim.lsp.inline_completion
+  if inline and client:supports_method("textDocument/inlineCompletion") then
+    pcall(inline.enable, true, { bufnr = bufnr, client_id = client.id })
+    if opts.keys.accept_inline then
+      vim.keymap.set("i", opts.keys.accept_inline, function()
+        if not inline.get() then
+          return opts.keys.accept_inline
+        end
+      end, { buffer = bufnr, expr = true, desc = "GLM: accept the inline suggestion" })
+    end
+    return
+  end
+  if client:supports_method("textDocument/completion") then
+    vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = opts.autotrigger })
+    if opts.keys.complete then
+      vim.keymap.set("i", opts.keys.complete, function()
+        vim.lsp.completion.get()
+      end, { buffer = bufnr, desc = "GLM: complete" })
+    end
+  end
+end
+
+local function on_attach(event)
+  local client = vim.lsp.get_client_by_id(event.data.client_id)
+  if client and client.name == NAME and M.options.completion then
+    enable_completion(client, event.buf)
+  end
+end
+
+--- A command that works on the selection or the cursor, with an optional instruction.
+local function range_command(server_command, with_instruction)
+  return function(cmd_opts)
+    local bufnr = vim.api.nvim_get_current_buf()
+    local client = M.client(bufnr)
+    if not client then
+      return M.execute(server_command, {}, bufnr) -- says why nothing happens
+    end
+    local argument = {
+      uri = vim.uri_from_bufnr(bufnr),
+      range = M.command_range(bufnr, cmd_opts, client.offset_encoding),
+    }
+    if with_instruction and cmd_opts.args ~= "" then
+      argument.instruction = cmd_opts.args
+    end
+    M.execute(server_command, argument, bufnr)
+  end
+end
+
+local function agent_command(cmd_opts)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = M.client(bufnr)
+  local function run(instruction)
+    if not instruction or vim.trim(instruction) == "" then
+      return
+    end
+    local argument = { instruction = vim.trim(instruction) }
+    if client and vim.api.nvim_buf_get_name(bufnr) ~= "" then
+      argument.uri = vim.uri_from_bufnr(bufnr)
+      if cmd_opts.range > 0 then
+        argument.range = M.command_range(bufnr, cmd_opts, client.offset_encoding)
+      end
+    end
+    M.execute("glm.agent", argument, bufnr)
+  end
+  if cmd_opts.args ~= "" then
+    run(cmd_opts.args)
+  else
+    vim.ui.input({ prompt = "GLM agent: " }, run)
+  end
+end
+
+local function create_commands()
+  local command = vim.api.nvim_create_user_command
+  command("GlmAgent", agent_command, {
+    nargs = "?",
+    range = true,
+    desc = "GLM: let the agent change the workspace (prompts when no instruction is given)",
+  })
+  command("GlmExplain", range_command("glm.explain", false), { range = true, desc = "GLM: explain" })
+  command("GlmRefactor", range_command("glm.refactor", true), {
+    nargs = "?",
+    range = true,
+    desc = "GLM: refactor the selection, optionally as instructed",
+  })
+  command("GlmTests", range_command("glm.generateTests", false), {
+    range = true,
+    desc = "GLM: generate tests for the selection",
+  })
+  command("GlmFix", range_command("glm.fix", false), { range = true, desc = "GLM: fix diagnostics" })
+  command("GlmStatus", function()
+    M.execute("glm.status", vim.empty_dict())
+  end, { desc = "GLM: usage so far and the quota multiplier now" })
+  command("GlmCancel", M.cancel, { desc = "GLM: cancel the running GLM commands" })
+end
+
+local function root_dir(markers)
+  return function(bufnr, on_dir)
+    on_dir(vim.fs.root(bufnr, markers) or vim.fn.getcwd())
+  end
+end
+
+--- Configure and enable glm-lsp. Call once from your init.lua.
+---@param opts? glm_lsp.Options
+function M.setup(opts)
+  if vim.fn.has("nvim-0.11") == 0 then
+    notify("glm_lsp needs Neovim 0.11 or newer (vim.lsp.config)", vim.log.levels.ERROR)
+    return
+  end
+  opts = opts or {}
+  local options = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts)
+  for _, list in ipairs({ "cmd", "filetypes", "root_markers" }) do
+    options[list] = opts[list] or options[list] -- lists replace the default, never merge into it
+  end
+  M.options = options
+  -- An empty table would travel as a JSON list; the server expects an object.
+  local glm = next(options.settings) and options.settings or vim.empty_dict()
+
+  vim.lsp.config(NAME, {
+    cmd = options.cmd,
+    cmd_env = options.cmd_env,
+    filetypes = options.filetypes,
+    root_dir = root_dir(options.root_markers),
+    init_options = { glm = glm },
+    settings = { glm = glm }, -- also the answer to workspace/configuration
+  })
+
+  local group = vim.api.nvim_create_augroup("glm_lsp", { clear = true })
+  vim.api.nvim_create_autocmd("LspAttach", { group = group, callback = on_attach })
+  vim.api.nvim_create_autocmd("LspProgress", { group = group, callback = on_progress })
+  create_commands()
+  vim.lsp.enable(NAME)
+end
+
+return M

@@ -1,0 +1,9 @@
+-- The Neovim config of the editor tests: only the shipped plugin, set up as the README says.
+vim.opt.runtimepath:prepend(vim.env.GLM_TEST_PLUGIN_DIR)
+vim.opt.swapfile = false
+vim.opt.shadafile = "NONE"
+
+require("glm_lsp").setup({
+  cmd = { vim.env.GLM_TEST_SERVER },
+  settings = { completion = { debounceMs = 0 } },
+})

@@ -1,0 +1,5 @@
+"""Helpers for calc.py."""
+
+
+def clamp(value, low, high):
+    return max(low, min(value, high))
