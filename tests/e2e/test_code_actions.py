@@ -139,7 +139,7 @@ async def test_refactor_replaces_exactly_the_selection_with_the_fenced_code(
         assert isinstance(change, types.TextDocumentEdit)
         assert change.text_document.version == 1  # the version the work started from
         for edit in change.edits:  # minimal: only the two changed lines are touched
-            assert 3 <= edit.range.start.line and edit.range.end.line <= 4
+            assert edit.range.start.line >= 3 and edit.range.end.line <= 4
         sent = fake_glm.requests[0]
         assert "def area(radius):" in sent.text() and "calc.py" in sent.text()
         assert sent.body["stream"] is True
@@ -194,9 +194,30 @@ async def test_fix_sends_the_diagnostics_and_applies_the_fix(
         assert "undefined name 'radios'" in fake_glm.requests[0].text()
 
 
-async def test_instruction_comment_is_carried_out_and_removed(
+async def test_instruction_comment_runs_the_agent_on_the_comment_line(
     fake_glm: FakeGlm, tmp_path: Path
 ) -> None:
+    make_workspace(tmp_path)
+    text = CALC.replace("def double(x):\n", "def double(x):\n    # glm: reject None\n")
+    async with start_session(fake_glm, tmp_path) as (client, editor):
+        uri = editor.open("calc.py", text)
+        line = text.splitlines().index("    # glm: reject None")
+        actions = await code_actions(client, uri, rng(line, 0, line, 0))
+        action = next(a for a in actions if a.title == "GLM: reject None")
+        assert action.command is not None and action.command.command == "glm.agent"
+        assert list(action.command.arguments or []) == [
+            {
+                "instruction": "reject None",
+                "uri": uri,
+                "range": range_json(rng(line, 0, line + 1, 0)),
+            }
+        ]
+
+
+async def test_refactor_with_an_instruction_drops_its_comment(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    """What an instruction comment runs when there is no agent: a refactor of its block."""
     make_workspace(tmp_path)
     text = CALC.replace("def double(x):\n", "def double(x):\n    # glm: reject None\n")
     fake_glm.enqueue(
@@ -207,17 +228,13 @@ async def test_instruction_comment_is_carried_out_and_removed(
     )
     async with start_session(fake_glm, tmp_path) as (client, editor):
         uri = editor.open("calc.py", text)
-        line = text.splitlines().index("    # glm: reject None")
-        actions = await code_actions(client, uri, rng(line, 0, line, 0))
-        action = next(a for a in actions if a.title == "GLM: reject None")
-        assert action.command is not None and action.command.arguments is not None
-        if action.command.command != "glm.refactor":
-            return  # the agent runs it: covered by the agent's own tests
-        await execute(client, "glm.refactor", action.command.arguments[0])
+        argument = {"uri": uri, "range": range_json(rng(7, 0, 10, 0)), "instruction": "reject None"}
+        await execute(client, "glm.refactor", argument)
         assert editor.text(uri) == CALC.replace(
             "    return x * 2",
             "    if x is None:\n        raise ValueError('x is None')\n    return x * 2",
         )
+        assert "Instruction: reject None" in fake_glm.requests[0].text()
 
 
 async def test_generate_tests_creates_the_conventional_file(
