@@ -170,6 +170,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        # As real SSE servers do: no Nagle hold on the last small chunk, which otherwise waits
+        # for the client's delayed ACK (~40 ms) at the end of every reply.
+        connection, address = super().get_request()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-response is a scripted case, not a failure.
         if not isinstance(sys.exc_info()[1], OSError):
