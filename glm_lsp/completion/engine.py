@@ -1,0 +1,174 @@
+"""One inline completion from request to cleaned text, hiding GLM's latency and cost.
+
+- typing through a suggestion is answered from the typeahead cache, with no upstream call;
+- automatic triggers wait ``completion.debounceMs`` first, explicit ones do not;
+- a newer request for the same document cancels the older one's upstream call;
+- the stream is read only until the suggestion is complete, then closed;
+- a result for a document that changed meanwhile is dropped;
+- no key or an upstream failure: nothing, fast, and one message per session.
+
+No LSP types here: the feature module turns positions into a :class:`Cursor` and the
+text back into items.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..glm.errors import GlmError, GlmNoKeyError
+from ..glm.models import ChatRequest, TextDelta
+from .cache import Anchor, TypeaheadCache
+from .cursor import Cursor
+from .early_stop import completion_end
+from .postprocess import clean_completion
+from .prompt import completion_messages
+
+if TYPE_CHECKING:
+    from ..config import CompletionSettings, GlmSettings
+    from ..glm.client import GlmClient
+
+log = logging.getLogger(__name__)
+FEATURE = "completion"
+
+
+class CompletionHost(Protocol):
+    """What the engine needs from the server (GlmLanguageServer provides it)."""
+
+    @property
+    def settings(self) -> GlmSettings: ...
+
+    def has_key(self) -> bool: ...
+
+    def glm_client(self) -> GlmClient: ...
+
+    def model_for(self, feature: str) -> str: ...
+
+    def warn_once(self, key: str, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    uri: str
+    version: int | None
+    """The document's version when the request arrived; a newer one makes the result stale."""
+    line: int
+    cursor: Cursor
+    automatic: bool
+    """Typed (debounced) rather than asked for explicitly."""
+
+
+@dataclass
+class _Running:
+    work: asyncio.Future[Any]
+    superseded: bool = False
+
+    def supersede(self) -> None:
+        self.superseded = True
+        self.work.cancel()
+
+
+class CompletionEngine:
+    def __init__(self, host: CompletionHost, current_version: Callable[[str], int | None]):
+        self._host = host
+        self._current_version = current_version
+        self._cache = TypeaheadCache()
+        self._running: dict[str, _Running] = {}
+
+    async def complete(self, request: CompletionRequest) -> str | None:
+        """The text to insert at the cursor, or None."""
+        settings = self._host.settings.completion
+        if not settings.enabled:
+            return None
+        self._supersede(request.uri)
+        anchor = Anchor(request.line, request.cursor.line_prefix, request.cursor.line_suffix)
+        cached = self._cache.lookup(request.uri, anchor)
+        if cached is not None:
+            return cached
+        if not self._host.has_key():
+            self._host.warn_once("no-key", GlmNoKeyError().user_message)
+            return None
+        with self._latest(request.uri, self._debounced_ask(request, settings)) as running:
+            try:
+                text = await running.work
+            except asyncio.CancelledError:
+                if running.superseded:
+                    return None
+                raise
+        if text is None or self._is_stale(request):
+            return None
+        self._cache.remember(request.uri, anchor, text)
+        return text
+
+    def forget(self, uri: str) -> None:
+        self._supersede(uri)
+        self._cache.forget(uri)
+
+    # -- one request at a time per document --------------------------------------------------
+    def _supersede(self, uri: str) -> None:
+        older = self._running.pop(uri, None)
+        if older is not None:
+            older.supersede()
+
+    @contextlib.contextmanager
+    def _latest(self, uri: str, work: Any) -> Iterator[_Running]:
+        running = _Running(asyncio.ensure_future(work))
+        self._running[uri] = running
+        try:
+            yield running
+        finally:
+            running.work.cancel()  # no-op when done; ends the upstream call if we were cancelled
+            if self._running.get(uri) is running:
+                del self._running[uri]
+
+    def _is_stale(self, request: CompletionRequest) -> bool:
+        if request.version is None:
+            return False
+        return self._current_version(request.uri) != request.version
+
+    # -- the upstream call ---------------------------------------------------------------------
+    async def _debounced_ask(
+        self, request: CompletionRequest, settings: CompletionSettings
+    ) -> str | None:
+        if request.automatic and settings.debounce_ms:
+            await asyncio.sleep(settings.debounce_ms / 1000)
+        if self._is_stale(request):
+            return None
+        try:
+            client = self._host.glm_client()
+            chat = ChatRequest(
+                model=self._host.model_for(FEATURE),
+                messages=completion_messages(request.cursor),
+                max_tokens=settings.max_tokens,
+                thinking=settings.thinking,
+                temperature=self._host.settings.temperature,
+            )
+            events = client.stream_chat(chat, feature=FEATURE, allow_truncated=True, max_retries=0)
+            reply = await read_until_complete(events, request.cursor)
+        except GlmError as exc:
+            self._report(exc)
+            return None
+        return clean_completion(reply, request.cursor)
+
+    def _report(self, exc: GlmError) -> None:
+        log.info("completion failed: %s (request id %s)", exc.user_message, exc.request_id)
+        key = "no-key" if isinstance(exc, GlmNoKeyError) else f"completion:{type(exc).__name__}"
+        self._host.warn_once(key, f"GLM completions: {exc.user_message}")
+
+
+async def read_until_complete(events: AsyncGenerator[Any, None], cursor: Cursor) -> str:
+    """The reply's text up to where the suggestion is complete; the stream is closed there
+    (which closes the upstream connection), not read to its end."""
+    reply = ""
+    async with contextlib.aclosing(events) as stream:
+        async for event in stream:
+            if isinstance(event, TextDelta):
+                reply += event.text
+                end = completion_end(reply, cursor)
+                if end is not None:
+                    return reply[:end]
+    return reply
