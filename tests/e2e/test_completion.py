@@ -88,9 +88,8 @@ async def test_client_without_inline_gets_a_completion_item(
 ) -> None:
     fake_glm.enqueue(Reply(text="```python\n    return a + b\n```"))
     capabilities = vscode_like_capabilities(inline_completion=False)
-    async with start_session(
-        fake_glm, tmp_path, init_options=FAST, capabilities=capabilities
-    ) as (client, editor):
+    session = start_session(fake_glm, tmp_path, init_options=FAST, capabilities=capabilities)
+    async with session as (client, editor):
         server_caps = editor.init_result.capabilities  # type: ignore[union-attr]
         assert server_caps.completion_provider is not None
         assert server_caps.inline_completion_provider is None
@@ -120,9 +119,8 @@ async def test_snippet_client_gets_an_escaped_snippet_indented_like_its_line(
     capabilities.text_document.completion = types.CompletionClientCapabilities(
         completion_item=types.ClientCompletionItemOptions(snippet_support=True)
     )
-    async with start_session(
-        fake_glm, tmp_path, init_options=FAST, capabilities=capabilities
-    ) as (client, editor):
+    session = start_session(fake_glm, tmp_path, init_options=FAST, capabilities=capabilities)
+    async with session as (client, editor):
         uri = editor.open("calc.py", "def f(x):\n    \n")
         items = await completion_items(client, uri, at(1, 4))
         assert items[0].insert_text_format == types.InsertTextFormat.Snippet
@@ -224,10 +222,8 @@ async def test_early_stop_closes_the_stream(fake_glm: FakeGlm, tmp_path: Path) -
 async def test_no_key_answers_nothing_fast_and_says_so_once(
     fake_glm: FakeGlm, tmp_path: Path
 ) -> None:
-    async with start_session(fake_glm, tmp_path, init_options=FAST, key=None) as (
-        client,
-        editor,
-    ):
+    session = start_session(fake_glm, tmp_path, init_options=FAST, key=None)
+    async with session as (client, editor):
         uri = editor.open("calc.py", ADD)
         started = time.monotonic()
         for _ in range(3):
