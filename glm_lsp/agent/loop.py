@@ -9,6 +9,8 @@ what to do with it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -72,6 +74,25 @@ async def run_agent(
     feature: str = "agent",
 ) -> AgentRun:
     """Run the tool loop from ``request`` (its messages start the conversation)."""
+    # The first turn leaves the disk idle for seconds: read the files' texts meanwhile.
+    stop_preload = threading.Event()
+    preload = asyncio.ensure_future(asyncio.to_thread(tools.workspace.preload, stop_preload))
+    try:
+        return await _tool_loop(client, request, tools, max_iterations, progress, feature)
+    finally:
+        stop_preload.set()
+        with contextlib.suppress(Exception):
+            await preload
+
+
+async def _tool_loop(
+    client: ChatStreamer,
+    request: ChatRequest,
+    tools: AgentTools,
+    max_iterations: int,
+    progress: ProgressFn,
+    feature: str,
+) -> AgentRun:
     messages = list(request.messages)
     status = _Progress(progress, max_iterations)
     run = AgentRun("max_iterations", "", 0, messages=messages)

@@ -18,7 +18,7 @@ from typing import Any
 
 from pathspec import GitIgnoreSpec
 
-from .workspace import Workspace, WorkspaceError
+from .workspace import Workspace, WorkspaceError, matching_lines
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +314,8 @@ class AgentTools:
         if not query:
             raise ToolArgumentError("query is empty; give the text to find")
         try:
-            pattern = re.compile(query if _flag(args, "regex") else re.escape(query))
+            # MULTILINE: ^ and $ anchor at each line, as in grep.
+            pattern = re.compile(query if _flag(args, "regex") else re.escape(query), re.MULTILINE)
         except re.error as exc:
             raise ToolArgumentError(f"query is not a valid regex ({exc})") from None
         raw = _string(args, "path", required=False).strip()
@@ -326,12 +327,9 @@ class AgentTools:
 
     def _search_one(self, pattern: re.Pattern[str], path: Path) -> str:
         text = self.workspace.read_text(path)
-        found = [
-            (path, number, line)
-            for number, line in enumerate(text.splitlines(), start=1)
-            if pattern.search(line)
-        ]
-        return self._format_matches(found[:MAX_SEARCH_MATCHES], len(found))
+        found: list[tuple[Path, int, str]] = []
+        total = matching_lines(pattern, path, text, found, MAX_SEARCH_MATCHES)
+        return self._format_matches(found, total)
 
     def _format_matches(self, matches: list[tuple[Path, int, str]], total: int) -> str:
         if not matches:

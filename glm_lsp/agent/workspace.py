@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from glm_lsp.config import DEFAULT_EXCLUDE
 # Above this size a file is described, never read or searched: the model cannot use it and
 # one read would blow the conversation up.
 HUGE_FILE_BYTES = 4 * 1024 * 1024
+# Texts read ahead while the model thinks on its first turn, at most this much.
+PRELOAD_BYTES = 32 * 1024 * 1024
 # Directories no one wants an agent to walk, even without a .gitignore saying so.
 WALK_SKIP_DIRS = frozenset(
     {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".tox"}
@@ -79,7 +82,15 @@ class _Staged:
 
 
 def _is_within(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+    # On strings: pathlib's parents/relative_to cost more than a listing of 1,000 files.
+    inner, outer = str(path), str(root)
+    return inner == outer or inner.startswith(outer if outer.endswith(os.sep) else outer + os.sep)
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` below ``root`` (which contains it) with ``/`` separators; ``""`` for root."""
+    rest = str(path)[len(str(root)) :].lstrip(os.sep)
+    return rest.replace(os.sep, "/") if os.sep != "/" else rest
 
 
 def _human_size(size: int) -> str:
@@ -109,7 +120,11 @@ class Workspace:
         }
         self._staged: dict[Path, _Staged] = {}
         self._disk_text: dict[Path, str] = {}  # what the run read from disk: the base of edits
-        self._gitignores: dict[Path, GitIgnoreSpec | None] = {}
+        self._unreadable: dict[Path, str] = {}  # binary, huge or unreadable: why
+        self._gitignores: dict[str, GitIgnoreSpec | None] = {}
+        # The disk as the run first listed it: a run works on one snapshot, and a search of
+        # 1,000 files should not walk the tree again.
+        self._walks: dict[Path, list[tuple[Path, str]]] = {}
 
     @property
     def root(self) -> Path:
@@ -161,15 +176,17 @@ class Workspace:
         root = self._root_containing(real, lexical=False)
         if root is None:
             return real.as_posix()
-        relative = real.relative_to(root.real).as_posix()
+        return self._display_relative(root, _relative(real, root.real))
+
+    def _display_relative(self, root: _Root, relative: str) -> str:
         if root is self._roots[0]:
-            return relative
-        return (root.given / relative).as_posix()
+            return relative or "."
+        return f"{root.given.as_posix()}/{relative}" if relative else root.given.as_posix()
 
     def client_path(self, real: Path) -> Path:
         """The path under the folder as the editor named it (for URIs in edits)."""
         root = self._root_containing(real, lexical=False)
-        return real if root is None else root.given / real.relative_to(root.real)
+        return real if root is None else root.given / _relative(real, root.real)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -194,6 +211,8 @@ class Workspace:
                 return staged.text
             assert staged.origin is not None
             return self.base_text(staged.origin)
+        if path in self._buffers or path in self._disk_text:  # no stat calls while searching
+            return self.base_text(path)
         if self.is_dir(path):
             raise WorkspaceError(f"{self.display(path)} is a directory; use list_files for it")
         if not self._base_exists(path):
@@ -209,33 +228,58 @@ class Workspace:
         cached = self._disk_text.get(path)
         if cached is not None:
             return cached
-        text = self._read_disk(path)
+        if path in self._unreadable:
+            raise WorkspaceError(self._unreadable[path])
+        try:
+            text = self._read_disk(path)
+        except WorkspaceError as exc:
+            self._unreadable[path] = str(exc)
+            raise
         self._disk_text[path] = text
         return text
 
     def _read_disk(self, path: Path) -> str:
-        name = self.display(path)
         try:
-            size = path.stat().st_size
-            if size > HUGE_FILE_BYTES:
+            with open(path, "rb") as handle:  # one open, no stat: a search reads 1,000 files
+                data = handle.read(HUGE_FILE_BYTES + 1)
+            if len(data) > HUGE_FILE_BYTES:
                 raise WorkspaceError(
-                    f"{name} is {_human_size(size)}, too large for the agent to read; "
-                    "work around it"
+                    f"{self.display(path)} is {_human_size(os.path.getsize(path))}, too large "
+                    "for the agent to read; work around it"
                 )
-            data = path.read_bytes()
         except OSError as exc:
-            raise WorkspaceError(f"{name} cannot be read ({exc.strerror or exc})") from exc
+            raise WorkspaceError(
+                f"{self.display(path)} cannot be read ({exc.strerror or exc})"
+            ) from exc
         if b"\x00" in data[:_BINARY_SNIFF_BYTES]:
-            raise WorkspaceError(f"{name} is a binary file ({_human_size(len(data))}); not shown")
+            raise WorkspaceError(
+                f"{self.display(path)} is a binary file ({_human_size(len(data))}); not shown"
+            )
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise WorkspaceError(
-                f"{name} is not UTF-8 text ({_human_size(len(data))}); not shown"
+                f"{self.display(path)} is not UTF-8 text ({_human_size(len(data))}); not shown"
             ) from exc
 
     def _base_exists(self, path: Path) -> bool:
         return path in self._buffers or path.is_file()
+
+    def preload(self, stop: threading.Event, *, max_bytes: int = PRELOAD_BYTES) -> int:
+        """Read the listed files' texts ahead (in a thread, while the model thinks) so the
+        first search does not wait for the disk; returns how many files were read. Touches
+        only the disk caches, never the staged state."""
+        loaded = budget = 0
+        for root in self._roots:
+            for path, _ in self._walk_disk(root.real, root):
+                if stop.is_set() or budget > max_bytes:
+                    return loaded
+                try:
+                    budget += len(self.base_text(path))
+                    loaded += 1
+                except WorkspaceError:
+                    continue
+        return loaded
 
     # -- listing -----------------------------------------------------------------------
 
@@ -246,61 +290,88 @@ class Workspace:
         workspace are listed under their own name) and includes staged new files.
         """
         starts = [start] if start is not None else [r.real for r in self._roots]
-        found: set[Path] = set()
+        found: dict[Path, str] = {}
         for top in starts:
             root = self._root_containing(top, lexical=False)
             if root is None:
                 continue
-            found.update(self._walk_disk(top, root.real))
+            found.update(self._walk_disk(top, root))
         for path, staged in self._staged.items():
-            if staged.present and any(_is_within(path, top) for top in starts):
-                if not self._ignored(path):
-                    found.add(path)
-            elif not staged.present:
-                found.discard(path)
-        return sorted(found, key=self.display)
+            if not staged.present:
+                found.pop(path, None)
+            elif any(_is_within(path, top) for top in starts) and not self._ignored(path):
+                found[path] = self.display(path)
+        return sorted(found, key=found.__getitem__)
 
-    def _walk_disk(self, top: Path, root: Path) -> Iterator[Path]:
-        stack = [top]
+    def _walk_disk(self, top: Path, root: _Root) -> list[tuple[Path, str]]:
+        """Files below ``top`` on disk that are not ignored, with how the model sees them
+        (cached per run)."""
+        cached = self._walks.get(top)
+        if cached is not None:
+            return cached
+        top_relative = _relative(top, root.real)
+        found: list[tuple[Path, str]] = []
+        stack = [(str(top), top_relative, self._ancestor_specs(root.real, top_relative))]
         while stack:
-            directory = stack.pop()
+            directory, relative_dir, inherited = stack.pop()
+            own = self._gitignore(directory)
+            specs = [*inherited, (relative_dir, own)] if own is not None else inherited
             try:
                 entries = list(os.scandir(directory))
             except OSError:
                 continue
             for entry in entries:
-                if entry.is_symlink():
+                if entry.name == ".git" or entry.is_symlink():
                     continue
-                path = Path(entry.path)
-                if entry.is_dir():
-                    if entry.name not in WALK_SKIP_DIRS and not self._ignored(path, is_dir=True):
-                        stack.append(path)
-                elif entry.is_file() and not self._ignored(path):
-                    yield path
+                relative = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in WALK_SKIP_DIRS and not self._matches(
+                        relative + "/", specs
+                    ):
+                        stack.append((entry.path, relative, specs))
+                elif entry.is_file(follow_symlinks=False) and not self._matches(relative, specs):
+                    found.append((Path(entry.path), self._display_relative(root, relative)))
+        self._walks[top] = found
+        return found
 
-    def _ignored(self, path: Path, *, is_dir: bool = False) -> bool:
-        """Excluded, inside .git, or ignored by a .gitignore between its root and it."""
+    def _ancestor_specs(self, root: Path, relative: str) -> list[tuple[str, GitIgnoreSpec]]:
+        """The .gitignore files of the directories from ``root`` down to the parent of
+        ``relative``, each with its directory relative to ``root``."""
+        parts = relative.split("/") if relative else []
+        specs: list[tuple[str, GitIgnoreSpec]] = []
+        for depth in range(len(parts)):
+            base = "/".join(parts[:depth])
+            spec = self._gitignore(os.path.join(root, base) if base else str(root))
+            if spec is not None:
+                specs.append((base, spec))
+        return specs
+
+    def _matches(self, relative: str, specs: list[tuple[str, GitIgnoreSpec]]) -> bool:
+        """Excluded, or ignored by one of the .gitignore files above it."""
+        if self._exclude.match_file(relative):
+            return True
+        for base, spec in specs:
+            if spec.match_file(relative[len(base) + 1 :] if base else relative):
+                return True
+        return False
+
+    def _ignored(self, path: Path) -> bool:
+        """For a single (staged) file: inside .git, excluded or gitignored."""
         root = self._root_containing(path, lexical=False)
         if root is None:
             return True
-        relative = path.relative_to(root.real)
-        suffix = "/" if is_dir else ""
-        if ".git" in relative.parts or self._exclude.match_file(relative.as_posix() + suffix):
+        relative = _relative(path, root.real)
+        if ".git" in relative.split("/"):
             return True
-        directory = root.real
-        for part in relative.parts:
-            spec = self._gitignore(directory)
-            below = path.relative_to(directory).as_posix() + suffix
-            if spec is not None and spec.match_file(below):
-                return True
-            directory = directory / part
-        return False
+        return self._matches(relative, self._ancestor_specs(root.real, relative))
 
-    def _gitignore(self, directory: Path) -> GitIgnoreSpec | None:
+    def _gitignore(self, directory: str) -> GitIgnoreSpec | None:
         if directory not in self._gitignores:
             try:
-                lines = (directory / ".gitignore").read_text("utf-8", errors="replace")
-                spec: GitIgnoreSpec | None = GitIgnoreSpec.from_lines(lines.splitlines())
+                with open(
+                    os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace"
+                ) as f:
+                    spec: GitIgnoreSpec | None = GitIgnoreSpec.from_lines(f.read().splitlines())
             except OSError:
                 spec = None
             self._gitignores[directory] = spec
@@ -309,24 +380,22 @@ class Workspace:
     def search(
         self, pattern: re.Pattern[str], start: Path | None = None, *, limit: int = 200
     ) -> tuple[list[tuple[Path, int, str]], int, int]:
-        """Matching lines as (path, 1-based line, line text); also total matches and files
-        skipped because they are binary or too large."""
+        """Matching lines as (path, 1-based line, line text), at most ``limit``; also how many
+        matches there are in all and how many files were skipped (binary or too large)."""
         matches: list[tuple[Path, int, str]] = []
         total = 0
         skipped = 0
         for path in self.files_under(start):
             try:
-                text = self.read_text(path)
+                # Listed files exist: skip read_text's existence checks (stat calls).
+                text = self.read_text(path) if path in self._staged else self.base_text(path)
             except WorkspaceError:
                 skipped += 1
                 continue
-            if pattern.search(text) is None:
+            if len(matches) >= limit:  # only counting now: let the regex engine do it
+                total += len(pattern.findall(text))
                 continue
-            for number, line in enumerate(text.splitlines(), start=1):
-                if pattern.search(line) is not None:
-                    total += 1
-                    if len(matches) < limit:
-                        matches.append((path, number, line))
+            total += matching_lines(pattern, path, text, matches, limit)
         return matches, total, skipped
 
     # -- staging -----------------------------------------------------------------------
@@ -432,3 +501,30 @@ class Workspace:
             ordered.append(RenameChange(source, temporary))
             pending[temporary] = pending.pop(source)
         return ordered
+
+
+def matching_lines(
+    pattern: re.Pattern[str],
+    path: Path,
+    text: str,
+    matches: list[tuple[Path, int, str]],
+    limit: int,
+) -> int:
+    """Append the lines of ``text`` that match (one entry per line) until ``limit``;
+    returns how many matches there were."""
+    count = 0
+    line_number, counted_to, last_line_start = 1, 0, -1
+    for match in pattern.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if line_start == last_line_start:
+            continue
+        if len(matches) >= limit:
+            return count + len(pattern.findall(text, match.start()))
+        count += 1
+        last_line_start = line_start
+        line_number += text.count("\n", counted_to, line_start)
+        counted_to = line_start
+        line_end = text.find("\n", line_start)
+        line = text[line_start : line_end if line_end != -1 else len(text)]
+        matches.append((path, line_number, line.rstrip("\r")))
+    return count

@@ -156,6 +156,8 @@ def test_search_literal_regex_and_single_file(tree: Path) -> None:
     regex = call(tools, "search", query=r"def \w+\(", regex=True)
     assert regex == "a.py:1: def helper():\na.py:5: def other():"
     assert "dist/" not in call(tools, "search", query="helper")
+    anchored = call(tools, "search", query="^def o", regex=True)  # ^ anchors at each line
+    assert anchored == "a.py:5: def other():"
     assert call(tools, "search", query="(", regex=True).startswith("error: query is not a valid")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -285,3 +286,16 @@ def test_client_path_keeps_the_folder_as_the_editor_named_it(tmp_path: Path, tre
     assert real == Path(os.path.realpath(tree / "a.py"))
     assert workspace.client_path(real) == alias / "a.py"
     assert workspace.display(real) == "a.py"
+
+
+def test_preload_reads_ahead_and_the_run_keeps_that_snapshot(tree: Path) -> None:
+    workspace = Workspace([tree])
+    assert workspace.preload(threading.Event()) == 5  # .gitignore x2, a.py, b.py, pkg/mod.py
+    (tree / "a.py").write_text("changed on disk meanwhile\n")
+    assert workspace.read_text(workspace.resolve("a.py")) == "def helper():\n    return 1\n"
+
+
+def test_preload_stops_when_told(tree: Path) -> None:
+    stop = threading.Event()
+    stop.set()
+    assert Workspace([tree]).preload(stop) == 0

@@ -1,0 +1,176 @@
+"""How the agent scales with the workspace: a scripted 20-turn run through the real server.
+
+For synthetic workspaces of 10, 100 and 1,000 files, the fake GLM plays a model that lists,
+searches, reads in parallel, edits and writes for 19 turns and then stops. Per turn it prints
+the prompt size (bytes of the request the fake received: the conversation must grow linearly,
+tool outputs are capped) and the server's time for the turn, measured on the fake's clock
+from the end of its previous reply to the arrival of the next request (tool execution and
+request building; the fake's own time is excluded). It also times the search tool directly
+over the 1,000-file workspace (goal: under 100 ms).
+
+    python benchmarks/agent_scaling.py [--sizes 10 100 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import statistics
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from glm_lsp.agent.tools import AgentTools  # noqa: E402
+from glm_lsp.agent.workspace import Workspace  # noqa: E402
+from tests.fake_glm import FakeGlm, Reply  # noqa: E402
+from tests.lsp_harness import execute, start_session  # noqa: E402
+
+TURNS = 20
+
+
+def make_workspace(root: Path, files: int) -> None:
+    """``files`` Python modules of ~40 lines, 10 per package, plus ignored build output."""
+    for n in range(files):
+        path = root / f"pkg_{n // 10:03}" / f"mod_{n:04}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = "".join(f"    value_{i} = helper(x) + {i}\n" for i in range(36))
+        path.write_text(f'"""Module {n}."""\n\n\ndef func_{n}(x):\n{body}    return value_0\n')
+    (root / ".gitignore").write_text("build/\n")
+    (root / "build").mkdir()
+    for n in range(files):
+        (root / "build" / f"out_{n}.py").write_text("helper()\n")
+
+
+def module(n: int, files: int) -> str:
+    n %= files
+    return f"pkg_{n // 10:03}/mod_{n:04}.py"
+
+
+def scripted_turn(turn: int, files: int) -> Reply:
+    """The model's reply on ``turn`` (0-based): a mix of every tool, then a stop."""
+    if turn == TURNS - 1:
+        return Reply(text="Done: renamed func_* across the workspace.")
+    calls: list[tuple[str, dict[str, Any]]]
+    if turn == 0:
+        calls = [("list_files", {})]
+    elif turn == 1:
+        calls = [("search", {"query": "helper"})]
+    elif turn == TURNS - 2:
+        calls = [("write_file", {"path": "pkg_new/summary.py", "content": "SUMMARY = 1\n"})]
+    elif turn % 2 == 0:
+        calls = [("read_file", {"path": module(turn + i, files)}) for i in range(3)]
+        calls.append(("search", {"query": r"def func_\d+\(", "regex": True}))
+    else:
+        target = module(turn - 1, files)
+        name = f"func_{(turn - 1) % files}"
+        edit = {"path": target, "old_text": f"def {name}(x):", "new_text": f"def {name}_v2(x):"}
+        calls = [("edit_file", edit)]
+    return Reply(tool_calls=[{"name": n, "arguments": a} for n, a in calls])
+
+
+async def scripted_run(files: int) -> tuple[float, list[tuple[int, float]]]:
+    """The first command's one-time start-up ms, then (prompt bytes, server ms) per turn of
+    the measured run over a fresh workspace."""
+    with tempfile.TemporaryDirectory() as tmp, FakeGlm() as fake:
+        root = Path(tmp) / "ws"
+        make_workspace(root, files)
+
+        def respond(body: dict[str, Any]) -> Reply:
+            done = sum(1 for m in body["messages"] if m["role"] == "assistant")
+            return scripted_turn(done, files)
+
+        fake.responder = respond
+        async with start_session(fake, root) as (client, editor):
+            # A first command pays one-time costs (configuration, first task); keep them
+            # out of the per-turn numbers.
+            fake.enqueue(Reply(text="Nothing to do."))
+            started = time.monotonic()
+            await execute(client, "glm.agent", {"instruction": "warm up"})
+            first_command = (fake.requests[0].started_at - started) * 1000
+            started = time.monotonic()
+            result = await execute(client, "glm.agent", {"instruction": "rename func_*"})
+            assert result["applied"] is True, result
+            assert len(editor.applied_edits) == 1
+        requests = fake.requests[1:]
+        rows: list[tuple[int, float]] = []
+        previous_end = started  # turn 1: from the command to the first request
+        for request in requests:
+            size = len(json.dumps(request.body).encode())
+            rows.append((size, (request.started_at - previous_end) * 1000))
+            previous_end = request.finished_at or request.started_at
+        return first_command, rows
+
+
+def time_search(files: int, repeats: int = 7) -> tuple[float, float, float]:
+    """Median ms, over fresh overlays, of the listing a run starts with (it goes into the
+    prompt), the run's first search (reads every file) and a later one (texts cached)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "ws"
+        make_workspace(root, files)
+        timings: tuple[list[float], list[float], list[float]] = ([], [], [])
+        for _ in range(repeats):
+            workspace = Workspace([root])
+            tools = AgentTools(workspace, max_output_bytes=32768)
+            steps = (
+                workspace.files_under,
+                partial(tools.run, "search", json.dumps({"query": "helper"})),
+                partial(tools.run, "search", json.dumps({"query": "def func_9"})),
+            )
+            for step, timing in zip(steps, timings, strict=True):
+                started = time.perf_counter()
+                step()
+                timing.append((time.perf_counter() - started) * 1000)
+        listing, first, later = (statistics.median(t) for t in timings)
+        return listing, first, later
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    args = parser.parse_args(argv)
+    measured = {files: asyncio.run(scripted_run(files)) for files in args.sizes}
+    runs = {files: rows for files, (_, rows) in measured.items()}
+
+    header = " | ".join(f"{f:>5} files: KB   ms" for f in args.sizes)
+    print(f"Agent scaling, {TURNS}-turn scripted run (server ms excludes the fake GLM)")
+    print(f"turn | {header}")
+    for turn in range(TURNS):
+        cells = []
+        for files in args.sizes:
+            rows = runs[files]
+            if turn < len(rows):
+                size, ms = rows[turn]
+                cells.append(f"{'':>12}{size / 1024:6.1f} {ms:5.1f}")
+            else:
+                cells.append(f"{'':>12}{'-':>6} {'-':>5}")
+        print(f"{turn + 1:4} | " + " | ".join(cells))
+    for files in args.sizes:
+        sizes = [size for size, _ in runs[files]]
+        growth = [b - a for a, b in itertools.pairwise(sizes)]
+        ms = [m for _, m in runs[files]]
+        print(
+            f"{files:>5} files: prompt {sizes[0] / 1024:.1f} KB -> {sizes[-1] / 1024:.1f} KB "
+            f"(largest step {max(growth) / 1024:.1f} KB), server time per turn median "
+            f"{statistics.median(ms):.1f} ms, max {max(ms):.1f} ms, total {sum(ms):.0f} ms "
+            f"(first command of the session: {measured[files][0]:.0f} ms to its request)"
+        )
+    for files in args.sizes:
+        listing, first, later = time_search(files)
+        verdict = "ok" if listing + first < 100 else "SLOW"
+        print(
+            f"{files:>5} files: listing {listing:5.1f} ms; search: first in a run {first:5.1f} ms "
+            f"(reads every file), later {later:4.1f} ms  [{verdict}: goal < 100 ms]"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
