@@ -332,6 +332,34 @@ async def test_user_typing_during_the_run_is_kept(fake_glm: FakeGlm, tmp_path: P
         assert editor.text(uri) == "import os\nx = 1\ny = 3\n"
 
 
+async def test_user_editing_the_same_lines_wins_and_nothing_is_applied(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = make_workspace(tmp_path, {"a.py": "x = 1\ny = 2\n", "b.py": "b = 1\n"})
+    play_model(
+        fake_glm,
+        tools(
+            ("edit_file", {"path": "a.py", "old_text": "y = 2", "new_text": "y = 3"}),
+            ("write_file", {"path": "b.py", "content": "b = 2\n"}),
+        ),
+        Reply(text="ok", first_token_delay=0.4),
+    )
+    async with start_session(fake_glm, root) as (client, editor):
+        uri = editor.open("a.py")
+        pending = asyncio.ensure_future(execute(client, "glm.agent", agent("y is 3")))
+        assert await asyncio.to_thread(fake_glm.wait_for, lambda: len(fake_glm.requests) >= 2)
+        line_two = types.Range(
+            start=types.Position(line=1, character=0), end=types.Position(line=1, character=5)
+        )
+        editor.type_text(uri, line_two, "z = 9")
+        result = await pending
+        assert result["applied"] is False and editor.applied_edits == []
+        assert editor.text(uri) == "x = 1\nz = 9\n"
+        assert (root / "b.py").read_text() == "b = 1\n"  # all or nothing
+        warnings = messages_of(client, types.MessageType.Warning)
+        assert any("a.py" in w and "nothing was applied" in w for w in warnings)
+
+
 @pytest.mark.parametrize("creates", [False, True])
 async def test_client_without_document_changes(
     fake_glm: FakeGlm, tmp_path: Path, creates: bool
