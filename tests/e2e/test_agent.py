@@ -58,6 +58,13 @@ def agent(instruction: str, **extra: Any) -> dict[str, Any]:
     return {"instruction": instruction, **extra}
 
 
+def lines_range(first: tuple[int, int], last: tuple[int, int]) -> types.Range:
+    return types.Range(
+        start=types.Position(line=first[0], character=first[1]),
+        end=types.Position(line=last[0], character=last[1]),
+    )
+
+
 async def test_two_file_rename_reads_in_parallel_and_applies_one_edit(
     fake_glm: FakeGlm, tmp_path: Path
 ) -> None:
@@ -299,9 +306,7 @@ async def test_instruction_comment_line_is_removed_from_the_result(
     play_model(fake_glm, tools(("edit_file", edit), ("edit_file", imports)), Reply(text="Done."))
     async with start_session(fake_glm, root) as (client, editor):
         uri = editor.open("geo.py")
-        comment = types.Range(
-            start=types.Position(line=1, character=0), end=types.Position(line=2, character=0)
-        )
+        comment = lines_range((1, 0), (2, 0))
         argument = agent(
             "use math.pi", uri=uri, range=client.protocol._converter.unstructure(comment)
         )
@@ -312,28 +317,23 @@ async def test_instruction_comment_line_is_removed_from_the_result(
         assert "comment on line 2" in prompt and "Current file: geo.py" in prompt
 
 
-async def test_user_typing_during_the_run_is_kept(fake_glm: FakeGlm, tmp_path: Path) -> None:
-    root = make_workspace(tmp_path, {"a.py": "x = 1\ny = 2\n"})
-    play_model(
-        fake_glm,
-        tools(("edit_file", {"path": "a.py", "old_text": "y = 2", "new_text": "y = 3"})),
-        Reply(text="ok", first_token_delay=0.4),
-    )
-    async with start_session(fake_glm, root) as (client, editor):
-        uri = editor.open("a.py")
-        pending = asyncio.ensure_future(execute(client, "glm.agent", agent("y is 3")))
-        assert await asyncio.to_thread(fake_glm.wait_for, lambda: len(fake_glm.requests) >= 2)
-        top = types.Range(
-            start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
-        )
-        editor.type_text(uri, top, "import os\n")
-        result = await pending
-        assert result["applied"] is True
-        assert editor.text(uri) == "import os\nx = 1\ny = 3\n"
-
-
-async def test_user_editing_the_same_lines_wins_and_nothing_is_applied(
-    fake_glm: FakeGlm, tmp_path: Path
+@pytest.mark.parametrize(
+    ("typed_at", "typed", "a_after", "b_after"),
+    [
+        # Elsewhere: the agent's edit is rebased, the user's line kept.
+        (lines_range((0, 0), (0, 0)), "import os\n", "import os\nx = 1\ny = 3\n", "b = 2\n"),
+        # The very line the agent changes: the user wins, nothing at all is applied.
+        (lines_range((1, 0), (1, 5)), "z = 9", "x = 1\nz = 9\n", "b = 1\n"),
+    ],
+    ids=["elsewhere", "same-line"],
+)
+async def test_user_typing_during_the_run_is_never_lost(
+    fake_glm: FakeGlm,
+    tmp_path: Path,
+    typed_at: types.Range,
+    typed: str,
+    a_after: str,
+    b_after: str,
 ) -> None:
     root = make_workspace(tmp_path, {"a.py": "x = 1\ny = 2\n", "b.py": "b = 1\n"})
     play_model(
@@ -348,14 +348,13 @@ async def test_user_editing_the_same_lines_wins_and_nothing_is_applied(
         uri = editor.open("a.py")
         pending = asyncio.ensure_future(execute(client, "glm.agent", agent("y is 3")))
         assert await asyncio.to_thread(fake_glm.wait_for, lambda: len(fake_glm.requests) >= 2)
-        line_two = types.Range(
-            start=types.Position(line=1, character=0), end=types.Position(line=1, character=5)
-        )
-        editor.type_text(uri, line_two, "z = 9")
+        editor.type_text(uri, typed_at, typed)
         result = await pending
-        assert result["applied"] is False and editor.applied_edits == []
-        assert editor.text(uri) == "x = 1\nz = 9\n"
-        assert (root / "b.py").read_text() == "b = 1\n"  # all or nothing
+        assert editor.text(uri) == a_after
+        assert (root / "b.py").read_text() == b_after  # all or nothing
+        if result["applied"]:
+            return
+        assert editor.applied_edits == []
         warnings = messages_of(client, types.MessageType.Warning)
         assert any("a.py" in w and "nothing was applied" in w for w in warnings)
 
