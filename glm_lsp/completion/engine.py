@@ -73,8 +73,15 @@ class _Running:
 
 
 class CompletionEngine:
-    def __init__(self, host: CompletionHost, current_version: Callable[[str], int | None]):
+    def __init__(
+        self,
+        host: CompletionHost,
+        current_version: Callable[[str], int | None],
+        *,
+        stop_early: bool = True,
+    ) -> None:
         self._host = host
+        self._stop_early = stop_early  # off only to measure what early stop saves
         self._current_version = current_version
         self._cache = TypeaheadCache()
         self._running: dict[str, _Running] = {}
@@ -148,7 +155,7 @@ class CompletionEngine:
                 temperature=self._host.settings.temperature,
             )
             events = client.stream_chat(chat, feature=FEATURE, allow_truncated=True, max_retries=0)
-            reply = await read_until_complete(events, request.cursor)
+            reply = await read_reply(events, request.cursor, stop_early=self._stop_early)
         except GlmError as exc:
             self._report(exc)
             return None
@@ -160,15 +167,18 @@ class CompletionEngine:
         self._host.warn_once(key, f"GLM completions: {exc.user_message}")
 
 
-async def read_until_complete(events: AsyncGenerator[Any, None], cursor: Cursor) -> str:
+async def read_reply(
+    events: AsyncGenerator[Any, None], cursor: Cursor, *, stop_early: bool = True
+) -> str:
     """The reply's text up to where the suggestion is complete; the stream is closed there
     (which closes the upstream connection), not read to its end."""
     reply = ""
     async with contextlib.aclosing(events) as stream:
         async for event in stream:
-            if isinstance(event, TextDelta):
-                reply += event.text
-                end = completion_end(reply, cursor)
-                if end is not None:
-                    return reply[:end]
+            if not isinstance(event, TextDelta):
+                continue
+            reply += event.text
+            end = completion_end(reply, cursor) if stop_early else None
+            if end is not None:
+                return reply[:end]
     return reply

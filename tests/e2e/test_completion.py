@@ -5,6 +5,7 @@ upstream received (or did not)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,29 @@ async def test_newer_request_cancels_the_older_upstream_call(
         assert newer == ["a + b"]
         assert await older == []
         assert await asyncio.to_thread(fake_glm.wait_closed, 0, 2.0)
+
+
+async def test_cancel_request_closes_the_upstream_call(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    fake_glm.enqueue(Reply(text="slow + answer", first_token_delay=5.0))
+    async with start_session(fake_glm, tmp_path, init_options=FAST) as (client, editor):
+        uri = editor.open("calc.py", ADD)
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=AFTER_RETURN,
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+        answer = asyncio.ensure_future(
+            client.protocol.send_request_async(
+                types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="to-cancel"
+            )
+        )
+        assert await asyncio.to_thread(fake_glm.wait_for_requests, 1)
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="to-cancel"))
+        assert await asyncio.to_thread(fake_glm.wait_closed, 0, 2.0)
+        with contextlib.suppress(Exception):  # a cancelled request answers with an error
+            await answer
 
 
 async def test_automatic_triggers_are_debounced(fake_glm: FakeGlm, tmp_path: Path) -> None:
