@@ -306,11 +306,22 @@ async def test_instruction_comment_line_is_removed_from_the_result(
     play_model(fake_glm, tools(("edit_file", edit), ("edit_file", imports)), Reply(text="Done."))
     async with start_session(fake_glm, root) as (client, editor):
         uri = editor.open("geo.py")
-        comment = lines_range((1, 0), (2, 0))
-        argument = agent(
-            "use math.pi", uri=uri, range=client.protocol._converter.unstructure(comment)
+        # As the user does it: the code action offered on the comment line runs glm.agent.
+        actions = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=lines_range((1, 6), (1, 6)),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
         )
-        result = await execute(client, "glm.agent", argument)
+        (action,) = [a for a in actions or [] if a.title == "GLM: use math.pi"]
+        assert isinstance(action, types.CodeAction) and action.command is not None
+        assert action.command.command == "glm.agent"
+        result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command=action.command.command, arguments=action.command.arguments
+            )
+        )
         assert result["applied"] is True
         assert editor.text(uri) == "import math\n\n\ndef area(r):\n    return math.pi * r * r\n"
         prompt = fake_glm.requests[0].body["messages"][-1]["content"]
