@@ -117,11 +117,15 @@ def _environment(fake_url: str, home: Path) -> dict[str, str]:
     return env
 
 
-def _wait_for_socket(path: Path, process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+def _attach(path: Path, process: subprocess.Popen[bytes], timeout: float = 10.0) -> pynvim.Nvim:
+    """Connect to Neovim's RPC socket once it listens (the file appears before it accepts)."""
     deadline = time.monotonic() + timeout
-    while not path.exists():
+    while True:
         if process.poll() is not None:
             raise RuntimeError(f"nvim exited at start with code {process.returncode}")
+        if path.exists():
+            with suppress(OSError):
+                return pynvim.attach("socket", path=str(path))
         if time.monotonic() > deadline:
             raise RuntimeError("nvim did not open its RPC socket")
         time.sleep(0.02)
@@ -179,8 +183,7 @@ def neovim_session(fake_url: str) -> Iterator[Neovim]:
         )
     nvim: pynvim.Nvim | None = None
     try:
-        _wait_for_socket(socket, process)
-        nvim = pynvim.attach("socket", path=str(socket))
+        nvim = _attach(socket, process)
         yield Neovim(nvim=nvim, workspace=workspace, log_dir=home)
     finally:
         if nvim is not None:

