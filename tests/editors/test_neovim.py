@@ -27,9 +27,12 @@ ORIGINAL_TOTAL = [
 ]
 
 
+SETTINGS = {"model": "glm-editor-test", "completion": {"debounceMs": 0}}
+
+
 @pytest.fixture
 def nvim(fake_glm: FakeGlm) -> Iterator[Neovim]:
-    with neovim_session(fake_glm.url) as session:
+    with neovim_session(fake_glm.url, SETTINGS) as session:
         yield session
 
 
@@ -82,6 +85,7 @@ def test_refactor_code_action_replaces_the_selection(nvim: Neovim, fake_glm: Fak
     ]
     assert lines[5:] == ["", "", "def add(a, b):", "    return a + b"]
     assert "result = result + value" in fake_glm.requests[0].text()  # the selection was sent
+    assert fake_glm.requests[0].body["model"] == "glm-editor-test"  # setup()'s settings arrived
 
 
 def test_agent_command_changes_two_files(nvim: Neovim, fake_glm: FakeGlm) -> None:
@@ -176,3 +180,12 @@ def test_cancelled_refactor_leaves_the_buffer_unchanged(nvim: Neovim, fake_glm: 
     assert "cancelled" in nvim.messages()
     body = fake_glm.requests[0].text()
     assert "make it shorter" in body and "result = result + value" in body
+
+
+def test_setup_with_no_settings_starts_without_warnings(fake_glm: FakeGlm) -> None:
+    """The README's minimal `setup({})`: the server starts, answers and warns about nothing."""
+    with neovim_session(fake_glm.url, settings=None) as nvim:
+        open_attached(nvim, "calc.py")
+        nvim.nvim.command("GlmStatus")
+        nvim.wait_until(lambda: "GLM usage: 0 requests" in nvim.messages(), "the usage message")
+        assert "glm setting" not in nvim.messages().lower()
