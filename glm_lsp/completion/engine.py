@@ -111,10 +111,6 @@ class CompletionEngine:
         self._cache.remember(request.uri, anchor, text)
         return text
 
-    def forget(self, uri: str) -> None:
-        self._supersede(uri)
-        self._cache.forget(uri)
-
     # -- one request at a time per document --------------------------------------------------
     def _supersede(self, uri: str) -> None:
         older = self._running.pop(uri, None)

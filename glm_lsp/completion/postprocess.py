@@ -235,14 +235,13 @@ def _drop_repeat_of_line_suffix(text: str, cursor: Cursor) -> str:
 
 
 def _unbalanced_by(piece: str, text: str) -> bool:
-    """True when ``text`` holds more of each closer and quote in ``piece`` than it opens."""
-    for char in set(piece):
-        if char in _PAIRS:
-            if text.count(char) - text.count(_PAIRS[char]) < piece.count(char):
-                return False
-        elif char in _QUOTES and text.count(char) % 2 == 0:
+    """True when ``text`` closes at least the brackets and quotes ``piece`` would close,
+    so dropping ``piece`` leaves what the document already has to close them."""
+    for closer, opener in _PAIRS.items():
+        needed = piece.count(closer) - piece.count(opener)
+        if needed > 0 and text.count(closer) - text.count(opener) < needed:
             return False
-    return True
+    return all(text.count(quote) % 2 for quote in _QUOTES if piece.count(quote) % 2)
 
 
 def _strip_blank_tail(lines: list[str]) -> list[str]:

@@ -63,6 +63,9 @@ CASES: list[tuple[str, str, str, str | None]] = [
         "_part, second)",
         "_part",
     ),
+    ("only the rest of the line", "value = pri|nt(x)\n", "nt(x)", None),
+    ("two closers repeated", "total = outer(inner(|))\n", "x))", "x"),
+    ("one of two closers repeated", "total = outer(inner(|))\n", "x)", "x"),
     (
         "next line repeated",
         "def f(x):\n    y = x * 2\n    |\n    return y\n",
@@ -139,6 +142,7 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ids=[case[0] for case in CASES],
 )
 def test_reply_is_cleaned_to_the_insertion(document: str, reply: str, expected: str | None) -> None:
+    # The two non-Python documents say which language they are.
     language = "go" if "func " in document else "python"
     if "function " in document:
         language = "javascript"
