@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 FEATURE = "completion"
+INTERNAL_ERROR = "GLM completions hit an internal error; details are in the glm-lsp log."
 
 
 class CompletionHost(Protocol):
@@ -106,6 +107,11 @@ class CompletionEngine:
                 if running.superseded:
                     return None
                 raise
+            except Exception:
+                # A bug must not cost a message per keystroke: log each, tell once.
+                log.exception("completion failed unexpectedly")
+                self._host.warn_once("completion:internal", INTERNAL_ERROR)
+                return None
         if text is None or self._is_stale(request):
             return None
         self._cache.remember(request.uri, anchor, text)

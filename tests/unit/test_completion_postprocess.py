@@ -7,8 +7,11 @@ lands in the buffer (None: no suggestion at all).
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glm_lsp.completion.cursor import Cursor, cursor_at
+from glm_lsp.completion.early_stop import completion_end
 from glm_lsp.completion.postprocess import clean_completion, code_of_reply
 
 
@@ -168,3 +171,19 @@ def test_code_of_reply_takes_the_first_non_empty_block() -> None:
 
 def test_code_of_reply_keeps_a_leading_newline_of_a_bare_answer() -> None:
     assert code_of_reply("\n    return 1") == "\n    return 1"
+
+
+CODEISH = st.text(alphabet=" \t\n\r(){}[]:;,.\"'`#=abcdefx_0123456789", max_size=120)
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=CODEISH, offset_fraction=st.floats(0, 1), reply=CODEISH)
+def test_any_reply_cleans_to_text_or_nothing(
+    document: str, offset_fraction: float, reply: str
+) -> None:
+    offset = int(len(document) * offset_fraction)
+    cursor = cursor_at("a.py", "python", document, offset)
+    cleaned = clean_completion(reply, cursor)
+    assert cleaned is None or cleaned.strip()
+    end = completion_end(reply, cursor)
+    assert end is None or 0 <= end <= len(reply)
