@@ -6,18 +6,22 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from . import __version__
+from .documents import LspWorkspace
 from .glm.errors import GlmError, GlmNoKeyError
 from .glm.usage import UsageLedger
 from .log import redact, register_secret
+from .stdio import TolerantStdin
 
 if TYPE_CHECKING:
     from .config import GlmSettings
@@ -38,10 +42,28 @@ class GlmProtocol(LanguageServerProtocol):
     def lsp_initialize(
         self, params: types.InitializeParams
     ) -> Generator[Any, Any, types.InitializeResult]:
+        general = params.capabilities.general
+        if general is not None and general.position_encodings:
+            # Our edits and documents count UTF-16 units, which every client must accept
+            # (Neovim lists utf-8 first; pygls would pick it).
+            general.position_encodings = [types.PositionEncodingKind.Utf16]
         result = yield from super().lsp_initialize(params)
+        # Documents with LSP's line endings and cheap keystrokes (see documents.py).
+        self._workspace.__class__ = LspWorkspace
         for adjust in self._server.capability_adjusters:
             adjust(params.capabilities, result.capabilities)
         return result
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            # A request whose params have the wrong shape still gets its answer (an error);
+            # pygls would drop it and the editor would wait for it forever.
+            if "method" in data and isinstance(data.get("id"), (int, str)):
+                error = types.ResponseError(code=exc.code, message=exc.message)
+                self._send_response(data["id"], error=error)
+            raise
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # pygls runs executeCommand handlers as inner tasks its cancel does not reach.
@@ -67,6 +89,10 @@ class GlmLanguageServer(LanguageServer):
         self._request_tasks: dict[Any, set[asyncio.Task[Any]]] = {}
         self._configured: asyncio.Event | None = None
         self._background: set[asyncio.Future[Any]] = set()
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        # One malformed frame from the client must not end the session (see stdio.py).
+        super().start_io(TolerantStdin(stdin or sys.stdin.buffer), stdout)  # type: ignore[arg-type]
 
     # -- settings ------------------------------------------------------------------------------
     @property

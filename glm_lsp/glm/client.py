@@ -154,7 +154,9 @@ class GlmClient:
         request_id = str(payload.get("request_id"))
         produced = False  # a break before any event is a dropped connection: retryable
         try:
-            async with self._http.stream("POST", "chat/completions", json=payload) as response:
+            async with self._http.stream(
+                "POST", "chat/completions", content=_json_body(payload), headers=_JSON
+            ) as response:
                 if response.status_code != 200:
                     await response.aread()
                     raise _status_error(response, request_id)
@@ -300,6 +302,16 @@ def _status_error(response: httpx.Response, request_id: str) -> GlmError:
         response.headers.get("x-request-id") or request_id,
         _retry_after(response.headers.get("retry-after")),
     )
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
+def _json_body(payload: dict[str, Any]) -> bytes:
+    """UTF-8 JSON; an unpaired surrogate from a broken buffer becomes "?" instead of an
+    encoding error that would fail every request about that document."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8", errors="replace")
 
 
 def _retry_after(value: str | None) -> float | None:
