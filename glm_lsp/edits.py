@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -132,15 +133,99 @@ def minimal_spans(old_text: str, new_text: str) -> list[Span]:
     old_lines, new_lines = split_lines(old_text), split_lines(new_text)
     old_starts = _cumulative(old_lines)
     new_starts = _cumulative(new_lines)
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     spans: list[Span] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
+    for i1, i2, j1, j2 in changed_line_blocks(old_lines, new_lines):
         old_part = old_text[old_starts[i1] : old_starts[i2]]
         new_part = new_text[new_starts[j1] : new_starts[j2]]
         spans.append(_trimmed(old_text, old_starts[i1], old_part, new_part))
     return spans
+
+
+SMALL_DIFF_CELLS = 40_000  # regions up to about 200x200 lines get an exact LCS diff
+
+
+def changed_line_blocks(a: list[str], b: list[str]) -> list[tuple[int, int, int, int]]:
+    """``(i1, i2, j1, j2)``: ``a[i1:i2]`` became ``b[j1:j2]``; sorted, with unchanged lines
+    between blocks. Patience-style: lines unique on both sides anchor the diff, so large
+    files stay fast (difflib alone takes seconds on thousands of similar lines); what lies
+    between anchors gets an exact diff when small, one block when not."""
+    blocks: list[tuple[int, int, int, int]] = []
+    _diff_region(a, 0, len(a), b, 0, len(b), blocks)
+    return blocks
+
+
+def _diff_region(
+    a: list[str],
+    alo: int,
+    ahi: int,
+    b: list[str],
+    blo: int,
+    bhi: int,
+    out: list[tuple[int, int, int, int]],
+) -> None:
+    while alo < ahi and blo < bhi and a[alo] == b[blo]:
+        alo, blo = alo + 1, blo + 1
+    while alo < ahi and blo < bhi and a[ahi - 1] == b[bhi - 1]:
+        ahi, bhi = ahi - 1, bhi - 1
+    if alo == ahi or blo == bhi:
+        if alo < ahi or blo < bhi:
+            out.append((alo, ahi, blo, bhi))
+        return
+    anchors = _unique_anchors(a, alo, ahi, b, blo, bhi)
+    if not anchors:
+        _small_diff(a, alo, ahi, b, blo, bhi, out)
+        return
+    for i, j in anchors:
+        _diff_region(a, alo, i, b, blo, j, out)
+        alo, blo = i + 1, j + 1
+    _diff_region(a, alo, ahi, b, blo, bhi, out)
+
+
+def _unique_anchors(
+    a: list[str], alo: int, ahi: int, b: list[str], blo: int, bhi: int
+) -> list[tuple[int, int]]:
+    """Lines occurring once on each side, longest run in the same order on both."""
+    count_a = Counter(a[alo:ahi])
+    count_b = Counter(b[blo:bhi])
+    where_b = {b[j]: j for j in range(blo, bhi) if count_b[b[j]] == 1}
+    pairs = [(i, where_b[a[i]]) for i in range(alo, ahi) if count_a[a[i]] == 1 and a[i] in where_b]
+    # Longest increasing subsequence of the b positions (patience sorting).
+    tails: list[int] = []
+    tail_index: list[int] = []
+    previous: list[int] = [-1] * len(pairs)
+    for index, (_, j) in enumerate(pairs):
+        slot = bisect.bisect_left(tails, j)
+        if slot == len(tails):
+            tails.append(j)
+            tail_index.append(index)
+        else:
+            tails[slot] = j
+            tail_index[slot] = index
+        previous[index] = tail_index[slot - 1] if slot else -1
+    chain: list[tuple[int, int]] = []
+    at = tail_index[-1] if tail_index else -1
+    while at >= 0:
+        chain.append(pairs[at])
+        at = previous[at]
+    return chain[::-1]
+
+
+def _small_diff(
+    a: list[str],
+    alo: int,
+    ahi: int,
+    b: list[str],
+    blo: int,
+    bhi: int,
+    out: list[tuple[int, int, int, int]],
+) -> None:
+    if (ahi - alo) * (bhi - blo) > SMALL_DIFF_CELLS:
+        out.append((alo, ahi, blo, bhi))
+        return
+    matcher = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            out.append((alo + i1, alo + i2, blo + j1, blo + j2))
 
 
 def _cumulative(lines: list[str]) -> list[int]:

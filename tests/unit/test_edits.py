@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol.types import Position, Range, TextEdit
@@ -198,3 +200,26 @@ def test_lines_range_covers_whole_lines_with_their_endings() -> None:
     assert lines_range(text, 0, 1) == rng(0, 0, 2, 0)
     assert lines_range(text, 2, 2) == rng(2, 0, 2, 1)
     assert text_in_range(text, lines_range(text, 1, 1)) == "b\n"
+
+
+_line_texts = st.lists(
+    st.sampled_from(["a\n", "b\n", "x = 1\n", "\n", "😀\r\n", "中文\n", "end"]), max_size=30
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(old=_line_texts, new=_line_texts)
+def test_round_trip_with_repeated_and_unique_lines(old: str, new: str) -> None:
+    assert apply_text_edits(old, minimal_text_edits(old, new)) == new
+
+
+def test_large_files_with_many_similar_lines_diff_fast_and_minimal() -> None:
+    old = "".join(f"def f{n}(x):\n    return x * {n}\n\n" for n in range(4000))
+    new = "import os\n" + old.replace("return x * 2000\n", "return x * 2001\n")
+    started = time.perf_counter()
+    edits = minimal_text_edits(old, new)
+    assert time.perf_counter() - started < 1.0  # difflib alone needs seconds here
+    assert edits == [
+        TextEdit(range=rng(0, 0, 0, 0), new_text="import os\n"),
+        TextEdit(range=rng(6001, 18, 6001, 19), new_text="1"),
+    ]
