@@ -102,20 +102,25 @@ async def _deliver(
 ) -> dict[str, Any]:
     """Apply the run's result (or say why not) and return what happened."""
     run, workspace = outcome.run, outcome.workspace
-    report: dict[str, Any] = {"applied": False, "turns": run.turns, "tokens": run.total_tokens}
+    report: dict[str, Any] = {
+        "applied": False,
+        "files": [],
+        "turns": run.turns,
+        "tokens": run.total_tokens,
+    }
     if run.stopped == "max_iterations":
         ls.show_warning(
             f"GLM agent stopped after {run.turns} turns (glm.agent.maxIterations) without "
             "finishing; nothing was applied. Try a narrower instruction or raise the limit."
         )
         return report
+    if not workspace.changes():  # the instruction comment stays: nothing was done about it
+        ls.show_info(f"GLM agent made no changes. {run.summary}".strip())
+        return report
     if outcome.comment is not None:
         _remove_comment(workspace, *outcome.comment)
     changes = workspace.changes()
     report["files"] = changed_names(workspace, changes)
-    if not changes:
-        ls.show_info(f"GLM agent made no changes. {run.summary}".strip())
-        return report
     support = ClientEditSupport.of(ls.client_capabilities)
     problem = apply_problem(changes, support)
     if problem is not None:
