@@ -216,7 +216,9 @@ class EditorState:
         elif isinstance(change, types.DeleteFile):
             _path(change.uri).unlink()
         elif isinstance(change, types.RenameFile):
-            _path(change.old_uri).rename(_path(change.new_uri))
+            target = _path(change.new_uri)
+            target.parent.mkdir(parents=True, exist_ok=True)  # as VS Code and Neovim do
+            _path(change.old_uri).rename(target)
 
     def _set_text(self, uri: str, text: str, version: int | None) -> None:
         doc = self.documents.get(uri)
