@@ -8,6 +8,7 @@ cancelled or failed request applies nothing and the server keeps serving.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..glm.models import ChatRequest
@@ -42,33 +43,36 @@ Result = dict[str, Any] | None
 
 
 def register(server: GlmLanguageServer) -> None:
-    @server.command(EXPLAIN)
-    async def explain(ls: GlmLanguageServer, *args: Any) -> Result:
-        return await _run(ls, EXPLAIN, args, _explain)
-
-    @server.command(REFACTOR)
-    async def refactor(ls: GlmLanguageServer, *args: Any) -> Result:
-        return await _run(ls, REFACTOR, args, _refactor)
-
-    @server.command(FIX)
-    async def fix(ls: GlmLanguageServer, *args: Any) -> Result:
-        return await _run(ls, FIX, args, _fix)
-
-    @server.command(GENERATE_TESTS)
-    async def generate_tests(ls: GlmLanguageServer, *args: Any) -> Result:
-        return await _run(ls, GENERATE_TESTS, args, _generate_tests)
+    actions = {EXPLAIN: _explain, REFACTOR: _refactor, FIX: _fix, GENERATE_TESTS: _generate_tests}
+    for name, action in actions.items():
+        server.command(name)(_command_handler(name, action))
 
 
-async def _run(ls: GlmLanguageServer, command: str, args: tuple[Any, ...], action: Any) -> Result:
-    """Parse the argument, resolve the target; a bad argument is one message, not a crash."""
+Action = Callable[[GlmLanguageServer, ActionArguments, ActionTarget], Awaitable[Result]]
+
+
+def _command_handler(command: str, action: Action) -> Callable[..., Awaitable[Result]]:
+    async def handler(ls: GlmLanguageServer, *args: Any) -> Result:
+        return await _run(ls, command, args, action)
+
+    return handler
+
+
+async def _run(
+    ls: GlmLanguageServer, command: str, args: tuple[Any, ...], action: Action
+) -> Result:
+    """Parse the argument, resolve the target, act; any failure is one message, not a crash."""
     try:
         arguments = parse_arguments(command, args)
         target = resolve_target(ls, arguments)
     except ArgumentError as exc:
         ls.show_warning(str(exc))
         return None
-    result: Result = await action(ls, arguments, target)
-    return result
+    try:
+        return await action(ls, arguments, target)
+    except Exception as exc:
+        ls.report_error(exc, feature=command)
+        return None
 
 
 async def ask_glm(

@@ -4,15 +4,18 @@ while GLM works, UTF-16 positions, and upstream faults. Nothing half-applied, ev
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lsprotocol import types
+from pytest_lsp import LanguageClient
 
 from tests.e2e.test_code_actions import AREA, CALC, make_workspace, range_json, rng
 from tests.fake_glm import FakeGlm, Reply
-from tests.lsp_harness import execute, messages_of, start_session, wait_until
+from tests.lsp_harness import EditorState, execute, messages_of, start_session, wait_until
 
 NEW_AREA = "def area(radius: float) -> float:\n    return math.pi * radius**2\n"
 SLOW = {"chunk_size": 6, "chunk_delay": 0.03}  # ~10 chunks: about 0.3 s of streaming
@@ -94,21 +97,34 @@ async def test_progress_cancel_closes_the_stream_and_applies_nothing(
         assert ends and ends[0].message == "Cancelled"
 
 
+@asynccontextmanager
+async def refactor_while_the_user_types(
+    fake: FakeGlm, root: Path, where: types.Range, typed: str
+) -> AsyncIterator[tuple[Any, LanguageClient, EditorState, str]]:
+    """Refactor AREA; while GLM streams, the user replaces ``where`` with ``typed``."""
+    make_workspace(root)
+    fake.enqueue(refactor_reply())
+    async with start_session(fake, root) as (client, editor):
+        uri = editor.open("calc.py", CALC)
+        pending = start(execute(client, "glm.refactor", {"uri": uri, "range": range_json(AREA)}))
+        await streaming_started(fake)
+        editor.type_text(uri, where, typed)
+        yield await pending, client, editor, uri
+
+
 async def test_lines_inserted_above_during_generation_are_kept_and_the_edit_rebased(
     fake_glm: FakeGlm, tmp_path: Path
 ) -> None:
-    make_workspace(tmp_path)
-    fake_glm.enqueue(refactor_reply())
-    async with start_session(fake_glm, tmp_path) as (client, editor):
-        uri = editor.open("calc.py", CALC)
-        pending = start(execute(client, "glm.refactor", {"uri": uri, "range": range_json(AREA)}))
-        await streaming_started(fake_glm)
-        editor.type_text(uri, rng(0, 0, 0, 0), "# typed while GLM worked\nimport sys\n")
-        assert await pending == {"applied": True}
-        expected = "# typed while GLM worked\nimport sys\n" + CALC.replace(
-            "def area(radius):\n    return math.pi * radius ** 2\n", NEW_AREA
-        )
-        assert editor.text(uri) == expected
+    typed = "# typed while GLM worked\nimport sys\n"
+    async with refactor_while_the_user_types(fake_glm, tmp_path, rng(0, 0, 0, 0), typed) as (
+        result,
+        _,
+        editor,
+        uri,
+    ):
+        assert result == {"applied": True}
+        old_area = "def area(radius):\n    return math.pi * radius ** 2\n"
+        assert editor.text(uri) == typed + CALC.replace(old_area, NEW_AREA)
         (params,) = editor.applied_edits
         (change,) = params.edit.document_changes or []
         assert isinstance(change, types.TextDocumentEdit)
@@ -118,14 +134,14 @@ async def test_lines_inserted_above_during_generation_are_kept_and_the_edit_reba
 async def test_rewritten_selection_during_generation_applies_nothing_and_warns(
     fake_glm: FakeGlm, tmp_path: Path
 ) -> None:
-    make_workspace(tmp_path)
-    fake_glm.enqueue(refactor_reply())
-    async with start_session(fake_glm, tmp_path) as (client, editor):
-        uri = editor.open("calc.py", CALC)
-        pending = start(execute(client, "glm.refactor", {"uri": uri, "range": range_json(AREA)}))
-        await streaming_started(fake_glm)
-        editor.type_text(uri, rng(4, 11, 4, 18), "3.14159")  # the user edits the selection
-        assert await pending == {"applied": False}
+    inside_selection = rng(4, 11, 4, 18)  # "math.pi"
+    async with refactor_while_the_user_types(fake_glm, tmp_path, inside_selection, "3.14159") as (
+        result,
+        client,
+        editor,
+        uri,
+    ):
+        assert result == {"applied": False}
         assert not editor.applied_edits
         assert editor.text(uri) == CALC.replace("math.pi", "3.14159")
         warnings = messages_of(client, types.MessageType.Warning)

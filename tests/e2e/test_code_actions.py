@@ -39,6 +39,7 @@ def range_json(r: types.Range) -> dict[str, Any]:
 
 
 AREA = rng(3, 0, 5, 0)  # def area(...) and its body, whole lines
+WITH_COMMENT = CALC.replace("def double(x):\n", "def double(x):\n    # glm: reject None\n")
 
 
 def make_workspace(root: Path, *, tests_dir: bool = False) -> Path:
@@ -143,6 +144,8 @@ async def test_refactor_replaces_exactly_the_selection_with_the_fenced_code(
         sent = fake_glm.requests[0]
         assert "def area(radius):" in sent.text() and "calc.py" in sent.text()
         assert sent.body["stream"] is True
+        assert sent.body["thinking"] == {"type": "enabled"}  # actions.thinking defaults on
+        assert sent.body["max_tokens"] == 4096
 
 
 async def test_refactor_with_an_unfenced_reply_uses_the_whole_reply(
@@ -198,7 +201,7 @@ async def test_instruction_comment_runs_the_agent_on_the_comment_line(
     fake_glm: FakeGlm, tmp_path: Path
 ) -> None:
     make_workspace(tmp_path)
-    text = CALC.replace("def double(x):\n", "def double(x):\n    # glm: reject None\n")
+    text = WITH_COMMENT
     async with start_session(fake_glm, tmp_path) as (client, editor):
         uri = editor.open("calc.py", text)
         line = text.splitlines().index("    # glm: reject None")
@@ -219,7 +222,7 @@ async def test_refactor_with_an_instruction_drops_its_comment(
 ) -> None:
     """What an instruction comment runs when there is no agent: a refactor of its block."""
     make_workspace(tmp_path)
-    text = CALC.replace("def double(x):\n", "def double(x):\n    # glm: reject None\n")
+    text = WITH_COMMENT
     fake_glm.enqueue(
         Reply(
             text="```python\ndef double(x):\n    # glm: reject None\n    if x is None:\n"
