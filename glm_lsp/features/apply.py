@@ -111,21 +111,26 @@ def rebased_edit(change: TextChange, current: DocumentSnapshot) -> types.TextDoc
     """The change as a versioned TextDocumentEdit on ``current``; None when nothing changes."""
     start = change.start
     edits = replacement_edits(start.text, change.target, change.new_text)
-    if not edits:
-        return None
-    if current.text != start.text:
-        if change.strict and rebase_range(start.text, change.target, current.text) is None:
+    if not edits or current.text == start.text:
+        return _document_edit(current.uri, current.version, edits) if edits else None
+    name = _path_for_people(start.uri)
+    if change.strict:
+        # Re-target the whole range, then diff against the text now: an insertion at the
+        # target's end stays inside it, before anything the user typed right after it.
+        target = rebase_range(start.text, change.target, current.text)
+        if target is None:
             raise EditConflict(
                 start.uri,
-                f"{_path_for_people(start.uri)} changed where the result goes while GLM was "
-                "working; nothing was applied. Run the action again.",
+                f"{name} changed where the result goes while GLM was working; nothing was "
+                "applied. Run the action again.",
             )
+        edits = replacement_edits(current.text, target, change.new_text)
+    else:
         moved = rebase_edits(start.text, edits, current.text)
         if moved is None:
             raise EditConflict(
                 start.uri,
-                f"{_path_for_people(start.uri)} was edited in the same places while GLM was "
-                "working; nothing was applied.",
+                f"{name} was edited in the same places while GLM was working; nothing was applied.",
             )
         edits = moved
     return _document_edit(current.uri, current.version, edits)

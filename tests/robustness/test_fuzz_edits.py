@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from lsprotocol.types import Position, Range, TextDocumentContentChangePartial, TextEdit
@@ -104,14 +103,6 @@ def test_replacement_edits_change_the_target_and_nothing_else(
         assert start <= edit_start <= edit_end <= end
 
 
-REBASE_BUG = (
-    "features/apply.py rebased_edit maps each minimal edit on its own: an insertion at the "
-    "target's end goes after text the user typed there (reported; fix: re-target with "
-    "rebase_range and build replacement_edits against the current text)"
-)
-
-
-@pytest.mark.xfail(reason=REBASE_BUG, strict=False)
 @FUZZ
 @given(
     text=texts,
@@ -151,7 +142,6 @@ def test_a_result_rebased_onto_what_the_user_typed_meanwhile_keeps_both(
     ), (result, user_text)
 
 
-@pytest.mark.xfail(reason=REBASE_BUG, strict=True)
 def test_a_line_the_model_adds_stays_above_what_the_user_types_below_the_selection() -> None:
     text = "def f():\n    x = 1\n\nprint(f())\n"
     selection = Range(start=Position(line=0, character=0), end=Position(line=2, character=0))
