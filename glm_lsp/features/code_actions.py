@@ -32,7 +32,7 @@ def register(server: GlmLanguageServer) -> None:
     )
     def code_actions(
         ls: GlmLanguageServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction]:
+    ) -> list[types.CodeAction] | list[types.Command]:
         document = ls.workspace.get_text_document(params.text_document.uri)
         actions = build_code_actions(
             params.text_document.uri,
@@ -42,7 +42,10 @@ def register(server: GlmLanguageServer) -> None:
             ls.settings.custom_actions,
             agent_available=AGENT in ls.protocol.fm.commands,
         )
-        return filter_kinds(actions, params.context.only)
+        actions = filter_kinds(actions, params.context.only)
+        if not ls.supports("text_document", "code_action", "code_action_literal_support"):
+            return [action.command for action in actions if action.command]  # old clients
+        return actions
 
 
 def _touches(diagnostic: types.Range, selection: types.Range) -> bool:
