@@ -38,9 +38,14 @@ class RawLsp:
         self.process = process
         self.responses: dict[Any, dict[str, Any]] = {}
         self.notifications: list[dict[str, Any]] = []
+        self.server_requests: list[dict[str, Any]] = []
+        self.configuration: Any = None  # the answer to workspace/configuration's one item
+        self.stdout_bytes = bytearray()  # everything the server wrote, for scans
+        self.stderr_bytes = bytearray()
         self._next_id = 1000
         self._arrived = asyncio.Event()
         self._reader = asyncio.create_task(self._read_frames())
+        self._stderr_reader = asyncio.create_task(self._read_stderr())
 
     # -- writing -----------------------------------------------------------------------------
     async def write(self, data: bytes) -> None:
@@ -91,19 +96,33 @@ class RawLsp:
             length = 0
             while True:
                 line = await stdout.readline()
+                self.stdout_bytes += line
                 if not line:
                     return
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":", 1)[1])
                 elif line in (b"\r\n", b"\n"):
                     break
-            message = json.loads(await stdout.readexactly(length))
+            data = await stdout.readexactly(length)
+            self.stdout_bytes += data
+            message = json.loads(data)
             await self._dispatch(message)
             self._arrived.set()
 
+    async def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        while chunk := await self.process.stderr.read(65536):
+            self.stderr_bytes += chunk
+
     async def _dispatch(self, message: dict[str, Any]) -> None:
         if "method" in message and "id" in message:  # a request from the server
-            await self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+            self.server_requests.append(message)
+            result: Any = None
+            if message["method"] == "workspace/configuration":
+                result = [self.configuration for _ in message["params"]["items"]]
+            elif message["method"] == "workspace/applyEdit":
+                result = {"applied": False, "failureReason": "raw test client"}
+            await self.send({"jsonrpc": "2.0", "id": message["id"], "result": result})
         elif "method" in message:
             self.notifications.append(message)
         else:
@@ -120,9 +139,9 @@ class RawLsp:
         except asyncio.TimeoutError:
             self.process.kill()
             await self.process.wait()
-        self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._reader
+        for task in (self._reader, self._stderr_reader):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, 2)
 
 
 @asynccontextmanager
@@ -132,8 +151,11 @@ async def raw_server(
     *,
     init_options: Any = None,
     args: list[str] | None = None,
+    capabilities: dict[str, Any] | None = None,
+    configuration: Any = None,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[RawLsp]:
-    """The real server over raw stdio, initialized with plain capabilities."""
+    """The real server over raw stdio, initialized (plain capabilities unless given)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -141,16 +163,18 @@ async def raw_server(
         *(args or []),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=server_env(fake),
+        stderr=asyncio.subprocess.PIPE,
+        env=server_env(fake, **(env or {})),
         limit=64 * 1024 * 1024,
     )
     lsp = RawLsp(process)
+    lsp.configuration = configuration
     try:
         params = {
             "processId": None,
             "rootUri": workspace.as_uri(),
-            "capabilities": {},
+            "workspaceFolders": [{"uri": workspace.as_uri(), "name": workspace.name}],
+            "capabilities": capabilities or {},
             "initializationOptions": init_options,
         }
         answer = await lsp.request("initialize", params, timeout=20)
