@@ -345,16 +345,33 @@ def rebase_range(old_text: str, target: Range, new_text: str) -> Range | None:
     return None if mapped is None else offsets_to_range(new_text, *mapped)
 
 
-def rebase_edits(old_text: str, edits: Sequence[TextEdit], new_text: str) -> list[TextEdit] | None:
+def _touches_lines(user_changes: Sequence[Span], text: str, start: int, end: int) -> bool:
+    """Whether a user change touches any line of ``text[start:end]`` (its first line's start to
+    its last line's end, both included)."""
+    first = text.rfind("\n", 0, start) + 1
+    last = text.find("\n", end)
+    last = len(text) if last < 0 else last
+    return any(change.start <= last and change.end >= first for change in user_changes)
+
+
+def rebase_edits(
+    old_text: str, edits: Sequence[TextEdit], new_text: str, *, whole_lines: bool = False
+) -> list[TextEdit] | None:
     """Move ``edits`` (ranges in ``old_text``) onto ``new_text``; None when any of them
-    overlaps a change the user made (all or nothing, so a result is never half-applied)."""
+    overlaps a change the user made (all or nothing, so a result is never half-applied).
+
+    ``whole_lines``: a user change anywhere on a line an edit touches is a conflict too, so
+    the user's ``y = 42`` and our ``y = 3`` for ``y = 2`` never merge into ``y = 43``."""
     if old_text == new_text:
         return list(edits)
     user_changes = minimal_spans(old_text, new_text)
     old_index, new_index = LineIndex(old_text), LineIndex(new_text)
     rebased: list[TextEdit] = []
     for edit in edits:
-        mapped = _map_span(user_changes, *old_index.offsets(edit.range))
+        start, end = old_index.offsets(edit.range)
+        if whole_lines and _touches_lines(user_changes, old_text, start, end):
+            return None
+        mapped = _map_span(user_changes, start, end)
         if mapped is None:
             return None
         rebased.append(TextEdit(range=new_index.range(*mapped), new_text=edit.new_text))

@@ -126,7 +126,7 @@ def rebased_edit(change: TextChange, current: DocumentSnapshot) -> types.TextDoc
             )
         edits = replacement_edits(current.text, target, change.new_text)
     else:
-        moved = rebase_edits(start.text, edits, current.text)
+        moved = rebase_edits(start.text, edits, current.text, whole_lines=True)
         if moved is None:
             raise EditConflict(
                 start.uri,

@@ -181,6 +181,19 @@ def test_rebase_edits_all_or_nothing() -> None:
     assert rebase_edits(old, edits, "a\nb\nx\n") is None  # the user rewrote "c"
 
 
+def test_rebase_whole_lines_refuses_a_user_change_on_an_edited_line() -> None:
+    old = "x = 1\ny = 2\nz = 3\n"
+    ours = minimal_text_edits(old, "x = 1\ny = 3\nz = 3\n")  # we change y's 2 into 3
+    typed = "x = 1\ny = 42\nz = 3\n"  # meanwhile the user made it 42
+    merged = rebase_edits(old, ours, typed)
+    assert merged is not None and apply_text_edits(typed, merged) == "x = 1\ny = 43\nz = 3\n"
+    assert rebase_edits(old, ours, typed, whole_lines=True) is None  # no "y = 43"
+    elsewhere = "# note\nx = 1\ny = 2\nz = 30\n"  # user edits other lines only
+    moved = rebase_edits(old, ours, elsewhere, whole_lines=True)
+    assert moved is not None
+    assert apply_text_edits(elsewhere, moved) == "# note\nx = 1\ny = 3\nz = 30\n"
+
+
 @settings(max_examples=200, deadline=None)
 @given(prefix=_texts, target=_texts, suffix=_texts, inserted=_texts)
 def test_rebase_after_insertion_above_finds_the_same_text(
