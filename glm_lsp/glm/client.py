@@ -160,6 +160,16 @@ class GlmClient:
                 if response.status_code != 200:
                     await response.aread()
                     raise _status_error(response, request_id)
+                content_type = response.headers.get("content-type", "")
+                if "text/event-stream" not in content_type:
+                    # A proxy's HTML page or a wrong baseUrl: say so, not "cannot reach".
+                    await response.aread()
+                    raise GlmConnectionError(
+                        f"{self.base_url} answered with {content_type or 'no content type'} "
+                        "instead of an event stream (a proxy, or the wrong glm.baseUrl?); "
+                        "nothing was applied.",
+                        request_id=request_id,
+                    )
                 assembler = _ToolCallAssembler()
                 finished = False
                 async for sse in EventSource(response).aiter_sse():
