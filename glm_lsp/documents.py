@@ -17,7 +17,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
-from .edits import split_lines
+from .edits import LineIndex, split_lines
 
 
 class LspTextDocument(TextDocument):
@@ -52,23 +52,15 @@ class LspTextDocument(TextDocument):
         first = max(0, min(start.line, len(lines)) - 1)
         last = min(end.line + 1, len(lines) - 1)
         block = "".join(lines[first : last + 1])
-        begin, stop = _offset(lines, first, start), _offset(lines, first, end)
+        begin, stop = LineIndex(block).offsets(
+            types.Range(start=_shifted(start, first), end=_shifted(end, first))
+        )
         lines[first : last + 1] = split_lines(block[:begin] + change.text + block[stop:])
         self._source = None
 
 
-def _offset(lines: list[str], first: int, position: types.Position) -> int:
-    """Offset of ``position`` from the start of line ``first``; clamped as LSP says."""
-    if position.line >= len(lines):
-        return sum(len(line) for line in lines[first:])
-    offset = sum(len(line) for line in lines[first : position.line])
-    content = lines[position.line].rstrip("\r\n")
-    units = 0
-    for index, char in enumerate(content):
-        if units >= position.character:
-            return offset + index
-        units += 2 if ord(char) > 0xFFFF else 1
-    return offset + len(content)
+def _shifted(position: types.Position, lines_up: int) -> types.Position:
+    return types.Position(line=position.line - lines_up, character=position.character)
 
 
 class LspWorkspace(Workspace):
