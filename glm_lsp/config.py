@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
@@ -19,8 +20,13 @@ DEFAULT_KEY_ENVS = ("BIGMODEL_API_KEY", "ZAI_API_KEY")
 DEFAULT_EXCLUDE = [".env*", "*.pem", "*.key", "id_rsa*", ".git/"]
 
 # An environment variable name, nothing else: `apiKeyEnv` must not become a way to run a
-# command or read a file.
+# command or read a file. It must also look like a GLM key's variable, so settings from a
+# cloned workspace cannot send another secret (AWS_SECRET_ACCESS_KEY...) as the Bearer token.
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KEY_VARIABLE_WORDS = ("GLM", "ZAI", "BIGMODEL", "ZHIPU")
+# Hosts the key is meant for; any other (but loopback) gets a one-time warning naming it.
+GLM_HOSTS = ("open.bigmodel.cn", "bigmodel.cn", "api.z.ai", "z.ai")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class _Section(BaseModel):
@@ -83,7 +89,7 @@ class GlmSettings(_Section):
     """Model for code actions and the agent."""
     api_key_env: str | None = None
     """Name of the environment variable holding the API key (default: BIGMODEL_API_KEY,
-    then ZAI_API_KEY). Only a variable name is accepted."""
+    then ZAI_API_KEY). Only a variable name containing GLM, ZAI, BIGMODEL or ZHIPU."""
     request_timeout: float = Field(120.0, gt=0, le=3600)
     """Seconds to wait for a response (and between streamed chunks)."""
     max_retries: int = Field(3, ge=0, le=10)
@@ -101,6 +107,10 @@ class GlmSettings(_Section):
     def _env_name_only(cls, value: str | None) -> str | None:
         if value is not None and value != "" and not _ENV_NAME.match(value):
             raise ValueError("must be the name of an environment variable")
+        if value and not any(word in value.upper() for word in _KEY_VARIABLE_WORDS):
+            raise ValueError(
+                "must name a GLM key variable (its name contains GLM, ZAI, BIGMODEL or ZHIPU)"
+            )
         return value or None
 
     @field_validator("base_url")
@@ -114,6 +124,19 @@ class GlmSettings(_Section):
         env = os.environ if environ is None else environ
         url = env.get(BASE_URL_ENV) or self.base_url
         return url if url.endswith("/") else url + "/"
+
+    def unusual_key_destination(self, environ: dict[str, str] | None = None) -> str | None:
+        """The host the key goes to when the *settings* point it somewhere that is neither
+        GLM nor this machine (the environment's GLM_LSP_BASE_URL is the user's own choice)."""
+        env = os.environ if environ is None else environ
+        if env.get(BASE_URL_ENV):
+            return None
+        host = (urlsplit(self.base_url).hostname or "").lower()
+        if host in LOOPBACK_HOSTS or any(
+            host == known or host.endswith("." + known) for known in GLM_HOSTS
+        ):
+            return None
+        return host
 
     def key_env_names(self) -> tuple[str, ...]:
         return (self.api_key_env,) if self.api_key_env else DEFAULT_KEY_ENVS

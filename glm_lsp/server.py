@@ -127,6 +127,13 @@ class GlmLanguageServer(LanguageServer):
         if not key:
             raise GlmNoKeyError()
         register_secret(key)
+        host = self.settings.unusual_key_destination()
+        if host:
+            self.warn_once(
+                f"host:{host}",
+                f"glm-lsp sends your GLM API key to {host} (setting glm.baseUrl). If you did "
+                "not choose this host, remove the setting.",
+            )
         identity = (
             self.settings.effective_base_url(),
             key,

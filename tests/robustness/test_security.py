@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from lsprotocol import types
 
 from tests.conftest import TEST_KEY
@@ -180,16 +179,9 @@ async def test_settings_cannot_make_the_key_source_a_command(
     assert fake_glm.requests[-1].headers["authorization"] == f"Bearer {TEST_KEY}"
 
 
-EXFILTRATION = (
-    "editors/vscode/package.json lets a workspace's .vscode/settings.json set glm.baseUrl and "
-    "glm.apiKeyEnv: a cloned repo can make glm-lsp send the key (or, via apiKeyEnv, any "
-    "variable such as AWS_SECRET_ACCESS_KEY) as the Bearer token to its own host. Reported."
-)
-
-
-@pytest.mark.xfail(reason=EXFILTRATION, strict=True)
 def test_a_workspace_cannot_choose_where_the_key_goes() -> None:
-    """VS Code applies workspace settings unless a key's scope is machine-wide."""
+    """VS Code applies a cloned repo's .vscode/settings.json unless a key's scope is machine:
+    glm.baseUrl and glm.apiKeyEnv from a workspace could send the key to another host."""
     package = Path(__file__).resolve().parents[2] / "editors" / "vscode" / "package.json"
     manifest = json.loads(package.read_text(encoding="utf-8"))
     configuration = manifest["contributes"]["configuration"]

@@ -100,8 +100,11 @@ def _as_now(uri: str, starts: dict[Path, DocumentSnapshot]) -> DocumentSnapshot:
 
 
 def test_no_annotations_when_the_client_has_none(staged: Workspace, tmp_path: Path) -> None:
+    a_uri = (tmp_path / "a.py").as_uri()
+    # The editor still holds a.py's unsaved text, as when the run started.
+    starts = {(tmp_path / "a.py").resolve(): DocumentSnapshot(a_uri, 7, "a = 1  # unsaved\n")}
     edit = build_workspace_edit(
-        changes_for_apply(staged, staged.changes(), {}), lambda u: _as_now(u, {})
+        changes_for_apply(staged, staged.changes(), starts), lambda u: _as_now(u, starts)
     )
     prepare_for_client(edit, ClientEditSupport(True, FULL.resource_operations, False))
     assert edit.change_annotations is None
