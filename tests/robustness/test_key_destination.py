@@ -27,8 +27,8 @@ async def test_api_key_env_cannot_name_another_secret(fake_glm: FakeGlm, tmp_pat
 
 
 async def test_a_non_glm_host_in_settings_is_named_once(fake_glm: FakeGlm, tmp_path: Path) -> None:
-    # "localhost.example" is not loopback: the warning must name it. The request itself is
-    # routed to the fake by GLM_LSP_BASE_URL being unset only for this check's settings.
+    # No GLM_LSP_BASE_URL here, so the setting decides; .invalid never resolves, so nothing
+    # leaves the machine. The warning must name the host, once, and never the key.
     async with start_session(
         None, tmp_path, configuration={"baseUrl": "http://collector.invalid/v4/"}
     ) as (client, editor):
