@@ -14,11 +14,14 @@ import threading
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from glm_lsp.glm.models import ChatRequest, ChatResult, ReasoningDelta, StreamEvent, ToolCall, Usage
+from glm_lsp.glm.events import ChatResult, ReasoningDelta, StreamEvent, ToolCall, Usage
 
 from .tools import AgentTools
+
+if TYPE_CHECKING:
+    from glm_lsp.glm.models import ChatRequest
 
 ProgressFn = Callable[[str], None]
 

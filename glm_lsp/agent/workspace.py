@@ -21,8 +21,6 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-from glm_lsp.config import DEFAULT_EXCLUDE
-
 # Above this size a file is described, never read or searched: the model cannot use it and
 # one read would blow the conversation up.
 HUGE_FILE_BYTES = 4 * 1024 * 1024
@@ -109,11 +107,15 @@ class Workspace:
         folders: Sequence[Path],
         *,
         open_buffers: Mapping[Path, str] | None = None,
-        exclude: Sequence[str] = DEFAULT_EXCLUDE,
+        exclude: Sequence[str] | None = None,
     ) -> None:
         if not folders:
             raise ValueError("an agent workspace needs at least one folder")
         self._roots = [_Root(Path(os.path.abspath(f)), Path(os.path.realpath(f))) for f in folders]
+        if exclude is None:
+            from glm_lsp.config import DEFAULT_EXCLUDE  # lazy: pydantic is not needed to start
+
+            exclude = DEFAULT_EXCLUDE
         self._exclude = GitIgnoreSpec.from_lines(list(exclude))
         self._buffers = {
             Path(os.path.realpath(p)): text for p, text in (open_buffers or {}).items()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..glm.errors import GlmError, GlmNoKeyError
-from ..glm.models import ChatRequest, TextDelta
+from ..glm.events import TextDelta
 from .cache import Anchor, TypeaheadCache
 from .cursor import Cursor
 from .early_stop import completion_end
@@ -149,6 +149,8 @@ class CompletionEngine:
             return None
         try:
             client = self._host.glm_client()
+            from ..glm.models import ChatRequest  # lazy: pydantic is not needed to start
+
             chat = ChatRequest(
                 model=self._host.model_for(FEATURE),
                 messages=completion_messages(request.cursor),

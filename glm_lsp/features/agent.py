@@ -18,7 +18,6 @@ from ..agent.prompt import CurrentFile, build_agent_messages
 from ..agent.tools import AgentTools
 from ..agent.workspace import Workspace, WorkspaceError
 from ..context import instruction_comments
-from ..glm.models import ChatRequest
 from ..glm.usage import is_peak
 from ..server import GlmLanguageServer
 from .agent_edit import (
@@ -82,6 +81,8 @@ async def _run(ls: GlmLanguageServer, op: Operation, params: AgentParams) -> Age
         exclude=settings.exclude,
     )
     current, comment = _current_file(workspace, params)
+    from ..glm.models import ChatRequest  # lazy: pydantic is not needed to start
+
     request = ChatRequest(
         model=ls.model_for("agent"),
         messages=build_agent_messages(params.instruction, workspace, current),

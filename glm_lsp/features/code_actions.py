@@ -4,17 +4,19 @@ carries the command (one object argument) that does the work."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 
-from ..config import CustomAction
 from ..context import instruction_comments, instruction_target
 from ..edits import lines_range, split_lines
 from ..server import GlmLanguageServer
 from .action_target import block_range
 from .commands import EXPLAIN, FIX, GENERATE_TESTS, REFACTOR
+
+if TYPE_CHECKING:
+    from ..config import CustomAction
 
 AGENT = "glm.agent"
 KINDS = [

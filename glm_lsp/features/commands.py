@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..glm.models import ChatRequest
 from ..parse import drop_instruction_comment, extract_code, fit_to_selection, strip_thinking
 from ..prompts import (
     Messages,
@@ -80,6 +79,8 @@ async def ask_glm(
 ) -> str | None:
     """Stream one reply under progress; None when cancelled or failed (already reported)."""
     actions = ls.settings.actions
+    from ..glm.models import ChatRequest  # lazy: pydantic is not needed to start
+
     request = ChatRequest(
         model=ls.model_for("actions"),
         messages=messages,
