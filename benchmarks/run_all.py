@@ -122,15 +122,17 @@ def parse_agent_scaling(text: str) -> list[Row]:
             }
         )
     search = re.compile(
-        r"(\d[\d,]*) files: listing\s+([\d.]+) ms; search: first in a run\s+([\d.]+) ms.*?\[(\w+)"
+        r"(\d[\d,]*) files: listing\s+([\d.]+) ms; search: first in a run\s+([\d.]+) ms"
+        r".*?later\s+([\d.]+) ms.*?\[(\w+)"
     )
-    for files, listing, first_search, verdict in search.findall(text):
+    for files, listing, first_search, later, verdict in search.findall(text):
+        total = float(listing) + float(first_search)
         rows.append(
             {
-                "measured": f"agent search tool over {files} files (first search in a run)",
-                "median": f"{first_search} ms",
-                "spread": f"listing {listing} ms",
-                "ratio": f"{float(first_search) / 100:.2f}x the budget",
+                "measured": f"agent over {files} files: first listing + first search of a run",
+                "median": f"{total:.1f} ms ({listing} + {first_search})",
+                "spread": f"later searches {later} ms",
+                "ratio": f"{total / 100:.2f}x the budget",
                 "goal": "< 100 ms",
                 "ok": verdict == "ok",
             }
