@@ -116,7 +116,9 @@ class Workspace:
             from glm_lsp.config import DEFAULT_EXCLUDE  # lazy: pydantic is not needed to start
 
             exclude = DEFAULT_EXCLUDE
-        self._exclude = GitIgnoreSpec.from_lines(list(exclude))
+        # Case-insensitive: on macOS and Windows `.GIT/config` IS `.git/config` and
+        # `.Env` IS `.env`, so both sides are lower-cased before matching.
+        self._exclude = GitIgnoreSpec.from_lines([pattern.lower() for pattern in exclude])
         self._buffers = {
             Path(os.path.realpath(p)): text for p, text in (open_buffers or {}).items()
         }
@@ -166,9 +168,9 @@ class Workspace:
         return None
 
     def _check_allowed(self, raw: str, relative: Path) -> None:
-        if ".git" in relative.parts:
+        if _in_git_dir(relative.parts):
             raise WorkspaceError(f"{raw} is inside .git/, which the agent may not touch")
-        if relative.parts and self._exclude.match_file(relative.as_posix()):
+        if relative.parts and self._excluded(relative.as_posix()):
             raise WorkspaceError(
                 f"{raw} matches agent.exclude (secrets and keys are off limits); work without it"
             )
@@ -323,7 +325,7 @@ class Workspace:
             except OSError:
                 continue
             for entry in entries:
-                if entry.name == ".git" or entry.is_symlink():
+                if entry.name.lower() == ".git" or entry.is_symlink():
                     continue
                 relative = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
                 if entry.is_dir(follow_symlinks=False):
@@ -350,7 +352,7 @@ class Workspace:
 
     def _matches(self, relative: str, specs: list[tuple[str, GitIgnoreSpec]]) -> bool:
         """Excluded, or ignored by one of the .gitignore files above it."""
-        if self._exclude.match_file(relative):
+        if self._excluded(relative):
             return True
         for base, spec in specs:
             if spec.match_file(relative[len(base) + 1 :] if base else relative):
@@ -363,9 +365,12 @@ class Workspace:
         if root is None:
             return True
         relative = _relative(path, root.real)
-        if ".git" in relative.split("/"):
+        if _in_git_dir(relative.split("/")):
             return True
         return self._matches(relative, self._ancestor_specs(root.real, relative))
+
+    def _excluded(self, relative: str) -> bool:
+        return self._exclude.match_file(relative.lower())
 
     def _gitignore(self, directory: str) -> GitIgnoreSpec | None:
         if directory not in self._gitignores:
@@ -530,3 +535,7 @@ def matching_lines(
         line = text[line_start : line_end if line_end != -1 else len(text)]
         matches.append((path, line_number, line.rstrip("\r")))
     return count
+
+
+def _in_git_dir(parts: Sequence[str]) -> bool:
+    return any(part.lower() == ".git" for part in parts)

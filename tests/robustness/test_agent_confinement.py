@@ -79,14 +79,6 @@ def test_reads_that_leave_the_workspace_or_reach_secrets_fail(tree: Path, path: 
     assert SECRET not in output
 
 
-CASE_BUG = (
-    "agent/workspace.py _check_allowed compares '.git' and agent.exclude case-sensitively: "
-    "write_file('.GIT/config') is staged, which on macOS/Windows replaces .git/config "
-    "(core.fsmonitor runs a command on the next git status). Reported."
-)
-
-
-@pytest.mark.xfail(reason=CASE_BUG, strict=True)
 @pytest.mark.parametrize("path", CASE_ATTACKS)
 def test_case_variants_of_secrets_are_refused_on_every_file_system(tree: Path, path: str) -> None:
     """The rule must not depend on the file system: on macOS ``.GIT/config`` opens
