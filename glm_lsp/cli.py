@@ -11,7 +11,6 @@ import sys
 import time
 
 from . import __version__
-from .config import DEFAULT_KEY_ENVS, GlmSettings
 
 _KEY_SHAPE = re.compile(r"^[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}$")
 
@@ -57,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def doctor(args: argparse.Namespace) -> int:
     """One line per check; exit 1 with a reason a person can act on."""
+    from .config import DEFAULT_KEY_ENVS, GlmSettings  # lazy: the server starts without pydantic
+
     overrides: dict[str, object] = {}
     if args.model:
         overrides["model"] = args.model

@@ -1,38 +1,39 @@
 """Inline completions: ``textDocument/inlineCompletion`` when the client declares it,
 ``textDocument/completion`` items with a ``textEdit`` at the cursor otherwise (Helix,
-Neovim 0.11). The work is in :mod:`glm_lsp.completion.engine`; here only LSP shapes."""
+Neovim 0.11). Registration only: the shapes are in :mod:`.completion_items` and the work in
+:mod:`glm_lsp.completion.engine`, both imported on the first request so answering
+``initialize`` never waits for them."""
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 from lsprotocol import types
 
-from ..completion.cursor import Cursor, cursor_at, leading_whitespace
-from ..completion.engine import CompletionEngine, CompletionRequest
-from ..context import language_id
 from ..server import GlmLanguageServer
-from .action_target import workspace_root
-from .apply import uri_to_path
 
 # Neovim 0.11 asks for completion items automatically only after these.
 TRIGGER_CHARACTERS = [" ", ".", "(", "[", "{", ",", ":", "="]
-DETAIL = "GLM suggestion"
-_WORD_BEFORE = re.compile(r"\w*$")
 
 
 def register(server: GlmLanguageServer) -> None:
-    engine = CompletionEngine(server, lambda uri: server.workspace.get_text_document(uri).version)
+    engines: list[Any] = []  # the one CompletionEngine, made on the first request
+
+    def engine() -> Any:
+        if not engines:
+            from .completion_items import new_engine
+
+            engines.append(new_engine(server))
+        return engines[0]
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
         ls: GlmLanguageServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList:
+        from .completion_items import complete_inline
+
         await ls.wait_configured()
-        automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
-        request = completion_request(ls, params.text_document.uri, params.position, automatic)
-        text = await engine.complete(request)
-        return inline_completion_list(text, params.position)
+        return await complete_inline(ls, engine(), params)
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
@@ -41,13 +42,10 @@ def register(server: GlmLanguageServer) -> None:
     async def completion(
         ls: GlmLanguageServer, params: types.CompletionParams
     ) -> types.CompletionList:
+        from .completion_items import complete_items
+
         await ls.wait_configured()
-        kind = params.context.trigger_kind if params.context else None
-        automatic = kind not in (None, types.CompletionTriggerKind.Invoked)
-        request = completion_request(ls, params.text_document.uri, params.position, automatic)
-        text = await engine.complete(request)
-        snippets = ls.supports("text_document", "completion", "completion_item", "snippet_support")
-        return completion_list(text, params.position, request.cursor, snippets=snippets)
+        return await complete_items(ls, engine(), params)
 
 
 def adjust_capabilities(
@@ -58,100 +56,3 @@ def adjust_capabilities(
         server_caps.completion_provider = None
     else:
         server_caps.inline_completion_provider = None
-
-
-def completion_request(
-    ls: GlmLanguageServer, uri: str, position: types.Position, automatic: bool
-) -> CompletionRequest:
-    document = ls.workspace.get_text_document(uri)
-    path = uri_to_path(uri)
-    root = workspace_root(ls, path)
-    shown = (
-        path.relative_to(root).as_posix() if path and root and path.is_relative_to(root) else None
-    )
-    cursor = cursor_at(
-        shown or (path.name if path else uri),
-        language_id(uri, document.language_id),
-        document.source,
-        document.offset_at_position(position),
-    )
-    return CompletionRequest(uri, document.version, position.line, cursor, automatic)
-
-
-def display_path(ls: GlmLanguageServer, uri: str) -> str:
-    """The path the model is shown: relative to the workspace folder when inside one."""
-    path = uri_to_path(uri)
-    if path is None:
-        return uri
-    root = workspace_root(ls, path)
-    return path.relative_to(root).as_posix() if root and path.is_relative_to(root) else path.name
-
-
-def inline_completion_list(
-    text: str | None, position: types.Position
-) -> types.InlineCompletionList:
-    if not text:
-        return types.InlineCompletionList(items=[])
-    at_cursor = types.Range(start=position, end=position)
-    return types.InlineCompletionList(
-        items=[types.InlineCompletionItem(insert_text=text, range=at_cursor)]
-    )
-
-
-def completion_list(
-    text: str | None, position: types.Position, cursor: Cursor, *, snippets: bool
-) -> types.CompletionList:
-    """One item replacing nothing, inserting at the cursor. Incomplete, so each keystroke
-    asks again (answered from the typeahead cache while the user types through it).
-
-    Editors that expand snippets (Neovim, Helix) insert a snippet's text in full and indent
-    its lines like the cursor's line, while Neovim inserts only the first word of a plain
-    text item: so when snippets are supported the item is an escaped snippet with
-    indentation relative to the cursor's line."""
-    if not text:
-        return types.CompletionList(is_incomplete=True, items=[])
-    label = first_line(text)
-    typed_word = _WORD_BEFORE.search(cursor.line_prefix)
-    new_text, text_format, mode = _insertion(text, cursor, snippets=snippets)
-    at_cursor = types.Range(start=position, end=position)
-    item = types.CompletionItem(
-        label=label,
-        kind=types.CompletionItemKind.Text,
-        detail=DETAIL,
-        documentation=text if "\n" in text else None,
-        # A client filtering by the word before the cursor must find that word here.
-        filter_text=(typed_word.group(0) if typed_word else "") + label,
-        sort_text="0",
-        preselect=True,
-        insert_text_format=text_format,
-        insert_text_mode=mode,
-        text_edit=types.TextEdit(range=at_cursor, new_text=new_text),
-    )
-    return types.CompletionList(is_incomplete=True, items=[item])
-
-
-def _insertion(
-    text: str, cursor: Cursor, *, snippets: bool
-) -> tuple[str, types.InsertTextFormat, types.InsertTextMode]:
-    if snippets:
-        snippet = escape_snippet(relative_to_line_indent(text, cursor))
-        return snippet, types.InsertTextFormat.Snippet, types.InsertTextMode.AdjustIndentation
-    return text, types.InsertTextFormat.PlainText, types.InsertTextMode.AsIs
-
-
-def first_line(text: str) -> str:
-    """The first line with content (a suggestion may start with a line break)."""
-    return next((line.strip() for line in text.splitlines() if line.strip()), text.strip())
-
-
-def relative_to_line_indent(text: str, cursor: Cursor) -> str:
-    base = leading_whitespace(cursor.line_prefix + cursor.line_suffix)
-    lines = text.split("\n")
-    rest = [
-        line[len(base) :] if line.startswith(base) else line.lstrip(" \t") for line in lines[1:]
-    ]
-    return "\n".join([lines[0], *rest])
-
-
-def escape_snippet(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("$", "\\$").replace("}", "\\}")

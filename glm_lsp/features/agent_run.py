@@ -1,0 +1,196 @@
+"""``glm.agent {instruction, uri?, range?}``: a tool-using GLM run whose whole result comes
+back as ONE ``workspace/applyEdit`` the editor previews, applies and undoes as a unit.
+
+The handler only wires things: the tool loop (``agent/loop.py``) runs over a staged overlay
+(``agent/workspace.py``); ``features/apply.py`` turns the result into a versioned, rebased
+edit; ``agent_edit.py`` adapts it to what the client can take.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..agent.loop import AgentRun, run_agent
+from ..agent.prompt import CurrentFile, build_agent_messages
+from ..agent.tools import AgentTools
+from ..agent.workspace import Workspace, WorkspaceError
+from ..context import instruction_comments
+from ..glm.usage import is_peak
+from ..server import GlmLanguageServer
+from .agent_edit import (
+    AgentParams,
+    ClientEditSupport,
+    apply_problem,
+    changed_names,
+    changes_for_apply,
+    parse_agent_params,
+    prepare_for_client,
+    remove_line,
+)
+from .apply import DocumentSnapshot, apply_changes, uri_to_path
+from .operation import Operation, run_operation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AgentOutcome:
+    run: AgentRun
+    workspace: Workspace
+    starts: dict[Path, DocumentSnapshot]  # open documents when the run started, by real path
+    comment: tuple[Path, int] | None  # the `glm:` comment line to remove (0-based)
+
+
+async def run_agent_command(ls: GlmLanguageServer, args: Sequence[Any]) -> dict[str, Any] | None:
+    """``glm.agent {instruction, uri?, range?}``: one run, one WorkspaceEdit (or nothing)."""
+    try:
+        params = parse_agent_params(args)
+    except ValueError as exc:
+        ls.show_warning(f"glm.agent: {exc}")
+        return None
+    outcome = await run_operation(
+        ls, agent_title(params.instruction), lambda op: _run(ls, op, params), feature="agent"
+    )
+    if outcome is None:  # cancelled or failed: already told, nothing applied
+        return {"applied": False}
+    return await _deliver(ls, params, outcome)
+
+
+def agent_title(instruction: str, *, peak: bool | None = None) -> str:
+    short = instruction if len(instruction) <= 48 else instruction[:47] + "…"
+    peak_now = is_peak() if peak is None else peak
+    return f"GLM agent: {short}" + (" (peak hours: 3× quota)" if peak_now else "")
+
+
+async def _run(ls: GlmLanguageServer, op: Operation, params: AgentParams) -> AgentOutcome | None:
+    starts = _open_documents(ls)
+    folders = _workspace_folders(ls, params.uri)
+    if not folders:
+        ls.show_warning("glm.agent needs a workspace folder (open a folder, not a single file).")
+        return None
+    settings = ls.settings.agent
+    workspace = Workspace(
+        folders,
+        open_buffers={path: start.text for path, start in starts.items()},
+        exclude=settings.exclude,
+    )
+    current, comment = _current_file(workspace, params)
+    from ..glm.models import ChatRequest  # lazy: pydantic is not needed to start
+
+    request = ChatRequest(
+        model=ls.model_for("agent"),
+        messages=build_agent_messages(params.instruction, workspace, current),
+        max_tokens=settings.max_tokens,
+        thinking=settings.thinking,
+        temperature=ls.settings.temperature,
+    )
+    tools = AgentTools(workspace, max_output_bytes=settings.max_tool_output_bytes)
+    run = await run_agent(
+        ls.glm_client(), request, tools, max_iterations=settings.max_iterations, progress=op.report
+    )
+    op.tokens_used = run.total_tokens
+    return AgentOutcome(run, workspace, starts, comment)
+
+
+async def _deliver(
+    ls: GlmLanguageServer, params: AgentParams, outcome: AgentOutcome
+) -> dict[str, Any]:
+    """Apply the run's result (or say why not) and return what happened."""
+    run, workspace = outcome.run, outcome.workspace
+    report: dict[str, Any] = {
+        "applied": False,
+        "files": [],
+        "turns": run.turns,
+        "tokens": run.total_tokens,
+    }
+    if run.stopped == "max_iterations":
+        ls.show_warning(
+            f"GLM agent stopped after {run.turns} turns (glm.agent.maxIterations) without "
+            "finishing; nothing was applied. Try a narrower instruction or raise the limit."
+        )
+        return report
+    if not workspace.changes():  # the instruction comment stays: nothing was done about it
+        ls.show_info(f"GLM agent made no changes. {run.summary}".strip())
+        return report
+    if outcome.comment is not None:
+        _remove_comment(workspace, *outcome.comment)
+    changes = workspace.changes()
+    report["files"] = changed_names(workspace, changes)
+    support = ClientEditSupport.of(ls.client_capabilities)
+    problem = apply_problem(changes, support)
+    if problem is not None:
+        ls.show_warning(f"GLM agent: {problem}")
+        return report
+    label = f"GLM: {params.instruction}"
+    applied = await apply_changes(
+        ls,
+        label,
+        changes_for_apply(workspace, changes, outcome.starts),
+        prepare=lambda edit: prepare_for_client(edit, support),
+    )
+    report["applied"] = applied
+    if applied:
+        names = ", ".join(report["files"])
+        ls.show_info(
+            f"GLM agent changed {len(report['files'])} file(s) ({names}) in {run.turns} turns, "
+            f"{run.total_tokens:,} tokens. {run.summary}".strip()
+        )
+    return report
+
+
+def _open_documents(ls: GlmLanguageServer) -> dict[Path, DocumentSnapshot]:
+    starts: dict[Path, DocumentSnapshot] = {}
+    for document in list(ls.workspace.text_documents.values()):
+        path = uri_to_path(document.uri)
+        if path is not None:
+            start = DocumentSnapshot(document.uri, document.version, document.source)
+            starts[Path(path).resolve()] = start
+    return starts
+
+
+def _workspace_folders(ls: GlmLanguageServer, uri: str | None) -> list[Path]:
+    folders = [uri_to_path(f.uri) for f in ls.workspace.folders.values()]
+    found = [p for p in folders if p is not None and p.is_dir()]
+    if not found and ls.workspace.root_path:
+        found = [Path(ls.workspace.root_path)]
+    if not found and uri is not None:
+        path = uri_to_path(uri)
+        found = [path.parent] if path is not None else []
+    return found
+
+
+def _current_file(
+    workspace: Workspace, params: AgentParams
+) -> tuple[CurrentFile | None, tuple[Path, int] | None]:
+    path = uri_to_path(params.uri) if params.uri else None
+    if path is None:
+        return None, None
+    try:
+        real = workspace.resolve(str(path))
+        text = workspace.read_text(real)
+    except WorkspaceError:
+        return None, None
+    if params.range is None:
+        return CurrentFile(real), None
+    first, last = params.range.start.line, params.range.end.line
+    if last > first and params.range.end.character == 0:
+        last -= 1  # a range ending at a line's start does not cover that line
+    comments = instruction_comments(text.splitlines(), first, last)
+    comment = (real, comments[0].line) if len(comments) == 1 and first == last else None
+    return CurrentFile(real, first + 1, last + 1, instruction_comment=comment is not None), comment
+
+
+def _remove_comment(workspace: Workspace, path: Path, line: int) -> None:
+    """Drop the `glm:` comment line from the result, wherever the run left it."""
+    try:
+        comment_text = workspace.base_text(path).splitlines()[line]
+        text = workspace.read_text(path)
+    except (WorkspaceError, IndexError):
+        return
+    changed = remove_line(text, comment_text, near=line)
+    if changed != text:
+        workspace.write(path, changed)
