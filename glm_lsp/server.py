@@ -195,6 +195,11 @@ class GlmLanguageServer(LanguageServer):
         for task in list(self._request_tasks.pop(msg_id, ())):
             task.cancel()
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls would show "Error in server" for every unreadable frame or notification
+        failure: the user can do nothing about those, so they go to the log only."""
+        log.warning("%s: %s", getattr(source, "__name__", source), error)
+
     # -- telling the user ----------------------------------------------------------------------
     def show(self, text: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=redact(text)))

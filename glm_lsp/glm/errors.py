@@ -89,7 +89,7 @@ def error_from_response(
     message: str | None,
     request_id: str | None,
     retry_after: float | None,
-) -> GlmStatusError:
+) -> GlmError:
     """Map an HTTP status and GLM business code to the error a feature can report."""
     detail = f" ({message})" if message else ""
     ident: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
@@ -119,4 +119,9 @@ def error_from_response(
         )
     if status >= 500:
         return GlmServerError(f"GLM had a server error (HTTP {status}){detail}.", **ident)
+    if status == 200:  # an `error` event inside a stream that had started fine
+        coded = f" (code {code})" if code else ""
+        return GlmStreamBrokenError(
+            f"GLM reported an error mid-reply{coded}{detail}; nothing was applied.", **ident
+        )
     return GlmStatusError(f"GLM refused the request (HTTP {status}){detail}.", **ident)
