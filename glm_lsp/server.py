@@ -32,6 +32,18 @@ log = logging.getLogger(__name__)
 # Feature families, each a module in glm_lsp/features with register(server).
 FEATURE_MODULES = ("lifecycle", "status", "code_actions", "commands", "completion", "agent")
 
+# What the feature modules load on first use; preloaded in a thread once initialized, so
+# neither `initialize` nor the first command pays for it.
+IMPLEMENTATION_MODULES = (
+    "config",
+    "glm.client",
+    "glm.models",
+    "features.actions",
+    "features.code_action_menu",
+    "features.completion_items",
+    "features.agent_run",
+)
+
 CapabilityAdjuster = Callable[[types.ClientCapabilities, types.ServerCapabilities], None]
 
 
@@ -240,6 +252,14 @@ class GlmLanguageServer(LanguageServer):
             if node is None:
                 return False
         return bool(node) if isinstance(node, bool) else True
+
+
+def preload_implementations() -> None:
+    for name in IMPLEMENTATION_MODULES:
+        try:
+            importlib.import_module(f"{__package__}.{name}")
+        except Exception:  # a broken module must fail on use, with its own message
+            log.debug("preloading %s failed", name, exc_info=True)
 
 
 def create_server() -> GlmLanguageServer:

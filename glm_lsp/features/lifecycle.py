@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from lsprotocol import types
 
 from ..log import attach_client_logging, secrets_from_environment
-from ..server import GlmLanguageServer
+from ..server import GlmLanguageServer, preload_implementations
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def register(server: GlmLanguageServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: GlmLanguageServer, params: types.InitializedParams) -> None:
+        ls.spawn(asyncio.to_thread(preload_implementations))
         try:
             apply_settings(ls, ls.initialization_options, source="initializationOptions")
             await pull_configuration(ls)
