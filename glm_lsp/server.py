@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 # Feature families, each a module in glm_lsp/features with register(server).
 FEATURE_MODULES = ("lifecycle", "status", "code_actions", "commands", "completion", "agent")
 
-# What the feature modules load on first use; preloaded in a thread once initialized, so
-# neither `initialize` nor the first command pays for it.
+# What the feature modules load on first use; preloaded in a thread when the first document
+# opens, so neither `initialize` nor the first command pays for it.
 IMPLEMENTATION_MODULES = (
     "config",
     "glm.client",

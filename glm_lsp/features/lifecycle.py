@@ -31,7 +31,6 @@ def register(server: GlmLanguageServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: GlmLanguageServer, params: types.InitializedParams) -> None:
-        ls.spawn(asyncio.to_thread(preload_implementations))
         try:
             apply_settings(ls, ls.initialization_options, source="initializationOptions")
             await pull_configuration(ls)
@@ -45,6 +44,17 @@ def register(server: GlmLanguageServer) -> None:
             return
         # Open the connection now, so the first real request pays no connect/TLS cost.
         ls.spawn(ls.glm_client().warm_up())
+
+    preloaded: list[bool] = []
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def on_did_open(ls: GlmLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        # The first open document means features are about to be used: load their modules
+        # now, in a thread, so the first command does not wait for them. A server with no
+        # document open stays small.
+        if not preloaded:
+            preloaded.append(True)
+            ls.spawn(asyncio.to_thread(preload_implementations))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration_changed(
