@@ -265,12 +265,7 @@ def preload_implementations() -> None:
 def create_server() -> GlmLanguageServer:
     server = GlmLanguageServer()
     for name in FEATURE_MODULES:
-        try:
-            module = importlib.import_module(f"{__package__}.features.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.features.{name}":
-                raise
-            continue
+        module = importlib.import_module(f"{__package__}.features.{name}")
         module.register(server)
         adjuster = getattr(module, "adjust_capabilities", None)
         if adjuster is not None:
