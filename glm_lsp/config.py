@@ -64,7 +64,11 @@ class ActionSettings(_Section):
 
 class AgentSettings(_Section):
     max_iterations: int = Field(25, ge=1, le=200)
-    """At most this many model turns per agent run; reaching it applies nothing."""
+    """At most this many model turns per agent run; reaching it applies nothing (unless
+    ``applyPartialResult``)."""
+    apply_partial_result: bool = False
+    """When a run reaches ``maxIterations``, apply what it staged so far (labelled partial)
+    instead of nothing."""
     max_tool_output_bytes: int = Field(32768, ge=256, le=4 * 1024 * 1024)
     """A tool result longer than this is cut (with a note) so the conversation grows slowly."""
     exclude: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDE))

@@ -107,7 +107,8 @@ async def _deliver(
         "turns": run.turns,
         "tokens": run.total_tokens,
     }
-    if run.stopped == "max_iterations":
+    partial = run.stopped == "max_iterations"
+    if partial and not (ls.settings.agent.apply_partial_result and workspace.changes()):
         ls.show_warning(
             f"GLM agent stopped after {run.turns} turns (glm.agent.maxIterations) without "
             "finishing; nothing was applied. Try a narrower instruction or raise the limit."
@@ -125,7 +126,7 @@ async def _deliver(
     if problem is not None:
         ls.show_warning(f"GLM agent: {problem}")
         return report
-    label = f"GLM: {params.instruction}"
+    label = f"GLM: {params.instruction}" + (" (partial)" if partial else "")
     applied = await apply_changes(
         ls,
         label,
@@ -133,12 +134,21 @@ async def _deliver(
         prepare=lambda edit: prepare_for_client(edit, support),
     )
     report["applied"] = applied
+    report["partial"] = partial
     if applied:
         names = ", ".join(report["files"])
-        ls.show_info(
-            f"GLM agent changed {len(report['files'])} file(s) ({names}) in {run.turns} turns, "
-            f"{run.total_tokens:,} tokens. {run.summary}".strip()
-        )
+        files = f"{len(report['files'])} file(s) ({names})"
+        if partial:
+            ls.show_warning(
+                f"GLM agent stopped unfinished after {run.turns} turns (glm.agent.maxIterations)"
+                f" and applied what it had staged (glm.agent.applyPartialResult): {files}, "
+                f"{run.total_tokens:,} tokens. Review it; undo takes it all back."
+            )
+        else:
+            ls.show_info(
+                f"GLM agent changed {files} in {run.turns} turns, "
+                f"{run.total_tokens:,} tokens. {run.summary}".strip()
+            )
     return report
 
 

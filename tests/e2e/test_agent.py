@@ -245,6 +245,23 @@ async def test_endless_loop_stops_at_max_iterations_and_applies_nothing(
         assert (root / "a.py").read_text() == "a = 1\n"
 
 
+async def test_max_iterations_applies_the_partial_result_when_configured(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = make_workspace(tmp_path, {"a.py": "a = 1\n"})
+    play_model(fake_glm, tools(("write_file", {"path": "a.py", "content": "a = 2\n"})))
+    options = {"agent": {"maxIterations": 2, "applyPartialResult": True}}
+    async with start_session(fake_glm, root, init_options=options) as (client, editor):
+        result = await execute(client, "glm.agent", agent("loop forever"))
+        assert len(fake_glm.requests) == 2
+        assert result["applied"] is True and result["partial"] is True
+        (edit,) = editor.applied_edits
+        assert edit.label == "GLM: loop forever (partial)"
+        assert (root / "a.py").read_text() == "a = 2\n"
+        warnings = messages_of(client, types.MessageType.Warning)
+        assert any("stopped unfinished after 2 turns" in w and "a.py" in w for w in warnings)
+
+
 @pytest.mark.parametrize("how", ["cancelRequest", "progressCancel"])
 async def test_cancel_mid_run_closes_upstream_and_applies_nothing(
     fake_glm: FakeGlm, tmp_path: Path, how: str
