@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REPORT_INTERVAL = 0.2  # seconds between progress reports while streaming
+MAX_EARLY_REPORTS = 50
 
 
 class Operation:
@@ -38,18 +39,35 @@ class Operation:
         self.tokens_used = 0
         self.started = time.monotonic()
         self._last_report = 0.0
+        self.ended = False
+        self._early: list[types.WorkDoneProgressReport] = []  # reported before the token
 
     def report(self, message: str, *, percentage: int | None = None, force: bool = True) -> None:
         now = time.monotonic()
-        if self.token is None or (not force and now - self._last_report < REPORT_INTERVAL):
+        if not force and now - self._last_report < REPORT_INTERVAL:
             return
         self._last_report = now
-        self.server.work_done_progress.report(
-            self.token,
-            types.WorkDoneProgressReport(message=message, percentage=percentage, cancellable=True),
+        value = types.WorkDoneProgressReport(
+            message=message, percentage=percentage, cancellable=True
         )
+        if self.token is None:
+            if not self.ended and len(self._early) < MAX_EARLY_REPORTS:
+                self._early.append(value)  # sent once the client has granted the token
+            return
+        self.server.work_done_progress.report(self.token, value)
+
+    def begin(self, token: str) -> None:
+        self.token = token
+        self.server.work_done_progress.begin(
+            token,
+            types.WorkDoneProgressBegin(title=self.title, cancellable=True, message="starting…"),
+        )
+        for value in self._early:
+            self.server.work_done_progress.report(token, value)
+        self._early.clear()
 
     def end(self, message: str) -> None:
+        self.ended = True
         if self.token is None:
             return
         self.server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
@@ -64,8 +82,10 @@ async def operation(server: GlmLanguageServer, title: str) -> AsyncIterator[Oper
     assert task is not None
     untrack = server.track_request_task(server.protocol.msg_id, task)
     await server.wait_configured()
-    token = await _create_progress(server, title, task)
-    op = Operation(server, title, token)
+    op = Operation(server, title, None)
+    # The progress token is asked for alongside the work, not before it: the client's
+    # answer would otherwise delay every upstream request by a round trip.
+    server.spawn(_open_progress(server, op, task))
     try:
         yield op
     except asyncio.CancelledError:
@@ -102,27 +122,28 @@ async def run_operation(
         return None
 
 
-async def _create_progress(
-    server: GlmLanguageServer, title: str, task: asyncio.Task[object]
-) -> str | None:
+async def _open_progress(
+    server: GlmLanguageServer, op: Operation, task: asyncio.Task[object]
+) -> None:
+    """Create a fresh token (pygls never releases one), then begin, unless the work is over."""
     if not server.supports("window", "work_done_progress"):
-        return None
+        return
     token = str(uuid.uuid4())
     try:
         await server.work_done_progress.create_async(token)
     except Exception as exc:
         log.debug("client refused a progress token: %s", exc)
-        return None
-    server.work_done_progress.begin(
-        token, types.WorkDoneProgressBegin(title=title, cancellable=True, message="starting…")
-    )
+        return
+    if op.ended:  # finished before the client answered: nothing to show
+        server.work_done_progress.tokens.pop(token, None)
+        return
+    op.begin(token)
     cancelled = server.work_done_progress.tokens.get(token)
     if cancelled is not None:
         loop = asyncio.get_running_loop()
         cancelled.add_done_callback(
             lambda f: loop.call_soon_threadsafe(task.cancel) if f.cancelled() else None
         )
-    return token
 
 
 async def stream_to_result(
