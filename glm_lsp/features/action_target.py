@@ -81,11 +81,14 @@ class ActionTarget:
 
     @property
     def display_path(self) -> str:
-        if self.path is None:
-            return self.document.uri
-        if self.root is not None and self.path.is_relative_to(self.root):
-            return self.path.relative_to(self.root).as_posix()
-        return self.path.name
+        return self.document.uri if self.path is None else path_for_model(self.path, self.root)
+
+
+def path_for_model(path: Path, root: Path | None) -> str:
+    """How a file is named to the model: relative to its workspace folder, else its name."""
+    if root is not None and path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    return path.name
 
 
 def workspace_root(server: GlmLanguageServer, path: Path | None) -> Path | None:

@@ -11,7 +11,7 @@ from ..completion.cursor import Cursor, cursor_at, leading_whitespace
 from ..completion.engine import CompletionEngine, CompletionRequest
 from ..context import language_id
 from ..server import GlmLanguageServer
-from .action_target import workspace_root
+from .action_target import path_for_model, workspace_root
 from .apply import uri_to_path
 
 DETAIL = "GLM suggestion"
@@ -47,13 +47,8 @@ def completion_request(
     ls: GlmLanguageServer, uri: str, position: types.Position, automatic: bool
 ) -> CompletionRequest:
     document = ls.workspace.get_text_document(uri)
-    path = uri_to_path(uri)
-    root = workspace_root(ls, path)
-    shown = (
-        path.relative_to(root).as_posix() if path and root and path.is_relative_to(root) else None
-    )
     cursor = cursor_at(
-        shown or (path.name if path else uri),
+        display_path(ls, uri),
         language_id(uri, document.language_id),
         document.source,
         document.offset_at_position(position),
@@ -64,10 +59,7 @@ def completion_request(
 def display_path(ls: GlmLanguageServer, uri: str) -> str:
     """The path the model is shown: relative to the workspace folder when inside one."""
     path = uri_to_path(uri)
-    if path is None:
-        return uri
-    root = workspace_root(ls, path)
-    return path.relative_to(root).as_posix() if root and path.is_relative_to(root) else path.name
+    return uri if path is None else path_for_model(path, workspace_root(ls, path))
 
 
 def inline_completion_list(

@@ -12,7 +12,7 @@ from ..edits import LineIndex
 from ..parse import text_to_append
 from ..prompts import StyleSample
 from ..server import GlmLanguageServer
-from .action_target import ActionTarget
+from .action_target import ActionTarget, path_for_model
 from .apply import DocumentSnapshot, NewFile, TextChange, snapshot
 
 SAMPLE_LIMIT = 6000  # characters of a style sample; enough to show imports and a test or two
@@ -37,13 +37,12 @@ def plan_tests_file(server: GlmLanguageServer, target: ActionTarget) -> Generate
     has_tests_dir = root is not None and (root / "tests").is_dir()
     path = Path(conventional_test_path(target.path, target.language, root, has_tests_dir))
     document = snapshot(server, path.as_uri())
-    display = path.relative_to(root).as_posix() if root and path.is_relative_to(root) else path.name
+    display = path_for_model(path, root)
     sample_path = path if document.exists else find_test_sample(path, target.path, root)
     sample = None
     if sample_path is not None:
         text = document.text if sample_path == path else snapshot(server, sample_path.as_uri()).text
-        shown = sample_path.relative_to(root).as_posix() if root else sample_path.name
-        sample = StyleSample(shown, _cut(text))
+        sample = StyleSample(path_for_model(sample_path, root), _cut(text))
     return GeneratedTestsFile(document, display, sample)
 
 

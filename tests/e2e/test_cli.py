@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks._common import free_port
 from glm_lsp import __version__
 from tests.conftest import TEST_KEY
 from tests.fake_glm import FakeGlm
@@ -44,12 +45,6 @@ class FrameReader:
         self.buffer += chunk
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_version() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "glm_lsp", "--version"], capture_output=True, text=True, timeout=30
@@ -58,7 +53,7 @@ def test_version() -> None:
 
 
 def test_tcp_serves_lsp_and_logs_to_file(fake_glm: FakeGlm, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     log_file = tmp_path / "glm-lsp.log"
     process = subprocess.Popen(
         [
