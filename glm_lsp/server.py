@@ -30,7 +30,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Feature families, each a module in glm_lsp/features with register(server).
-FEATURE_MODULES = ("lifecycle", "status", "code_actions", "commands", "completion", "agent")
+FEATURE_MODULES = (
+    "lifecycle",
+    "status",
+    "actions.code_actions",
+    "actions.commands",
+    "completion.handlers",
+    "agent.command",
+)
 
 # What the feature modules load on first use; preloaded in a thread when the first document
 # opens, so neither `initialize` nor the first command pays for it.
@@ -38,10 +45,10 @@ IMPLEMENTATION_MODULES = (
     "config",
     "glm.client",
     "glm.models",
-    "features.actions",
-    "features.code_action_menu",
-    "features.completion_items",
-    "features.agent_run",
+    "features.actions.run",
+    "features.actions.menu",
+    "features.completion.items",
+    "features.agent.run",
 )
 
 CapabilityAdjuster = Callable[[types.ClientCapabilities, types.ServerCapabilities], None]

@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 
 from glm_lsp.agent.workspace import Workspace
-from glm_lsp.features.agent_edit import (
+from glm_lsp.features.agent.edit import (
     ClientEditSupport,
     apply_problem,
     changed_names,
@@ -17,7 +17,7 @@ from glm_lsp.features.agent_edit import (
     prepare_for_client,
     remove_line,
 )
-from glm_lsp.features.agent_run import agent_title
+from glm_lsp.features.agent.run import agent_title
 from glm_lsp.features.apply import DocumentSnapshot, NewFile, TextChange, build_workspace_edit
 
 FULL = ClientEditSupport(True, frozenset({"create", "rename", "delete"}), True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from ..agent.workspace import (
+from ...agent.workspace import (
     CreateChange,
     DeleteChange,
     FileChange,
@@ -18,8 +18,8 @@ from ..agent.workspace import (
     TextChange,
     Workspace,
 )
-from . import apply
-from .apply import DocumentSnapshot, NewFile
+from .. import apply
+from ..apply import DocumentSnapshot, NewFile
 
 _ANNOTATIONS = {
     "glm-create": types.ChangeAnnotation(

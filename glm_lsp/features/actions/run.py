@@ -11,16 +11,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..parse import drop_instruction_comment, extract_code, fit_to_selection, strip_thinking
-from ..prompts import (
+from ...parse import drop_instruction_comment, extract_code, fit_to_selection, strip_thinking
+from ...prompts import (
     Messages,
     explain_messages,
     fix_messages,
     generate_tests_messages,
     refactor_messages,
 )
-from ..server import GlmLanguageServer
-from .action_target import (
+from ...server import GlmLanguageServer
+from ..apply import TextChange, apply_changes
+from ..operation import Operation, run_operation, stream_to_result
+from .commands import EXPLAIN, FIX, GENERATE_TESTS, REFACTOR
+from .explanation import show_explanation
+from .generated_tests import plan_tests_file, tests_change
+from .target import (
     ActionArguments,
     ActionTarget,
     ArgumentError,
@@ -28,11 +33,6 @@ from .action_target import (
     parse_arguments,
     resolve_target,
 )
-from .apply import TextChange, apply_changes
-from .commands import EXPLAIN, FIX, GENERATE_TESTS, REFACTOR
-from .explanation import show_explanation
-from .generated_tests import plan_tests_file, tests_change
-from .operation import Operation, run_operation, stream_to_result
 
 Result = dict[str, Any] | None
 Action = Callable[[GlmLanguageServer, ActionArguments, ActionTarget], Awaitable[Result]]
@@ -71,7 +71,7 @@ async def ask_glm(
 ) -> str | None:
     """Stream one reply under progress; None when cancelled or failed (already reported)."""
     actions = ls.settings.actions
-    from ..glm.models import ChatRequest  # lazy: pydantic is not needed to start
+    from ...glm.models import ChatRequest  # lazy: pydantic is not needed to start
 
     request = ChatRequest(
         model=ls.model_for("actions"),

@@ -10,11 +10,11 @@ from typing import Any
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 
-from ..context import enclosing_block, excerpt_around, language_id
-from ..edits import LineIndex, lines_range, split_lines
-from ..prompts import CodeRequest, describe_diagnostic
-from ..server import GlmLanguageServer
-from .apply import DocumentSnapshot, snapshot, uri_to_path
+from ...context import enclosing_block, excerpt_around, language_id
+from ...edits import LineIndex, lines_range, split_lines
+from ...prompts import CodeRequest, describe_diagnostic
+from ...server import GlmLanguageServer
+from ..apply import DocumentSnapshot, snapshot, uri_to_path
 
 _converter = get_converter()
 

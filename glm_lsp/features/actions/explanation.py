@@ -11,8 +11,8 @@ from pathlib import Path
 from lsprotocol import types
 from platformdirs import user_cache_dir
 
-from ..server import GlmLanguageServer
-from .action_target import ActionTarget
+from ...server import GlmLanguageServer
+from .target import ActionTarget
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
-"""``glm.agent``: registration only. The run lives in :mod:`.agent_run`, imported on first
+"""``glm.agent``: registration only. The run lives in :mod:`.run`, imported on first
 use, so answering ``initialize`` never waits for the agent's modules to load."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..server import GlmLanguageServer
+from ...server import GlmLanguageServer
 
 AGENT_COMMAND = "glm.agent"
 
@@ -13,6 +13,6 @@ AGENT_COMMAND = "glm.agent"
 def register(server: GlmLanguageServer) -> None:
     @server.command(AGENT_COMMAND)
     async def agent(ls: GlmLanguageServer, *args: Any) -> dict[str, Any] | None:
-        from .agent_run import run_agent_command
+        from .run import run_agent_command
 
         return await run_agent_command(ls, args)

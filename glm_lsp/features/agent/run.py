@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..agent.loop import AgentRun, run_agent
-from ..agent.prompt import CurrentFile, build_agent_messages
-from ..agent.tools import AgentTools
-from ..agent.workspace import Workspace, WorkspaceError
-from ..context import instruction_comments
-from ..glm.usage import is_peak
-from ..server import GlmLanguageServer
-from .agent_edit import (
+from ...agent.loop import AgentRun, run_agent
+from ...agent.prompt import CurrentFile, build_agent_messages
+from ...agent.tools import AgentTools
+from ...agent.workspace import Workspace, WorkspaceError
+from ...context import instruction_comments
+from ...glm.usage import is_peak
+from ...server import GlmLanguageServer
+from ..apply import DocumentSnapshot, apply_changes, uri_to_path
+from ..operation import Operation, run_operation
+from .edit import (
     AgentParams,
     ClientEditSupport,
     apply_problem,
@@ -31,8 +33,6 @@ from .agent_edit import (
     prepare_for_client,
     remove_line,
 )
-from .apply import DocumentSnapshot, apply_changes, uri_to_path
-from .operation import Operation, run_operation
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ async def _run(ls: GlmLanguageServer, op: Operation, params: AgentParams) -> Age
         exclude=settings.exclude,
     )
     current, comment = _current_file(workspace, params)
-    from ..glm.models import ChatRequest  # lazy: pydantic is not needed to start
+    from ...glm.models import ChatRequest  # lazy: pydantic is not needed to start
 
     request = ChatRequest(
         model=ls.model_for("agent"),

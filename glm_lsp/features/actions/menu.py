@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 
-from ..context import instruction_comments, instruction_target
-from ..edits import lines_range, split_lines
-from .action_target import block_range
-from .agent import AGENT_COMMAND as AGENT
+from ...context import instruction_comments, instruction_target
+from ...edits import lines_range, split_lines
+from ..agent.command import AGENT_COMMAND as AGENT
 from .commands import EXPLAIN, FIX, GENERATE_TESTS, REFACTOR
+from .target import block_range
 
 if TYPE_CHECKING:
-    from ..config import CustomAction
+    from ...config import CustomAction
 
 
 _converter = get_converter()

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from ..context import conventional_test_path, looks_like_test_file
-from ..edits import LineIndex
-from ..parse import text_to_append
-from ..prompts import StyleSample
-from ..server import GlmLanguageServer
-from .action_target import ActionTarget, path_for_model
-from .apply import DocumentSnapshot, NewFile, TextChange, snapshot
+from ...context import conventional_test_path, looks_like_test_file
+from ...edits import LineIndex
+from ...parse import text_to_append
+from ...prompts import StyleSample
+from ...server import GlmLanguageServer
+from ..apply import DocumentSnapshot, NewFile, TextChange, snapshot
+from .target import ActionTarget, path_for_model
 
 SAMPLE_LIMIT = 6000  # characters of a style sample; enough to show imports and a test or two
 

@@ -1,12 +1,12 @@
-"""``textDocument/codeAction``: the ``GLM: …`` menu (built in :mod:`.code_action_menu`,
+"""``textDocument/codeAction``: the ``GLM: …`` menu (built in :mod:`.menu`,
 imported on first use so answering ``initialize`` never waits for it)."""
 
 from __future__ import annotations
 
 from lsprotocol import types
 
-from ..server import GlmLanguageServer
-from .agent import AGENT_COMMAND
+from ...server import GlmLanguageServer
+from ..agent.command import AGENT_COMMAND
 
 KINDS = [
     types.CodeActionKind.QuickFix,
@@ -22,7 +22,7 @@ def register(server: GlmLanguageServer) -> None:
     def code_actions(
         ls: GlmLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | list[types.Command]:
-        from .code_action_menu import build_code_actions, filter_kinds
+        from .menu import build_code_actions, filter_kinds
 
         document = ls.workspace.get_text_document(params.text_document.uri)
         actions = build_code_actions(

@@ -1,5 +1,5 @@
 """The LSP shapes of a suggestion (inline items, completion items with a ``textEdit``) and
-the engine the handlers in :mod:`.completion` delegate to."""
+the engine the handlers in :mod:`.handlers` delegate to."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import re
 
 from lsprotocol import types
 
-from ..completion.cursor import Cursor, cursor_at, leading_whitespace
-from ..completion.engine import CompletionEngine, CompletionRequest
-from ..context import language_id
-from ..server import GlmLanguageServer
-from .action_target import path_for_model, workspace_root
-from .apply import uri_to_path
+from ...completion.cursor import Cursor, cursor_at, leading_whitespace
+from ...completion.engine import CompletionEngine, CompletionRequest
+from ...context import language_id
+from ...server import GlmLanguageServer
+from ..actions.target import path_for_model, workspace_root
+from ..apply import uri_to_path
 
 DETAIL = "GLM suggestion"
 _WORD_BEFORE = re.compile(r"\w*$")

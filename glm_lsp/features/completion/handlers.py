@@ -1,6 +1,6 @@
 """Inline completions: ``textDocument/inlineCompletion`` when the client declares it,
 ``textDocument/completion`` items with a ``textEdit`` at the cursor otherwise (Helix,
-Neovim 0.11). Registration only: the shapes are in :mod:`.completion_items` and the work in
+Neovim 0.11). Registration only: the shapes are in :mod:`.items` and the work in
 :mod:`glm_lsp.completion.engine`, both imported on the first request so answering
 ``initialize`` never waits for them."""
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from ..server import GlmLanguageServer
+from ...server import GlmLanguageServer
 
 # Neovim 0.11 asks for completion items automatically only after these.
 TRIGGER_CHARACTERS = [" ", ".", "(", "[", "{", ",", ":", "="]
@@ -21,7 +21,7 @@ def register(server: GlmLanguageServer) -> None:
 
     def engine() -> Any:
         if not engines:
-            from .completion_items import new_engine
+            from .items import new_engine
 
             engines.append(new_engine(server))
         return engines[0]
@@ -30,7 +30,7 @@ def register(server: GlmLanguageServer) -> None:
     async def inline_completion(
         ls: GlmLanguageServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList:
-        from .completion_items import complete_inline
+        from .items import complete_inline
 
         await ls.wait_configured()
         return await complete_inline(ls, engine(), params)
@@ -42,7 +42,7 @@ def register(server: GlmLanguageServer) -> None:
     async def completion(
         ls: GlmLanguageServer, params: types.CompletionParams
     ) -> types.CompletionList:
-        from .completion_items import complete_items
+        from .items import complete_items
 
         await ls.wait_configured()
         return await complete_items(ls, engine(), params)

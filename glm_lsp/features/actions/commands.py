@@ -1,5 +1,5 @@
 """``glm.explain``, ``glm.refactor``, ``glm.fix``, ``glm.generateTests``: registration only.
-The work lives in :mod:`.actions`, imported on first use, so answering ``initialize`` never
+The work lives in :mod:`.run`, imported on first use, so answering ``initialize`` never
 waits for it to load. Each command takes ONE object argument ``{uri, range, ...}``."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..server import GlmLanguageServer
+from ...server import GlmLanguageServer
 
 EXPLAIN = "glm.explain"
 REFACTOR = "glm.refactor"
@@ -22,7 +22,7 @@ def register(server: GlmLanguageServer) -> None:
 
 def _lazy_handler(command: str) -> Callable[..., Awaitable[dict[str, Any] | None]]:
     async def handler(ls: GlmLanguageServer, *args: Any) -> dict[str, Any] | None:
-        from .actions import run_action
+        from .run import run_action
 
         return await run_action(ls, command, args)
 

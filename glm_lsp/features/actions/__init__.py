@@ -1,0 +1,1 @@
+"""Code actions: explain, refactor, fix, generate tests, custom actions, and the menu."""

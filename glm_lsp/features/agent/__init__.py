@@ -1,0 +1,1 @@
+"""The agent command: the run, and the one WorkspaceEdit it hands back."""
