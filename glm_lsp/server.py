@@ -17,6 +17,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from . import __version__
+from .consent import ConsentStore
 from .documents import LspWorkspace
 from .glm.errors import GlmError, GlmNoKeyError
 from .glm.usage import UsageLedger
@@ -108,6 +109,7 @@ class GlmLanguageServer(LanguageServer):
         self._request_tasks: dict[Any, set[asyncio.Task[Any]]] = {}
         self._configured: asyncio.Event | None = None
         self._background: set[asyncio.Future[Any]] = set()
+        self.consent = ConsentStore()  # what the user allowed, in the user's state directory
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         # One malformed frame from the client must not end the session (see stdio.py).

@@ -5,8 +5,11 @@ them and to the files on disk, and sends the resulting didChange back to the ser
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +24,26 @@ from tests.conftest import TEST_KEY
 from tests.fake_glm import FakeGlm
 
 KEY_VARIABLES = ("BIGMODEL_API_KEY", "ZAI_API_KEY", "GLM_LSP_BASE_URL")
+STATE_DIR_ENV = "GLM_LSP_STATE_DIR"
+_STATE_DIRS: list[str] = []
+
+# The client's answer to window/showMessageRequest: an action title, None (the user closed
+# the question), or a function of the question.
+MessageAnswer = str | None | Callable[[types.ShowMessageRequestParams], str | None]
+
+
+def fresh_state_dir() -> str:
+    """A state directory of its own for one server: consent never leaks between tests (nor
+    into the user's real one)."""
+    path = tempfile.mkdtemp(prefix="glm-lsp-state-")
+    _STATE_DIRS.append(path)
+    return path
+
+
+@atexit.register
+def _remove_state_dirs() -> None:
+    for path in _STATE_DIRS:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @dataclass
@@ -38,6 +61,7 @@ def vscode_like_capabilities(
     document_changes: bool = True,
     change_annotations: bool = True,
     work_done_progress: bool = True,
+    show_message_request: bool = True,
 ) -> types.ClientCapabilities:
     """The capabilities a current VS Code declares, each switchable for a test."""
     return types.ClientCapabilities(
@@ -88,7 +112,9 @@ def vscode_like_capabilities(
             show_document=types.ShowDocumentClientCapabilities(support=True)
             if show_document
             else None,
-            show_message=types.ShowMessageRequestClientCapabilities(),
+            show_message=types.ShowMessageRequestClientCapabilities()
+            if show_message_request
+            else None,
         ),
         general=types.GeneralClientCapabilities(
             position_encodings=[types.PositionEncodingKind.Utf16]
@@ -142,6 +168,8 @@ class EditorState:
         self.reject_edits = False
         self.edit_delay = 0.0
         self.init_result: types.InitializeResult | None = None
+        self.message_answer: MessageAnswer = None
+        self.questions: list[types.ShowMessageRequestParams] = []  # showMessageRequest, in order
 
     # -- editor actions ----------------------------------------------------------------------
     def uri(self, relative: str) -> str:
@@ -182,6 +210,22 @@ class EditorState:
         if uri in self.documents:
             return self.documents[uri].text
         return _path(uri).read_text(encoding="utf-8")
+
+    # -- window/showMessageRequest -----------------------------------------------------------
+    def answer_question(
+        self, params: types.ShowMessageRequestParams
+    ) -> types.MessageActionItem | None:
+        self.questions.append(params)
+        answer = self.message_answer
+        title = answer(params) if callable(answer) else answer
+        if title is None:
+            return None
+        offered = [action.title for action in params.actions or []]
+        assert title in offered, f"the test answers {title!r}; the question offers {offered}"
+        return types.MessageActionItem(title=title)
+
+    def question_texts(self) -> list[str]:
+        return [q.message for q in self.questions]
 
     # -- workspace/applyEdit -----------------------------------------------------------------
     def apply(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
@@ -252,6 +296,7 @@ def server_env(fake: FakeGlm | None, *, key: str | None = TEST_KEY, **extra: str
     if key is not None:
         env["BIGMODEL_API_KEY"] = key
     env.update(extra)
+    env.setdefault(STATE_DIR_ENV, fresh_state_dir())
     return env
 
 
@@ -266,8 +311,13 @@ async def start_session(
     key: str | None = TEST_KEY,
     extra_env: dict[str, str] | None = None,
     server_args: list[str] | None = None,
+    message_answer: MessageAnswer = None,
+    show_message_request: bool = True,
 ) -> AsyncIterator[tuple[LanguageClient, EditorState]]:
-    """The real server process, initialized; yields (client, editor)."""
+    """The real server process, initialized; yields (client, editor).
+
+    ``message_answer`` is the user's answer to window/showMessageRequest (questions asked
+    land in ``editor.questions``); ``show_message_request=False`` is a client without it."""
     command = [sys.executable, "-m", "glm_lsp", *(server_args or [])]
     config = ClientServerConfig(
         server_command=command, server_env=server_env(fake, key=key, **(extra_env or {}))
@@ -276,6 +326,15 @@ async def start_session(
     assert isinstance(client, LanguageClient)
     _install_code_action_hook(client)
     editor = EditorState(client, workspace)
+    editor.message_answer = message_answer
+
+    if show_message_request:
+
+        @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+        def on_show_message_request(
+            params: types.ShowMessageRequestParams,
+        ) -> types.MessageActionItem | None:
+            return editor.answer_question(params)
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     async def on_apply_edit(
