@@ -60,6 +60,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: dict[str, Any]
     started_at: float
+    raw: bytes = b""  # the body exactly as sent (golden tests compare bytes)
     finished_at: float | None = None
     closed_early: bool = False
     closed_at: float | None = None
@@ -227,6 +228,7 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
                 started_at=time.monotonic(),
+                raw=raw,
             )
             fake._record(record)
             reply = fake._next_reply(body)
