@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import statistics
 import sys
@@ -86,7 +87,7 @@ def shares(requests: list[RecordedRequest]) -> list[float]:
     prompts = [prompt_text(r) for r in requests]
     return [
         common_prefix(previous, current) / len(current)
-        for previous, current in zip(prompts, prompts[1:], strict=False)
+        for previous, current in itertools.pairwise(prompts)
     ]
 
 
@@ -192,7 +193,8 @@ def main() -> int:
         print(
             f"{r['session']:48} {r['requests']:>8} {r['mean_share']:>7.1%} "
             f"{r['median_share']:>7.1%} {r['min_share']:>7.1%} "
-            f"{r['median_prompt_chars']:>7.0f}  >= {r['goal']:.0%} {'met' if r['ok'] else 'NOT met'}"
+            f"{r['median_prompt_chars']:>7.0f}  >= {r['goal']:.0%} "
+            + ("met" if r["ok"] else "NOT met")
         )
     return 0
 
