@@ -6,9 +6,11 @@ garbage lines) and read back what it received from ``fake.requests``: headers, J
 whether and when the client closed the stream early.
 
 By hand: ``python tests/fake_glm.py --script replies.json [--port 8765]`` serves the replies
-in order (the last one repeats) so a person can try glm-lsp without a key::
+in order (the last one repeats) so a person can try glm-lsp without a key; it prints the
+environment to use (``--help`` describes the script)::
 
-    GLM_LSP_BASE_URL=http://127.0.0.1:8765/api/paas/v4/ BIGMODEL_API_KEY=fake.key glm-lsp
+    export GLM_LSP_BASE_URL=http://127.0.0.1:8765/api/paas/v4/
+    export BIGMODEL_API_KEY=fake-glm-key.not-a-real-secret
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class FakeGlm:
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
         self.requests: list[RecordedRequest] = []
         self.other_requests: list[str] = []
+        self.other_headers: list[dict[str, str]] = []  # headers of each of other_requests
         self.open_connections = 0
         self.max_open_connections = 0
         self._lock = threading.Lock()
@@ -127,6 +130,7 @@ class FakeGlm:
             self._replies.clear()
             self.requests.clear()
             self.other_requests.clear()
+            self.other_headers.clear()
             self.responder = None
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
@@ -206,7 +210,9 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
                 fake._notify()
 
         def do_GET(self) -> None:
+            fake.other_headers.append({k.lower(): v for k, v in self.headers.items()})
             fake.other_requests.append(self.path)
+            fake._notify()
             if self.path.rstrip("/").endswith("/models"):
                 self._send_json(200, {"object": "list", "data": [{"id": "glm-5.1"}]})
             else:
@@ -420,18 +426,47 @@ def _replies_from_file(path: str) -> list[Reply]:
     return [Reply(**item) if isinstance(item, dict) else Reply(text=str(item)) for item in items]
 
 
+# A key of the shape `glm-lsp doctor` accepts (<id>.<secret>) that no one would take for a real one.
+FAKE_KEY = "fake-glm-key.not-a-real-secret"
+
+SCRIPT_HELP = """\
+The script is a JSON list of replies, served in order, one per chat/completions request; the
+last one repeats for every later request. A reply is a string (the text) or an object with the
+fields of Reply: text, reasoning, tool_calls ([{"name", "arguments"}]), status, error_code,
+error_message, headers, first_token_delay, chunk_delay, chunk_size, disconnect_after, usage.
+Example replies.json — a refactor, then an agent turn that edits a file, then its summary:
+
+  [
+    "```python\\ndef total(values):\\n    return sum(values)\\n```",
+    {"tool_calls": [{"name": "edit_file", "arguments":
+        {"path": "calc.py", "old_text": "a + b", "new_text": "b + a"}}]},
+    {"text": "Swapped the operands.", "reasoning": "The user wants...", "first_token_delay": 2}
+  ]
+
+On stdout it prints the environment that points glm-lsp at it, one `export VAR=value` a
+line: paste them into the shell that runs `glm-lsp doctor` or starts your editor.
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Serve scripted GLM replies on 127.0.0.1.")
-    parser.add_argument("--script", help="JSON list of replies (Reply fields); last one repeats")
-    parser.add_argument("--port", type=int, default=8765)
+    parser = argparse.ArgumentParser(
+        description="Serve scripted GLM replies on 127.0.0.1, so glm-lsp runs without a key.",
+        epilog=SCRIPT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--script", help="JSON list of replies (see below); the last one repeats")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
     args = parser.parse_args(argv)
     fake = FakeGlm(port=args.port)
     replies = _replies_from_file(args.script) if args.script else [Reply(text="OK")]
     fake.default_reply = replies[-1]
     fake.enqueue(*replies[:-1])
     fake.start()
-    print(f"fake GLM at {fake.url}  (Ctrl-C to stop)", file=sys.stderr)
-    print(f"  GLM_LSP_BASE_URL={fake.url} BIGMODEL_API_KEY=fake.key glm-lsp", file=sys.stderr)
+    # stdout: exactly the environment to use (glm-lsp doctor passes with it); stderr: prose.
+    print(f"export GLM_LSP_BASE_URL={fake.url}", flush=True)
+    print(f"export BIGMODEL_API_KEY={FAKE_KEY}", flush=True)
+    print(f"fake GLM at {fake.url} (Ctrl-C to stop). With the environment above:", file=sys.stderr)
+    print("  glm-lsp doctor     # then start your editor from this shell", file=sys.stderr)
     try:
         while True:
             time.sleep(3600)
