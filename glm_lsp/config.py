@@ -18,6 +18,7 @@ DEFAULT_BASE_URL = "https://open.bigmodel.cn/api/paas/v4/"
 BASE_URL_ENV = "GLM_LSP_BASE_URL"
 DEFAULT_KEY_ENVS = ("BIGMODEL_API_KEY", "ZAI_API_KEY")
 DEFAULT_EXCLUDE = [".env*", "*.pem", "*.key", "id_rsa*", ".git/"]
+DEFAULT_RULES_FILES = ["AGENTS.md", "CLAUDE.md", ".github/copilot-instructions.md"]
 
 # An environment variable name, nothing else: `apiKeyEnv` must not become a way to run a
 # command or read a file. It must also look like a GLM key's variable, so settings from a
@@ -50,6 +51,9 @@ class CompletionSettings(_Section):
     """Upper bound on the tokens of one completion."""
     thinking: bool = False
     """Let GLM think before completing (slower; off by default)."""
+    context_chars: int = Field(3000, ge=0, le=100_000)
+    """Characters of definitions from other files (imports, open buffers) shown with each
+    completion: signatures and docstrings first. 0 turns it off."""
 
 
 class ActionSettings(_Section):
@@ -60,6 +64,9 @@ class ActionSettings(_Section):
     explain_output: Literal["auto", "document", "message"] = "auto"
     """Where explanations go: ``document`` (a Markdown file opened with showDocument),
     ``message`` (window/showMessage), or ``auto`` (document when the client supports it)."""
+    context_chars: int = Field(12000, ge=0, le=400_000)
+    """Characters of definitions from other files (imports, open buffers) the selection
+    uses, shown with each code action; generate tests adds conftest.py fixtures. 0: off."""
 
 
 class AgentSettings(_Section):
@@ -75,8 +82,23 @@ class AgentSettings(_Section):
     """Gitignore-style patterns the agent may never list, search, read or write."""
     thinking: bool = True
     """Let GLM think during agent turns."""
+    preserve_thinking: bool = True
+    """With thinking on, send each turn's reasoning back unchanged with the tool results, so
+    GLM keeps its train of thought across turns (and the prompt cache keeps hitting)."""
     max_tokens: int = Field(8192, ge=1, le=131072)
     """Upper bound on the tokens of one agent turn."""
+    check_command: list[str] = Field(default_factory=list)
+    """The project's check as an argv (no shell), e.g. ``["python", "-m", "pytest", "-q"]``;
+    the agent runs it in a scratch copy holding its changes. Empty: no check."""
+    check_timeout: float = Field(120.0, gt=0, le=3600)
+    """Seconds a check may run before it is killed with its child processes."""
+
+    @field_validator("check_command")
+    @classmethod
+    def _program_first(cls, value: list[str]) -> list[str]:
+        if value and not value[0].strip():
+            raise ValueError("the first entry must name the program to run")
+        return value
 
 
 class CustomAction(_Section):
@@ -91,6 +113,10 @@ class GlmSettings(_Section):
     """OpenAI-compatible endpoint; ``GLM_LSP_BASE_URL`` in the environment overrides it."""
     model: str = "glm-5.1"
     """Model for code actions and the agent."""
+    provider: Literal["auto", "zai", "vllm", "sglang", "openai"] = "auto"
+    """The kind of server at ``baseUrl``: ``zai`` (GLM's API), ``vllm``, ``sglang`` or
+    ``openai`` (any other OpenAI-compatible server); ``auto``: ``zai`` for a GLM host, else
+    ``openai``. It decides how thinking is switched and whether usage is asked for."""
     api_key_env: str | None = None
     """Name of the environment variable holding the API key (default: BIGMODEL_API_KEY,
     then ZAI_API_KEY). Only a variable name containing GLM, ZAI, BIGMODEL or ZHIPU."""
@@ -100,11 +126,19 @@ class GlmSettings(_Section):
     """Retries on rate limits, overload, 5xx, timeouts and dropped connections."""
     temperature: float | None = Field(None, ge=0.0, le=1.0)
     """Sampling temperature; empty keeps the model's default."""
+    command_reply: Literal["auto", "atOnce", "whenDone"] = "auto"
+    """When to answer a GLM command's request: ``atOnce`` (then work on under progress and
+    apply with workspace/applyEdit; for clients that give up on slow requests), ``whenDone``,
+    or ``auto``: at once for Helix and Emacs, when done elsewhere."""
     completion: CompletionSettings = Field(default_factory=CompletionSettings)
     actions: ActionSettings = Field(default_factory=ActionSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     custom_actions: list[CustomAction] = Field(default_factory=list)
     """Extra code actions: ``[{"title": "Add docstrings", "prompt": "Add docstrings"}]``."""
+    rules_files: list[str] = Field(default_factory=lambda: list(DEFAULT_RULES_FILES))
+    """Project rules for the model, workspace-relative, read in order (at most 8 KB
+    together) into the system prompt of code actions and the agent; ``[]`` turns it off.
+    Read like the agent reads: an ``agent.exclude``d or outside path is never read."""
 
     @field_validator("api_key_env")
     @classmethod

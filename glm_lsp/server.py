@@ -17,11 +17,13 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from . import __version__
-from .consent import ConsentStore
+from .consent import Answer, ConsentStore
 from .documents import LspWorkspace
 from .glm.errors import GlmError, GlmNoKeyError
 from .glm.usage import UsageLedger
+from .key_destination import check_key_destination
 from .log import redact, register_secret
+from .request_progress import REQUEST_WORK_DONE_TOKEN
 from .stdio import TolerantStdin
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ FEATURE_MODULES = (
     "actions.commands",
     "completion.handlers",
     "agent.command",
+    "command_reply",
+    "agent.check_command",
 )
 
 # What the feature modules load on first use; preloaded in a thread when the first document
@@ -67,12 +71,22 @@ class GlmProtocol(LanguageServerProtocol):
             # Our edits and documents count UTF-16 units, which every client must accept
             # (Neovim lists utf-8 first; pygls would pick it).
             general.position_encodings = [types.PositionEncodingKind.Utf16]
+        self._server.client_name = params.client_info.name if params.client_info else None
         result = yield from super().lsp_initialize(params)
         # Documents with LSP's line endings and cheap keystrokes (see documents.py).
         self._workspace.__class__ = LspWorkspace
         for adjust in self._server.capability_adjusters:
             adjust(params.capabilities, result.capabilities)
         return result
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(
+        self, params: types.ExecuteCommandParams
+    ) -> Generator[Any, Any, Any]:
+        # The command's task inherits this request's context: progress can use the client's
+        # own token (features/operation.py).
+        REQUEST_WORK_DONE_TOKEN.set(params.work_done_token)
+        return (yield from super().lsp_workspace__execute_command(params))
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
@@ -103,6 +117,7 @@ class GlmLanguageServer(LanguageServer):
         self.initialization_options: Any = None
         self.ledger = UsageLedger()
         self.capability_adjusters: list[CapabilityAdjuster] = []
+        self.client_name: str | None = None  # initialize's clientInfo.name
         self._client: GlmClient | None = None
         self._client_identity: tuple[object, ...] | None = None
         self._warned: set[str] = set()
@@ -110,6 +125,7 @@ class GlmLanguageServer(LanguageServer):
         self._configured: asyncio.Event | None = None
         self._background: set[asyncio.Future[Any]] = set()
         self.consent = ConsentStore()  # what the user allowed, in the user's state directory
+        self.key_host_answers: dict[str, Answer] = {}  # this session's answers, to say why
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         # One malformed frame from the client must not end the session (see stdio.py).
@@ -148,13 +164,7 @@ class GlmLanguageServer(LanguageServer):
         if not key:
             raise GlmNoKeyError()
         register_secret(key)
-        host = self.settings.unusual_key_destination()
-        if host:
-            self.warn_once(
-                f"host:{host}",
-                f"glm-lsp sends your GLM API key to {host} (setting glm.baseUrl). If you did "
-                "not choose this host, remove the setting.",
-            )
+        check_key_destination(self)  # a host from settings only once the user allowed it
         identity = (
             self.settings.effective_base_url(),
             key,

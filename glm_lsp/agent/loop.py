@@ -151,7 +151,7 @@ async def execute_tool_calls(
         batch = list(range(index, batch_end))
         say(", ".join(tools.activity(calls[i].name, calls[i].arguments) for i in batch))
         results = await asyncio.gather(
-            *(asyncio.to_thread(tools.run, calls[i].name, calls[i].arguments) for i in batch)
+            *(tools.execute(calls[i].name, calls[i].arguments) for i in batch)
         )
         for i, output in zip(batch, results, strict=True):
             outputs[i] = output

@@ -8,17 +8,21 @@ grows slowly.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pathspec import GitIgnoreSpec
 
 from .workspace import Workspace, WorkspaceError, matching_lines
+
+if TYPE_CHECKING:
+    from .check import CheckRunner
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +112,19 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
 
 TOOL_NAMES = tuple(schema["function"]["name"] for schema in TOOL_SCHEMAS)
 READ_ONLY_TOOLS = frozenset({"read_file", "list_files", "search"})
+CHECK_TOOL = "run_check"
+
+
+def check_schema(command: str) -> dict[str, Any]:
+    """``run_check {}``: only offered when ``agent.checkCommand`` is set."""
+    return _function(
+        CHECK_TOOL,
+        f"Run the project's check (`{command}`) on a scratch copy of the workspace that holds "
+        "your changes; answers with the exit code and the end of the output. Use it after "
+        "your edits and before you finish, a few times at most.",
+        {},
+        [],
+    )
 
 
 def parse_arguments(name: str, arguments: str) -> dict[str, Any]:
@@ -193,9 +210,12 @@ def _find_all(text: str, needle: str) -> _Match:
 class AgentTools:
     """Runs the model's tool calls against one workspace overlay."""
 
-    def __init__(self, workspace: Workspace, *, max_output_bytes: int) -> None:
+    def __init__(
+        self, workspace: Workspace, *, max_output_bytes: int, check: CheckRunner | None = None
+    ) -> None:
         self.workspace = workspace
         self.max_output_bytes = max_output_bytes
+        self.check = check
         self._handlers: dict[str, Callable[[dict[str, Any]], str]] = {
             "read_file": self._read_file,
             "list_files": self._list_files,
@@ -206,19 +226,28 @@ class AgentTools:
             "rename_file": self._rename_file,
         }
 
-    @staticmethod
-    def schemas() -> list[dict[str, Any]]:
-        return TOOL_SCHEMAS
+    def schemas(self) -> list[dict[str, Any]]:
+        if self.check is None:
+            return TOOL_SCHEMAS
+        return [*TOOL_SCHEMAS, check_schema(self.check.command)]
 
     @staticmethod
     def is_read_only(name: str) -> bool:
         return name in READ_ONLY_TOOLS
 
+    def execute(self, name: str, arguments: str) -> Awaitable[str]:
+        """The tool's result, awaited: file tools run in a thread, the check in the loop
+        (it asks the user, and cancelling the run must kill it)."""
+        if name == CHECK_TOOL and self.check is not None:
+            return self.check.run_for_model(self.workspace)
+        return asyncio.to_thread(self.run, name, arguments)
+
     def run(self, name: str, arguments: str) -> str:
         """The tool's result for the model; failures are ``error: ...`` strings."""
         handler = self._handlers.get(name)
         if handler is None:
-            return f"error: there is no tool named {name!r}; the tools are {', '.join(TOOL_NAMES)}"
+            names = [tool["function"]["name"] for tool in self.schemas()]
+            return f"error: there is no tool named {name!r}; the tools are {', '.join(names)}"
         try:
             return handler(parse_arguments(name, arguments))
         except WorkspaceError as exc:
@@ -243,6 +272,7 @@ class AgentTools:
             "edit_file": f"editing {path}",
             "delete_file": f"deleting {path}",
             "rename_file": f"renaming {path} → {args.get('new_path', '?')}",
+            CHECK_TOOL: "running check…",
         }
         return verbs.get(name, f"calling {name}")
 

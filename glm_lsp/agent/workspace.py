@@ -269,6 +269,20 @@ class Workspace:
                 f"{self.display(path)} is not UTF-8 text ({_human_size(len(data))}); not shown"
             ) from exc
 
+    def content_source(self, path: Path) -> str | Path:
+        """What a copy of a current file (from :meth:`files_under`) holds: its text, staged
+        or in an open buffer, else the file on disk to copy bytes from (a file renamed in
+        this run: the original)."""
+        staged = self._staged.get(path)
+        if staged is not None:
+            if not staged.present:
+                raise WorkspaceError(f"{self.display(path)} has been deleted in this run")
+            if staged.text is not None:
+                return staged.text
+            assert staged.origin is not None
+            path = staged.origin
+        return self._buffers.get(path, path)
+
     def _base_exists(self, path: Path) -> bool:
         return path in self._buffers or path.is_file()
 

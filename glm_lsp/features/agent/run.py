@@ -14,6 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...agent.check import (
+    CHECK_PROMPT,
+    CheckRunner,
+    CheckSettings,
+    consent_question,
+    consent_subject,
+)
 from ...agent.loop import AgentRun, run_agent
 from ...agent.prompt import CurrentFile, build_agent_messages
 from ...agent.tools import AgentTools
@@ -43,6 +50,7 @@ class AgentOutcome:
     workspace: Workspace
     starts: dict[Path, DocumentSnapshot]  # open documents when the run started, by real path
     comment: tuple[Path, int] | None  # the `glm:` comment line to remove (0-based)
+    check: CheckRunner | None = None  # agent.checkCommand is set: run_check was offered
 
 
 async def run_agent_command(ls: GlmLanguageServer, args: Sequence[Any]) -> dict[str, Any] | None:
@@ -81,19 +89,62 @@ async def _run(ls: GlmLanguageServer, op: Operation, params: AgentParams) -> Age
     current, comment = _current_file(workspace, params)
     from ...glm.models import ChatRequest  # lazy: pydantic is not needed to start
 
+    check = check_runner(ls, workspace)
+    messages = build_agent_messages(params.instruction, workspace, current)
+    if check is not None:
+        _add_check_rules(messages, check)
     request = ChatRequest(
         model=ls.model_for("agent"),
-        messages=build_agent_messages(params.instruction, workspace, current),
+        messages=messages,
         max_tokens=settings.max_tokens,
         thinking=settings.thinking,
         temperature=ls.settings.temperature,
     )
-    tools = AgentTools(workspace, max_output_bytes=settings.max_tool_output_bytes)
+    tools = AgentTools(workspace, max_output_bytes=settings.max_tool_output_bytes, check=check)
     run = await run_agent(
         ls.glm_client(), request, tools, max_iterations=settings.max_iterations, progress=op.report
     )
     op.tokens_used = run.total_tokens
-    return AgentOutcome(run, workspace, starts, comment)
+    return AgentOutcome(run, workspace, starts, comment, check)
+
+
+def check_settings(ls: GlmLanguageServer) -> CheckSettings | None:
+    """The check as the settings name it; None when ``agent.checkCommand`` is empty."""
+    settings = ls.settings
+    if not settings.agent.check_command:
+        return None
+    from ...config import DEFAULT_KEY_ENVS
+
+    return CheckSettings(
+        tuple(settings.agent.check_command),
+        timeout=settings.agent.check_timeout,
+        max_output_bytes=settings.agent.max_tool_output_bytes,
+        key_names=(*settings.key_env_names(), *DEFAULT_KEY_ENVS),
+        key=settings.api_key(),
+    )
+
+
+async def allow_check(ls: GlmLanguageServer, root: Path, argv: Sequence[str]) -> bool:
+    """The user's consent for this command in this folder: asked once, remembered in the
+    user's state directory. Settings can name the command but never answer for the user."""
+    from ...consent import CHECK, ask_consent
+
+    return await ask_consent(ls, CHECK, consent_subject(root, argv), consent_question(root, argv))
+
+
+def check_runner(ls: GlmLanguageServer, workspace: Workspace) -> CheckRunner | None:
+    settings = check_settings(ls)
+    if settings is None:
+        return None
+    return CheckRunner(settings, lambda: allow_check(ls, workspace.root, settings.argv))
+
+
+def _add_check_rules(messages: list[dict[str, Any]], check: CheckRunner) -> None:
+    """run_check's rules go at the end of the system prompt: the stable prefix stays."""
+    for message in messages:
+        if message.get("role") == "system" and isinstance(message.get("content"), str):
+            message["content"] += CHECK_PROMPT.format(command=f"`{check.command}`")
+            return
 
 
 async def _deliver(
@@ -107,6 +158,12 @@ async def _deliver(
         "turns": run.turns,
         "tokens": run.total_tokens,
     }
+    # Before the comment line is removed: that is not a change the check missed.
+    check = outcome.check.status(workspace) if outcome.check is not None else None
+    if check is not None:
+        report["check"] = check.state
+        report["checkStale"] = check.stale
+    check_note = f" {check.sentence()}" if check is not None else ""
     partial = run.stopped == "max_iterations"
     if partial and not (ls.settings.agent.apply_partial_result and workspace.changes()):
         ls.show_warning(
@@ -127,6 +184,8 @@ async def _deliver(
         ls.show_warning(f"GLM agent: {problem}")
         return report
     label = f"GLM: {params.instruction}" + (" (partial)" if partial else "")
+    if check is not None:
+        label += f" ({check.label()})"
     applied = await apply_changes(
         ls,
         label,
@@ -142,12 +201,13 @@ async def _deliver(
             ls.show_warning(
                 f"GLM agent stopped unfinished after {run.turns} turns (glm.agent.maxIterations)"
                 f" and applied what it had staged (glm.agent.applyPartialResult): {files}, "
-                f"{run.total_tokens:,} tokens. Review it; undo takes it all back."
+                f"{run.total_tokens:,} tokens. Review it; undo takes it all back.{check_note}"
             )
         else:
             ls.show_info(
                 f"GLM agent changed {files} in {run.turns} turns, "
                 f"{run.total_tokens:,} tokens. {run.summary}".strip()
+                + check_note
             )
     return report
 

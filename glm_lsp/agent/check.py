@@ -1,0 +1,426 @@
+"""The user's check (``agent.checkCommand``) run in a scratch copy of the workspace.
+
+Knows nothing of LSP. :class:`ScratchCopy` writes the workspace as the agent sees it (disk,
+open buffers, the run's staged overlay) into a fresh temporary folder; :func:`run_command`
+runs an argv there (no shell) with a time limit, its whole process group killed at the limit
+or on cancel, and keeps the end of its output. :class:`CheckRunner` is the ``run_check`` tool
+of one agent run: it asks once for consent, counts the runs and remembers the last result.
+
+Why the user's folder cannot change through the copy: the copy lives in the system's
+temporary folder (never inside a workspace folder) and holds only regular files this module
+wrote itself, as new files (bytes copied, never hard links, never symlinks), so every write
+the check makes below its working directory lands in the copy, which is removed afterwards.
+Folders ignored by ``.gitignore`` and the agent's skip list (``node_modules``, ``.venv``,
+build caches) are not copied at all, so no check pays for them: a relative program such as
+``.venv/bin/python`` that is not in the copy runs from the user's folder, ``NODE_PATH`` points
+at the user's ``node_modules``, and Python's byte-code cache goes to the scratch folder
+(``PYTHONPYCACHEPREFIX``), so even the user's own interpreter writes nothing into the user's
+``.venv``. Confinement is the agent's: nothing in ``.git/`` or matching ``agent.exclude`` is
+copied, so the check cannot read a secret the agent may not read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from .workspace import FileChange, Workspace, WorkspaceError
+
+# More checks than this in one agent run are refused: the model should finish and report.
+MAX_CHECKS_PER_RUN = 5
+# Names of variables that hold GLM keys, whatever the setting says: never in a check's env.
+_KEY_NAME_WORDS = ("GLM", "ZAI", "BIGMODEL", "ZHIPU")
+_SECRET_NAME_WORDS = ("KEY", "TOKEN", "SECRET")
+_READ_CHUNK = 64 * 1024
+# After the kill, output still buffered in the pipe is read for at most this long.
+_DRAIN_SECONDS = 2.0
+
+CHECK_PROMPT = """
+
+Checking your change:
+- run_check runs the project's check ({command}) on a scratch copy of the workspace that \
+holds your changes, and answers with its exit code and the end of its output.
+- Call it after your edits, before you finish. When it fails, read the output, fix the \
+cause and call it again; use it a few times at most, never before you have changed anything.
+- When you finish, say whether the last check passed."""
+
+
+def command_text(argv: Sequence[str]) -> str:
+    """The argv as a person would type it (for messages and the consent question)."""
+    return " ".join(a if a and not any(c in a for c in " \t\"'") else json.dumps(a) for a in argv)
+
+
+def consent_subject(root: Path, argv: Sequence[str]) -> str:
+    """What a consent is remembered for: this workspace folder and exactly this command."""
+    return f"{root}\0{json.dumps(list(argv))}"
+
+
+def consent_question(root: Path, argv: Sequence[str]) -> str:
+    return f"Let GLM run `{command_text(argv)}` in a scratch copy of {root}?"
+
+
+# -- the scratch copy ------------------------------------------------------------------------
+
+
+class ScratchCopy:
+    """A temporary copy of a workspace folder as the agent sees it; remove it with
+    :meth:`remove` (or use it as a context manager)."""
+
+    def __init__(self, base: Path, root: Path) -> None:
+        self.base = base  # the temporary folder: the copy, and beside it the byte-code cache
+        self.root = root  # the copy of the workspace folder: the check's working directory
+        self.files = 0
+
+    @classmethod
+    def prepare(cls, workspace: Workspace) -> ScratchCopy:
+        """Copy the first workspace folder's current files: staged text, else the open
+        buffer, else the bytes on disk. Raises WorkspaceError when it cannot."""
+        real_root = os.path.realpath(workspace.root)
+        base = Path(tempfile.mkdtemp(prefix="glm-check-"))
+        if _within(os.path.realpath(base), real_root):
+            shutil.rmtree(base, ignore_errors=True)
+            raise WorkspaceError(
+                "the temporary folder is inside the workspace; set TMPDIR to a folder outside it"
+            )
+        copy = cls(base, base / (workspace.root.name or "workspace"))
+        try:
+            copy._fill(workspace, real_root)
+        except BaseException:
+            copy.remove()
+            raise
+        return copy
+
+    def _fill(self, workspace: Workspace, real_root: str) -> None:
+        self.root.mkdir()
+        prefix_length = len(real_root.rstrip(os.sep)) + 1
+        made: set[str] = {str(self.root)}
+        target_root = str(self.root)
+        for path in workspace.files_under(Path(real_root)):
+            relative = str(path)[prefix_length:]
+            target = os.path.join(target_root, relative)
+            parent = os.path.dirname(target)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            try:
+                source = workspace.content_source(path)
+            except WorkspaceError:
+                continue
+            if isinstance(source, str):
+                with open(target, "w", encoding="utf-8", newline="") as handle:
+                    handle.write(source)
+            else:
+                try:
+                    # New bytes in a new file (never a link): writes stay in the copy. Mode
+                    # and times come along, so scripts stay executable and make-like tools
+                    # see what changed.
+                    shutil.copy2(source, target, follow_symlinks=False)
+                except OSError:  # gone or unreadable since it was listed: the check decides
+                    continue
+            self.files += 1
+
+    def remove(self) -> None:
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def __enter__(self) -> ScratchCopy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """How one run of the check ended."""
+
+    argv: tuple[str, ...]
+    exit_code: int | None  # None: killed at the time limit
+    output: str  # the end of the output (stdout and stderr interleaved)
+    output_bytes: int  # how much it wrote in all
+    seconds: float
+    timed_out: bool = False
+    timeout: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+    def headline(self) -> str:
+        if self.timed_out:
+            return (
+                f"timed out after {self.timeout:g} s (glm.agent.checkTimeout): "
+                f"`{command_text(self.argv)}` was killed with its child processes"
+            )
+        return f"exit code {self.exit_code} ({self.seconds:.1f} s)"
+
+    def for_model(self, max_bytes: int) -> str:
+        """``exit code N`` (or that it timed out) and the end of the output, within
+        ``max_bytes`` UTF-8 bytes in all."""
+        head = self.headline()
+        if not self.output:
+            return head + "\n(no output)"
+        kept = tail_text(self.output, max_bytes - len(head.encode("utf-8")) - 80)
+        shown = len(kept.encode("utf-8"))
+        if shown < self.output_bytes:
+            head += f"\n[output: the last {shown} of {self.output_bytes} bytes]"
+        return f"{head}\n{kept}"
+
+
+def tail_text(text: str, max_bytes: int) -> str:
+    """The end of ``text`` within ``max_bytes`` UTF-8 bytes, from a line start when it can."""
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text
+    tail = data[len(data) - max(0, max_bytes) :].decode("utf-8", errors="ignore")
+    newline = tail.find("\n")
+    return tail[newline + 1 :] if 0 <= newline < len(tail) - 1 else tail
+
+
+def check_environment(
+    environ: Mapping[str, str], key_names: Sequence[str], key: str | None, scratch: Path
+) -> dict[str, str]:
+    """The user's environment without anything that holds a GLM key: the named variables,
+    any whose name looks like a GLM key's, and any whose value contains the key."""
+    names = {name.upper() for name in key_names}
+    env: dict[str, str] = {}
+    for name, value in environ.items():
+        upper = name.upper()
+        if upper in names or (
+            any(w in upper for w in _KEY_NAME_WORDS) and any(w in upper for w in _SECRET_NAME_WORDS)
+        ):
+            continue
+        if key and key in value:
+            continue
+        env[name] = value
+    # The user's interpreter must not write byte-code into the user's folder (.venv).
+    env.setdefault("PYTHONPYCACHEPREFIX", str(scratch / "pycache"))
+    return env
+
+
+def program_argv(argv: Sequence[str], copy_root: Path, user_root: Path) -> list[str]:
+    """``argv`` with a relative program that the copy lacks (``.venv/bin/python``, from a
+    folder that is not copied) taken from the user's folder."""
+    program = argv[0]
+    is_path = os.sep in program or bool(os.altsep and os.altsep in program)
+    if is_path and not os.path.isabs(program) and not (copy_root / program).exists():
+        return [str(user_root / program), *argv[1:]]
+    return list(argv)
+
+
+def _node_path(env: dict[str, str], user_root: Path) -> None:
+    modules = user_root / "node_modules"
+    if modules.is_dir():
+        env["NODE_PATH"] = os.pathsep.join(filter(None, [str(modules), env.get("NODE_PATH")]))
+
+
+async def run_command(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    max_output_bytes: int,
+) -> CheckResult:
+    """Run ``argv`` (no shell) in ``cwd``; at ``timeout`` seconds, or when the calling task is
+    cancelled, its whole process group is killed. Keeps the last ``max_output_bytes``."""
+    started = time.monotonic()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            **_own_process_group(),
+        )
+    except OSError as exc:
+        raise WorkspaceError(
+            f"the check `{command_text(argv)}` could not start ({exc.strerror or exc}); "
+            "glm.agent.checkCommand must name a program on PATH or a path in the workspace"
+        ) from None
+    tail = bytearray()
+    total = 0
+
+    async def read_output() -> None:
+        nonlocal total
+        assert process.stdout is not None
+        while chunk := await process.stdout.read(_READ_CHUNK):
+            total += len(chunk)
+            tail.extend(chunk)
+            if len(tail) > 2 * max_output_bytes:
+                del tail[: len(tail) - max_output_bytes]
+
+    reader = asyncio.ensure_future(read_output())
+    timed_out = False
+    try:
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            timed_out = True
+    finally:
+        # Also on a normal exit: children it left behind must not outlive the check.
+        _kill_group(process)
+        if process.returncode is None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(process.wait())
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(reader), _DRAIN_SECONDS)
+        if not reader.done():
+            reader.cancel()
+    output = bytes(tail[-max_output_bytes:]).decode("utf-8", errors="replace")
+    return CheckResult(
+        tuple(argv),
+        None if timed_out else process.returncode,
+        output,
+        total,
+        time.monotonic() - started,
+        timed_out=timed_out,
+        timeout=timeout,
+    )
+
+
+def _own_process_group() -> dict[str, Any]:
+    if sys.platform == "win32":
+        import subprocess
+
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}  # its own session: the group id is its pid
+
+
+def _kill_group(process: asyncio.subprocess.Process) -> None:
+    if sys.platform == "win32":
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    argv: tuple[str, ...]
+    timeout: float
+    max_output_bytes: int
+    key_names: tuple[str, ...] = ()
+    key: str | None = None
+
+
+async def check_workspace(workspace: Workspace, settings: CheckSettings) -> CheckResult:
+    """Copy the workspace as the agent sees it, run the check there, remove the copy."""
+    copy = await asyncio.to_thread(ScratchCopy.prepare, workspace)
+    try:
+        env = check_environment(os.environ, settings.key_names, settings.key, copy.base)
+        _node_path(env, workspace.root)
+        return await run_command(
+            program_argv(settings.argv, copy.root, workspace.root),
+            cwd=copy.root,
+            env=env,
+            timeout=settings.timeout,
+            max_output_bytes=settings.max_output_bytes,
+        )
+    finally:
+        await asyncio.shield(asyncio.to_thread(copy.remove))
+
+
+# -- the run_check tool of one agent run -----------------------------------------------------
+
+CheckState = Literal["passed", "failed", "not run"]
+
+
+@dataclass(frozen=True)
+class CheckStatus:
+    """What the final message and the edit's label say about the last check."""
+
+    state: CheckState
+    stale: bool = False  # the model changed files after that check
+    reason: str = ""
+
+    def label(self) -> str:
+        if self.state == "not run":
+            return "check not run"
+        return f"check {self.state}" + (", then more changes" if self.stale else "")
+
+    def sentence(self) -> str:
+        if self.state == "not run":
+            return "The check was not run" + (f" ({self.reason})." if self.reason else ".")
+        text = f"The last check {self.state}"
+        if self.reason:
+            text += f" ({self.reason})"
+        if self.stale:
+            text += "; GLM changed files after it, so the final change is unchecked"
+        return text + "."
+
+
+AllowFn = Callable[[], Awaitable[bool]]
+
+
+class CheckRunner:
+    """``run_check`` for one agent run: consent once, at most a few runs, the last result."""
+
+    def __init__(
+        self, settings: CheckSettings, allow: AllowFn, *, max_runs: int = MAX_CHECKS_PER_RUN
+    ) -> None:
+        self.settings = settings
+        self._allow = allow
+        self._allowed: bool | None = None
+        self.max_runs = max_runs
+        self.runs = 0
+        self.last: CheckResult | None = None
+        self._checked_changes: list[FileChange] | None = None
+
+    @property
+    def command(self) -> str:
+        return command_text(self.settings.argv)
+
+    async def run_for_model(self, workspace: Workspace) -> str:
+        """The tool's answer: ``exit code N`` and the end of the output, or ``error: ...``."""
+        if self._allowed is None:
+            self._allowed = await self._allow()
+        if not self._allowed:
+            return (
+                f"error: the user did not allow running the check (`{self.command}`); it was "
+                "not run. Do not call run_check again in this run; finish and say that the "
+                "change is unchecked."
+            )
+        if self.runs >= self.max_runs:
+            return (
+                f"error: run_check already ran {self.runs} times in this run, the most it may; "
+                "finish now and say what still fails."
+            )
+        self.runs += 1
+        changes = workspace.changes()
+        try:
+            result = await check_workspace(workspace, self.settings)
+        except WorkspaceError as exc:
+            return f"error: {exc}"
+        self.last, self._checked_changes = result, changes
+        return result.for_model(self.settings.max_output_bytes)
+
+    def status(self, workspace: Workspace) -> CheckStatus:
+        if self._allowed is False:
+            return CheckStatus("not run", reason="not allowed")
+        if self.last is None:
+            return CheckStatus("not run")
+        stale = workspace.changes() != self._checked_changes
+        state: CheckState = "passed" if self.last.passed else "failed"
+        reason = "timed out" if self.last.timed_out else ""
+        return CheckStatus(state, stale=stale, reason=reason)
