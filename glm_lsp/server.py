@@ -170,9 +170,11 @@ class GlmLanguageServer(LanguageServer):
             key,
             self.settings.request_timeout,
             self.settings.max_retries,
+            self.settings.provider,
         )
         if self._client is None or identity != self._client_identity:
             from .glm.client import GlmClient  # lazy: keeps start-up fast
+            from .glm.dialects import resolve_dialect
 
             old = self._client
             self._client = GlmClient(
@@ -181,6 +183,7 @@ class GlmLanguageServer(LanguageServer):
                 timeout=self.settings.request_timeout,
                 max_retries=self.settings.max_retries,
                 ledger=self.ledger,
+                dialect=resolve_dialect(self.settings.provider, self.settings.effective_base_url()),
             )
             self._client_identity = identity
             if old is not None:

@@ -8,6 +8,12 @@ from typing import Any
 
 from lsprotocol import types
 
+from ..consent import Answer
+from ..key_destination import (
+    GlmKeyHostNotAllowedError,
+    confirm_key_destination,
+    host_needing_consent,
+)
 from ..log import attach_client_logging, secrets_from_environment
 from ..server import GlmLanguageServer, preload_implementations
 
@@ -42,8 +48,7 @@ def register(server: GlmLanguageServer) -> None:
                 "no API key in %s; GLM features are off", ", ".join(ls.settings.key_env_names())
             )
             return
-        # Open the connection now, so the first real request pays no connect/TLS cost.
-        ls.spawn(ls.glm_client().warm_up())
+        ls.spawn(prepare_upstream(ls))
 
     preloaded: list[bool] = []
 
@@ -65,10 +70,25 @@ def register(server: GlmLanguageServer) -> None:
             apply_settings(ls, settings, source="didChangeConfiguration")
         else:
             await pull_configuration(ls)
+        if ls.has_key() and host_needing_consent(ls.settings):
+            ls.spawn(prepare_upstream(ls))  # a new host is asked about now, not mid-typing
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: GlmLanguageServer, *args: Any) -> None:
         await ls.close_client()
+
+
+async def prepare_upstream(ls: GlmLanguageServer) -> None:
+    """Ask about a host the settings chose (once), then open the connection, so the first
+    real request pays no connect/TLS cost. A host not allowed gets no request, not even this."""
+    try:
+        await confirm_key_destination(ls)
+    except GlmKeyHostNotAllowedError as exc:
+        log.warning("%s", exc.user_message)
+        if exc.answer is Answer.UNSUPPORTED:  # nobody saw a question: say it now, once
+            ls.warn_once(f"key-host:{exc.host}", f"glm-lsp: {exc.user_message}")
+        return
+    await ls.glm_client().warm_up()
 
 
 def apply_settings(ls: GlmLanguageServer, raw: Any, *, source: str) -> None:

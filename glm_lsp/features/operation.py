@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, TypeVar
 from lsprotocol import types
 
 from ..glm.events import ChatResult, ReasoningDelta, TextDelta, ToolCall
+from ..key_destination import confirm_key_destination
+from ..request_progress import REQUEST_WORK_DONE_TOKEN
 from ..server import GlmLanguageServer
 
 if TYPE_CHECKING:
@@ -28,11 +30,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REPORT_INTERVAL = 0.2  # seconds between progress reports while streaming
+# Clients known to show $/progress on a token they have not yet answered create for.
+PROGRESS_BEFORE_CREATE_ANSWER = frozenset({"Neovim"})
 MAX_EARLY_REPORTS = 50
 
 
 class Operation:
-    def __init__(self, server: GlmLanguageServer, title: str, token: str | None) -> None:
+    def __init__(
+        self, server: GlmLanguageServer, title: str, token: types.ProgressToken | None
+    ) -> None:
         self.server = server
         self.title = title
         self.token = token
@@ -56,7 +62,7 @@ class Operation:
             return
         self.server.work_done_progress.report(self.token, value)
 
-    def begin(self, token: str) -> None:
+    def begin(self, token: types.ProgressToken) -> None:
         self.token = token
         self.server.work_done_progress.begin(
             token,
@@ -82,6 +88,11 @@ async def operation(server: GlmLanguageServer, title: str) -> AsyncIterator[Oper
     assert task is not None
     untrack = server.track_request_task(server.protocol.msg_id, task)
     await server.wait_configured()
+    try:
+        await confirm_key_destination(server)  # a host from settings: ask before any request
+    except BaseException:
+        untrack()
+        raise
     op = Operation(server, title, None)
     # The progress token is asked for alongside the work, not before it: the client's
     # answer would otherwise delay every upstream request by a round trip.
@@ -125,16 +136,36 @@ async def run_operation(
 async def _open_progress(
     server: GlmLanguageServer, op: Operation, task: asyncio.Task[object]
 ) -> None:
-    """Create a fresh token (pygls never releases one), then begin, unless the work is over."""
+    """Begin progress on the request's own token, else on a fresh one (pygls never releases a
+    token) once the client has created it, unless the work is over by then."""
+    token = REQUEST_WORK_DONE_TOKEN.get()
+    if token is not None:  # the client's own token: no create round trip
+        _begin(server, op, token, task)
+        return
     if not server.supports("window", "work_done_progress"):
         return
     token = str(uuid.uuid4())
+    if server.client_name in PROGRESS_BEFORE_CREATE_ANSWER:
+        # Neovim handles $/progress at once but answers create only once its prompt is gone
+        # (code action menu in visual mode): waiting would show nothing until the edit.
+        server.protocol.send_request(
+            types.WINDOW_WORK_DONE_PROGRESS_CREATE, types.WorkDoneProgressCreateParams(token=token)
+        )
+        _begin(server, op, token, task)
+        return
     try:
         await server.work_done_progress.create_async(token)
     except Exception as exc:
         log.debug("client refused a progress token: %s", exc)
         return
-    if op.ended:  # finished before the client answered: nothing to show
+    _begin(server, op, token, task)
+
+
+def _begin(
+    server: GlmLanguageServer, op: Operation, token: types.ProgressToken, task: asyncio.Task[object]
+) -> None:
+    """Begin on ``token`` and let ``window/workDoneProgress/cancel`` of it cancel ``task``."""
+    if op.ended:  # finished before the token was ready: nothing to show
         server.work_done_progress.tokens.pop(token, None)
         return
     op.begin(token)

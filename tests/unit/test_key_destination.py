@@ -1,0 +1,80 @@
+"""Which endpoints get the key without a question (DESIGN.md: the key goes only where the user
+sent it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from glm_lsp.config import GlmSettings
+from glm_lsp.consent import Answer
+from glm_lsp.key_destination import (
+    GlmKeyHostNotAllowedError,
+    consent_question,
+    host_needing_consent,
+    host_subject,
+    is_trusted_host,
+)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://open.bigmodel.cn/api/paas/v4/",
+        "https://open.bigmodel.cn/api/coding/paas/v4/",
+        "https://api.z.ai/api/paas/v4/",
+        "https://api.z.ai/api/coding/paas/v4/",
+        "https://eu.api.z.ai/v4/",
+        "https://bigmodel.cn/v4/",
+        "https://OPEN.BigModel.cn./v4/",
+        "http://127.0.0.1:8000/v1/",
+        "http://127.9.9.9:8000/v1/",
+        "http://localhost:8000/v1/",
+        "http://gpu.localhost/v1/",
+        "http://[::1]:8000/v1/",
+    ],
+)
+def test_glm_and_loopback_hosts_need_no_question(url: str) -> None:
+    assert host_needing_consent(GlmSettings(baseUrl=url), environ={}) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "subject"),
+    [
+        ("https://llm.example.com/v1/", "llm.example.com"),
+        ("http://llm.example.com:8080/v1/", "llm.example.com:8080"),
+        ("https://bigmodel.cn.example.com/v4/", "bigmodel.cn.example.com"),
+        ("https://notz.ai/v4/", "notz.ai"),
+        ("https://z.ai.evil.test/v4/", "z.ai.evil.test"),
+        ("http://10.0.0.5:8000/v1/", "10.0.0.5:8000"),
+        ("http://[2001:db8::1]:8000/v1/", "[2001:db8::1]:8000"),
+        ("http://localhost.evil.test/v1/", "localhost.evil.test"),
+    ],
+)
+def test_any_other_host_from_settings_needs_consent(url: str, subject: str) -> None:
+    assert host_needing_consent(GlmSettings(baseUrl=url), environ={}) == subject
+
+
+def test_the_environments_endpoint_is_the_users_choice() -> None:
+    settings = GlmSettings(baseUrl="https://llm.example.com/v1/")
+    assert host_needing_consent(settings, environ={"GLM_LSP_BASE_URL": "http://x.test/"}) is None
+    assert host_needing_consent(settings, environ={"GLM_LSP_BASE_URL": " "}) == "llm.example.com"
+
+
+def test_the_default_endpoint_needs_no_question() -> None:
+    assert host_needing_consent(GlmSettings(), environ={}) is None
+
+
+def test_hosts_are_compared_case_insensitively() -> None:
+    assert is_trusted_host("API.Z.AI")
+    assert host_subject("HTTP://LLM.Example.COM:9/v1/") == "llm.example.com:9"
+
+
+def test_the_question_and_the_reasons_name_the_host() -> None:
+    assert consent_question("llm.example.com").startswith(
+        "Send your GLM API key to llm.example.com?"
+    )
+    for answer in (None, *Answer):
+        message = GlmKeyHostNotAllowedError("llm.example.com", answer).user_message
+        assert "not sent to llm.example.com" in message
+    unsupported = GlmKeyHostNotAllowedError("h.test", Answer.UNSUPPORTED).user_message
+    assert "cannot ask" in unsupported and "GLM_LSP_BASE_URL" in unsupported
