@@ -313,6 +313,7 @@ async def start_session(
     server_args: list[str] | None = None,
     message_answer: MessageAnswer = None,
     show_message_request: bool = True,
+    client_info: types.ClientInfo | None = None,
 ) -> AsyncIterator[tuple[LanguageClient, EditorState]]:
     """The real server process, initialized; yields (client, editor).
 
@@ -355,6 +356,7 @@ async def start_session(
             root_uri=workspace.as_uri() if workspace else None,
             workspace_folders=folders,
             initialization_options=init_options,
+            client_info=client_info,  # e.g. "helix": the server adapts to known clients
         )
     )
     try:

@@ -22,8 +22,9 @@ def register(server: GlmLanguageServer) -> None:
 
 def _lazy_handler(command: str) -> Callable[..., Awaitable[dict[str, Any] | None]]:
     async def handler(ls: GlmLanguageServer, *args: Any) -> dict[str, Any] | None:
+        from ..command_reply import reply
         from .run import run_action
 
-        return await run_action(ls, command, args)
+        return await reply(ls, lambda: run_action(ls, command, args))
 
     return handler

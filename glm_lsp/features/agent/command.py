@@ -13,6 +13,7 @@ AGENT_COMMAND = "glm.agent"
 def register(server: GlmLanguageServer) -> None:
     @server.command(AGENT_COMMAND)
     async def agent(ls: GlmLanguageServer, *args: Any) -> dict[str, Any] | None:
+        from ..command_reply import reply
         from .run import run_agent_command
 
-        return await run_agent_command(ls, args)
+        return await reply(ls, lambda: run_agent_command(ls, args))
