@@ -99,6 +99,8 @@ async def _tool_loop(
     messages = list(request.messages)
     status = _Progress(progress, max_iterations)
     run = AgentRun("max_iterations", "", 0, messages=messages)
+    # Preserved thinking: each turn's reasoning goes back byte for byte with its tool calls.
+    keep_reasoning = bool(request.thinking) and request.preserve_thinking
     for turn in range(1, max_iterations + 1):
         status.turn, status.streamed = turn, 0
         run.turns = turn
@@ -108,7 +110,7 @@ async def _tool_loop(
             run.prompt_tokens += result.usage.prompt_tokens
             run.completion_tokens += result.usage.completion_tokens
         status.tokens, status.streamed = run.total_tokens, 0
-        messages.append(result.assistant_message())
+        messages.append(result.assistant_message(keep_reasoning=keep_reasoning))
         if not result.tool_calls:
             run.stopped, run.summary = "done", result.text.strip()
             return run

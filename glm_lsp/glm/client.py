@@ -22,12 +22,14 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource
 
+from .dialects import Dialect, reasoning_delta, resolve_dialect, tool_calling_help, tool_calling_off
 from .errors import (
     GlmConnectionError,
     GlmContentFilteredError,
     GlmError,
     GlmLengthError,
     GlmRateLimitError,
+    GlmStatusError,
     GlmStreamBrokenError,
     GlmTimeoutError,
     error_from_response,
@@ -36,7 +38,6 @@ from .models import (
     ChatRequest,
     ChatResult,
     Finish,
-    ReasoningDelta,
     StreamEvent,
     TextDelta,
     ToolCall,
@@ -60,10 +61,13 @@ class GlmClient:
         max_retries: int = 3,
         ledger: UsageLedger | None = None,
         backoff_base: float = 0.5,
+        dialect: Dialect | None = None,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.max_retries = max_retries
         self.backoff_base = backoff_base
+        # What this server expects (thinking switch, usage, reasoning field): glm/dialects.py.
+        self.dialect = dialect or resolve_dialect("auto", self.base_url)
         self.ledger = ledger or UsageLedger()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -110,7 +114,7 @@ class GlmClient:
         ``max_retries`` times (default: the client's; completions pass 0 — the next
         keystroke is their retry)."""
         retries = self.max_retries if max_retries is None else max_retries
-        payload = request.to_payload(stream=True)
+        payload = request.to_payload(stream=True, dialect=self.dialect)
         payload.setdefault("request_id", str(uuid.uuid4()))
         attempt = 0
         usage: Usage | None = None
@@ -254,8 +258,9 @@ def _chunk_events(
     finish: str | None = None
     for choice in chunk.get("choices") or []:
         delta = choice.get("delta") or {}
-        if delta.get("reasoning_content"):
-            events.append(ReasoningDelta(delta["reasoning_content"]))
+        reasoning = reasoning_delta(delta)  # reasoning_content, or vLLM's reasoning
+        if reasoning is not None:
+            events.append(reasoning)
         if delta.get("content"):
             events.append(TextDelta(delta["content"]))
         for call in delta.get("tool_calls") or []:
@@ -305,6 +310,10 @@ def _status_error(response: httpx.Response, request_id: str) -> GlmError:
             message = _str_or_none(error.get("message"))
     except ValueError:
         pass
+    if tool_calling_off(message):  # vLLM started without --enable-auto-tool-choice
+        return GlmStatusError(
+            tool_calling_help(), status=response.status_code, code=code, request_id=request_id
+        )
     return error_from_response(
         response.status_code,
         code,

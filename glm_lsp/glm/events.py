@@ -14,6 +14,7 @@ class TextDelta:
 @dataclass(frozen=True)
 class ReasoningDelta:
     text: str
+    field: str = "reasoning_content"  # the delta field it came in (vLLM: "reasoning")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ StreamEvent = TextDelta | ReasoningDelta | ToolCall | Usage | Finish
 class ChatResult:
     text: str = ""
     reasoning: str = ""
+    reasoning_field: str = "reasoning_content"
     tool_calls: list[ToolCall] = field(default_factory=list)
     usage: Usage | None = None
     finish_reason: str | None = None
@@ -58,6 +60,7 @@ class ChatResult:
             self.text += event.text
         elif isinstance(event, ReasoningDelta):
             self.reasoning += event.text
+            self.reasoning_field = event.field
         elif isinstance(event, ToolCall):
             self.tool_calls.append(event)
         elif isinstance(event, Usage):
@@ -65,9 +68,13 @@ class ChatResult:
         elif isinstance(event, Finish):
             self.finish_reason = event.reason
 
-    def assistant_message(self) -> dict[str, Any]:
-        """The reply as the next request's history entry (string content, GLM's format)."""
+    def assistant_message(self, *, keep_reasoning: bool = False) -> dict[str, Any]:
+        """The reply as the next request's history entry (string content, GLM's format).
+        ``keep_reasoning``: carry this turn's thinking back unchanged (preserved thinking), in
+        the field it streamed in; the request builder renames it for the provider."""
         message: dict[str, Any] = {"role": "assistant", "content": self.text}
+        if keep_reasoning and self.reasoning:
+            message[self.reasoning_field] = self.reasoning
         if self.tool_calls:
             message["tool_calls"] = [call.to_message() for call in self.tool_calls]
         return message

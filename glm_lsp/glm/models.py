@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -15,6 +15,9 @@ from .events import (
     ToolCall,
     Usage,
 )
+
+if TYPE_CHECKING:
+    from .dialects import Dialect
 
 __all__ = [
     "ChatRequest",
@@ -41,34 +44,12 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = None
     stop: str | None = None  # GLM takes one stop string
     thinking: bool | None = None
+    preserve_thinking: bool = False
+    """Earlier turns' reasoning is in the messages and the model should keep it (agent loops)."""
     request_id: str | None = None
 
-    def to_payload(self, *, stream: bool) -> dict[str, Any]:
-        payload: dict[str, Any] = {
-            "model": self.model,
-            "messages": [_string_content(m) for m in self.messages],
-            "stream": stream,
-        }
-        for name in ("temperature", "top_p", "max_tokens", "stop", "request_id"):
-            value = getattr(self, name)
-            if value is not None:
-                payload[name] = value
-        if self.tools:
-            payload["tools"] = self.tools
-            payload["tool_choice"] = "auto"  # the only value GLM accepts
-        if self.thinking is not None:
-            payload["thinking"] = {"type": "enabled" if self.thinking else "disabled"}
-        return payload
+    def to_payload(self, *, stream: bool, dialect: Dialect | None = None) -> dict[str, Any]:
+        """The body for ``dialect`` (default: Z.AI's GLM API)."""
+        from .dialects import DIALECTS, build_payload
 
-
-def _string_content(message: dict[str, Any]) -> dict[str, Any]:
-    """GLM silently drops list-form content: always send a string."""
-    content = message.get("content")
-    if isinstance(content, list):
-        text = "".join(
-            part.get("text", "") if isinstance(part, dict) else str(part) for part in content
-        )
-        return {**message, "content": text}
-    if content is None and message.get("role") in ("tool", "assistant"):
-        return {**message, "content": ""}
-    return message
+        return build_payload(self, dialect or DIALECTS["zai"], stream=stream)

@@ -98,6 +98,7 @@ async def _run(ls: GlmLanguageServer, op: Operation, params: AgentParams) -> Age
         messages=messages,
         max_tokens=settings.max_tokens,
         thinking=settings.thinking,
+        preserve_thinking=settings.preserve_thinking,
         temperature=ls.settings.temperature,
     )
     tools = AgentTools(workspace, max_output_bytes=settings.max_tool_output_bytes, check=check)
