@@ -1,0 +1,375 @@
+"""run_check and glm.check end to end: the real server, the fake GLM scripted as the model,
+a real pytest project in a temporary workspace, the editor answering the consent question."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcRequestCancelled
+
+from tests.conftest import TEST_KEY
+from tests.e2e.test_agent import agent, make_workspace, play_model, tool_results, tools
+from tests.fake_glm import FakeGlm, Reply
+from tests.lsp_harness import execute, messages_of, start_session
+
+PY = sys.executable
+PYTEST = [PY, "-m", "pytest", "-q"]
+CALC = "def add(a, b):\n    return a + b\n"
+TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+# Unsaved in the editor: the check must see it (it is nowhere on disk).
+UNSAVED_TESTS = TESTS + "\n\ndef test_add_many():\n    assert add(1, 2, 3) == 6\n"
+BROKEN = "def add(*numbers):\n    return sum(numbers[1:])\n"
+FIXED = "def add(*numbers):\n    return sum(numbers)\n"
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file below ``root`` (ignored ones and .git too): its bytes and mtime."""
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def check_options(argv: list[str], **agent_settings: Any) -> dict[str, Any]:
+    return {"agent": {"checkCommand": argv, **agent_settings}}
+
+
+def tool_names(body: dict[str, Any]) -> list[str]:
+    return [tool["function"]["name"] for tool in body.get("tools") or []]
+
+
+def progress_messages(client: Any) -> list[str]:
+    reports = [r for rs in client.progress_reports.values() for r in rs]
+    return [r.message or "" for r in reports if isinstance(r, types.WorkDoneProgressReport)]
+
+
+def calc_project(tmp_path: Path) -> Path:
+    return make_workspace(
+        tmp_path,
+        {
+            "calc.py": CALC,
+            "tests/test_calc.py": TESTS,
+            ".gitignore": "build/\n",
+            "build/cache.txt": "ignored output\n",
+            ".git/HEAD": "ref: refs/heads/main\n",
+        },
+    )
+
+
+async def test_glm_checks_its_change_fixes_it_and_the_edit_says_check_passed(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = calc_project(tmp_path)
+    before = snapshot(root)
+    during: list[dict[str, tuple[bytes, int]]] = []
+
+    def after_first_check(messages: list[dict[str, Any]]) -> Reply:
+        during.append(snapshot(root))
+        result = messages[-1]["content"]
+        assert result.startswith("exit code 1 ("), result
+        assert "FAILED tests/test_calc.py::test_add" in result
+        assert "2 failed" in result
+        fix = {"path": "calc.py", "old_text": "numbers[1:]", "new_text": "numbers"}
+        return tools(("edit_file", fix), ("run_check", {}))
+
+    def after_second_check(messages: list[dict[str, Any]]) -> Reply:
+        during.append(snapshot(root))
+        result = messages[-1]["content"]
+        assert result.startswith("exit code 0 ("), result
+        assert "2 passed" in result
+        return Reply(text="add takes any number of arguments; the check passed.")
+
+    play_model(
+        fake_glm,
+        tools(("write_file", {"path": "calc.py", "content": BROKEN}), ("run_check", {})),
+        after_first_check,
+        after_second_check,
+    )
+    instruction = "let add take any number of arguments"
+    async with start_session(
+        fake_glm, root, init_options=check_options(PYTEST), message_answer="Allow"
+    ) as (client, editor):
+        tests_uri = editor.open("tests/test_calc.py", UNSAVED_TESTS)
+        result = await execute(client, "glm.agent", agent(instruction))
+
+        assert len(during) == 2 and all(state == before for state in during)
+        assert result["applied"] is True and result["check"] == "passed"
+        (params,) = editor.applied_edits
+        assert params.label == f"GLM: {instruction} (check passed)"
+        assert (root / "calc.py").read_text() == FIXED
+        assert editor.text(tests_uri) == UNSAVED_TESTS
+        after = snapshot(root)
+        assert {name: state for name, state in after.items() if name != "calc.py"} == {
+            name: state for name, state in before.items() if name != "calc.py"
+        }
+        changed = [
+            c.text_document.uri
+            for c in params.edit.document_changes or []
+            if isinstance(c, types.TextDocumentEdit)
+        ]
+        assert changed == [editor.uri("calc.py")]
+
+        assert editor.question_texts() == [
+            f"Let GLM run `{PY} -m pytest -q` in a scratch copy of {root}?"
+        ]
+        info = messages_of(client, types.MessageType.Info)
+        assert any("changed 1 file(s) (calc.py)" in m and "last check passed" in m for m in info)
+        assert any("running check…" in m for m in progress_messages(client))
+        first = fake_glm.requests[0].body
+        assert tool_names(first)[-1] == "run_check"
+        assert "run_check" in first["messages"][0]["content"]
+        assert not (root / "consent.json").exists()
+
+
+async def test_without_check_command_there_is_no_run_check(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = calc_project(tmp_path)
+    play_model(fake_glm, tools(("run_check", {})), Reply(text="Nothing to do."))
+    async with start_session(fake_glm, root, message_answer="Allow") as (client, editor):
+        await execute(client, "glm.agent", agent("check it"))
+        first = fake_glm.requests[0].body
+        assert tool_names(first) == [
+            "read_file",
+            "list_files",
+            "search",
+            "write_file",
+            "edit_file",
+            "delete_file",
+            "rename_file",
+        ]
+        assert "run_check" not in first["messages"][0]["content"]
+        (answer,) = tool_results(fake_glm.requests[1].body)
+        assert answer.startswith("error: there is no tool named 'run_check'")
+        assert editor.questions == []
+
+
+async def test_the_check_environment_has_no_glm_key(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    root = calc_project(tmp_path)
+    probe = (
+        "import os, sys\n"
+        "key = sys.argv[1]\n"
+        "found = [n for n, v in os.environ.items() if key in v]\n"
+        "print('GLM key in the environment:', ', '.join(found) or 'none')\n"
+    )
+    argv = [PY, "-c", probe, TEST_KEY]
+    async with start_session(
+        fake_glm,
+        root,
+        init_options=check_options(argv),
+        message_answer="Allow",
+        extra_env={"COPY_OF_THE_TOKEN": f"Bearer {TEST_KEY}"},
+    ) as (client, editor):
+        result = await execute(client, "glm.check", {})
+        assert result["ran"] is True and result["passed"] is True
+        assert result["output"].strip() == "GLM key in the environment: none"
+        assert any("Check passed" in m for m in messages_of(client, types.MessageType.Info))
+        # Asked once; the second check goes ahead on the remembered answer.
+        again = await execute(client, "glm.check", {})
+        assert again["passed"] is True
+        assert len(editor.questions) == 1
+
+
+async def test_glm_check_shows_a_failure_with_the_end_of_the_output(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = make_workspace(tmp_path, {"calc.py": "def add(a, b):\n    return a - b\n"})
+    (root / "tests").mkdir()
+    (root / "tests" / "test_calc.py").write_text(TESTS)
+    async with start_session(
+        fake_glm, root, init_options=check_options(PYTEST), message_answer="Allow"
+    ) as (client, _editor):
+        result = await execute(client, "glm.check", {})
+        assert result["ran"] is True and result["passed"] is False
+        assert result["exitCode"] == 1
+        (warning,) = [m for m in messages_of(client, types.MessageType.Warning) if "Check" in m]
+        assert warning.startswith(f"Check failed: `{PY} -m pytest -q`, exit code 1")
+        assert "1 failed" in warning
+        assert fake_glm.requests == []  # the check needs no GLM
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+async def _gone(pids: list[int]) -> bool:
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+def sleeper(pid_file: Path) -> list[str]:
+    """A check that starts a child and both sleep forever; it writes both pids."""
+    script = (
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+        "print('sleeping', flush=True)\n"
+        "time.sleep(3600)\n"
+    )
+    return [PY, "-c", script]
+
+
+async def test_a_check_past_its_time_limit_is_killed_with_its_children(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = calc_project(tmp_path)
+    pid_file = tmp_path / "pids.txt"
+
+    def told(messages: list[dict[str, Any]]) -> Reply:
+        result = messages[-1]["content"]
+        assert result.startswith("timed out after 2 s (glm.agent.checkTimeout)"), result
+        assert "sleeping" in result
+        return Reply(text="The check timed out.")
+
+    play_model(
+        fake_glm,
+        tools(("write_file", {"path": "calc.py", "content": FIXED}), ("run_check", {})),
+        told,
+    )
+    options = check_options(sleeper(pid_file), checkTimeout=2)
+    async with start_session(fake_glm, root, init_options=options, message_answer="Allow") as (
+        client,
+        editor,
+    ):
+        result = await execute(client, "glm.agent", agent("change add"))
+        pids = [int(p) for p in pid_file.read_text().split()]
+        assert len(pids) == 2
+        assert await _gone(pids)
+        assert result["check"] == "failed"
+        (params,) = editor.applied_edits
+        assert params.label == "GLM: change add (check failed)"
+        info = messages_of(client, types.MessageType.Info)
+        assert any("The last check failed (timed out)" in m for m in info)
+
+
+async def test_cancelling_the_run_kills_the_check(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    root = calc_project(tmp_path)
+    pid_file = tmp_path / "pids.txt"
+    play_model(fake_glm, tools(("run_check", {})), Reply(text="unreachable"))
+    options = check_options(sleeper(pid_file))
+    async with start_session(fake_glm, root, init_options=options, message_answer="Allow") as (
+        client,
+        editor,
+    ):
+        pending = asyncio.ensure_future(execute(client, "glm.agent", agent("check")))
+        deadline = time.monotonic() + 20
+        while not pid_file.exists() or len(pid_file.read_text().split()) < 2:
+            assert time.monotonic() < deadline, "the check never started"
+            await asyncio.sleep(0.05)
+        pids = [int(p) for p in pid_file.read_text().split()]
+        for request_id, future in list(client.protocol._request_futures.items()):
+            if not future.done():
+                client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=request_id))
+        with pytest.raises(JsonRpcRequestCancelled):
+            await asyncio.wait_for(pending, 10)
+        assert await _gone(pids)
+        assert editor.applied_edits == []
+        assert len(fake_glm.requests) == 1
+
+
+async def test_refused_consent_runs_nothing_and_the_model_is_told(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = calc_project(tmp_path)
+    marker = tmp_path / "the-check-ran.txt"
+
+    def told(messages: list[dict[str, Any]]) -> Reply:
+        assert messages[-1]["content"].startswith("error: the user did not allow running the check")
+        return Reply(text="Changed add; the check was not allowed.")
+
+    play_model(
+        fake_glm,
+        tools(("write_file", {"path": "calc.py", "content": FIXED}), ("run_check", {})),
+        told,
+    )
+    argv = [PY, "-c", f"open({str(marker)!r}, 'w').write('ran')"]
+    async with start_session(
+        fake_glm, root, init_options=check_options(argv), message_answer="Don't allow"
+    ) as (client, editor):
+        result = await execute(client, "glm.agent", agent("change add"))
+        assert len(editor.questions) == 1
+        assert not marker.exists()
+        (params,) = editor.applied_edits
+        assert params.label == "GLM: change add (check not run)"
+        assert result["check"] == "not run"
+        info = messages_of(client, types.MessageType.Info)
+        assert any("The check was not run (not allowed)" in m for m in info)
+        # glm.check asks again (a refusal is not remembered) and runs nothing either.
+        check = await execute(client, "glm.check", {})
+        assert check == {"ran": False, "reason": "not allowed"}
+        assert not marker.exists()
+
+
+async def test_what_the_check_writes_stays_in_the_copy_and_out_of_the_edit(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = calc_project(tmp_path)
+    (root / "keep.txt").write_text("keep me\n")
+    before = snapshot(root)
+    vandal = (
+        "import os, pathlib, shutil\n"
+        "pathlib.Path('calc.py').write_text('broken by the check\\n')\n"
+        "with open('keep.txt', 'a') as f: f.write('appended in place')\n"
+        "pathlib.Path('tests/test_calc.py').write_text('overwritten in place')\n"
+        "os.remove('.gitignore')\n"
+        "shutil.rmtree('tests')\n"
+        "pathlib.Path('made_by_check.py').write_text('x = 1\\n')\n"
+        "pathlib.Path('build').mkdir(exist_ok=True)\n"
+        "pathlib.Path('build/cache.txt').write_text('overwritten')\n"
+        "print('cwd', os.getcwd())\n"
+    )
+    during: list[dict[str, tuple[bytes, int]]] = []
+    copies: list[Path] = []
+
+    def finish(messages: list[dict[str, Any]]) -> Reply:
+        during.append(snapshot(root))
+        result = messages[-1]["content"]
+        assert result.startswith("exit code 0")
+        copies.append(Path(result.rsplit("cwd ", 1)[1].strip()))
+        return Reply(text="Done.")
+
+    play_model(
+        fake_glm,
+        tools(("write_file", {"path": "calc.py", "content": FIXED}), ("run_check", {})),
+        finish,
+    )
+    async with start_session(
+        fake_glm, root, init_options=check_options([PY, "-c", vandal]), message_answer="Allow"
+    ) as (client, editor):
+        result = await execute(client, "glm.agent", agent("change add"))
+        assert during == [before]
+        assert result["applied"] is True
+        (params,) = editor.applied_edits
+        changes = params.edit.document_changes or []
+        assert [type(c).__name__ for c in changes] == ["TextDocumentEdit"]
+        assert (root / "calc.py").read_text() == FIXED
+        after = snapshot(root)
+        assert set(after) == set(before)
+        assert {n: s for n, s in after.items() if n != "calc.py"} == {
+            n: s for n, s in before.items() if n != "calc.py"
+        }
+        (copy,) = copies
+        assert copy.name == root.name and not copy.is_relative_to(root)
+        assert not copy.parent.exists()  # the scratch folder is removed after the check
