@@ -18,10 +18,12 @@ def register_secret(value: str | None) -> None:
     """Remember a value (the API key) that must never reach a log line or a message."""
     if value and len(value) >= 6:
         _secrets.add(value)
-        # The secret half of an ``id.secret`` key is sensitive on its own.
-        _, _, secret = value.partition(".")
-        if len(secret) >= 6:
-            _secrets.add(secret)
+        # Each half of an ``id.secret`` key is redacted on its own too: a message that quotes
+        # one half (or a cut that splits the key) must not reveal it.
+        key_id, _, secret = value.partition(".")
+        for half in (key_id, secret):
+            if len(half) >= 6:
+                _secrets.add(half)
 
 
 def secrets_from_environment(names: tuple[str, ...]) -> None:
@@ -30,6 +32,8 @@ def secrets_from_environment(names: tuple[str, ...]) -> None:
 
 
 def redact(text: str) -> str:
+    """``text`` with every registered secret replaced. Redact before any cut: a cut first
+    could leave a piece of a key that no longer matches."""
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, REDACTED)

@@ -29,11 +29,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 BASE_PATH = "/api/paas/v4/"
-VLLM_BASE_PATH = "/v1/"  # where vLLM and SGLang serve the OpenAI API
-# vLLM's answer when started without --enable-auto-tool-choice (vllm/entrypoints/openai).
-VLLM_TOOL_CHOICE_REFUSAL = (
-    '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
-)
 
 
 @dataclass
@@ -46,7 +41,8 @@ class Reply:
     chunk_size: int = 8
     tool_calls: list[dict[str, Any]] = field(default_factory=list)  # {"name", "arguments", "id"?}
     finish_reason: str | None = None  # default: "tool_calls" with tool calls, else "stop"
-    usage: dict[str, int] | None = None
+    usage: dict[str, Any] | None = None  # sent as is (else counted, with GLM's details)
+    cached_tokens: int = 0  # usage.prompt_tokens_details.cached_tokens of the counted usage
     status: int = 200
     error_code: str | None = None  # GLM business code for the error body
     error_message: str = "scripted error"
@@ -59,6 +55,38 @@ class Reply:
     error_chunk: dict[str, Any] | None = None  # an SSE {"error": ...} chunk instead of finishing
     raw_events: list[str] | None = None  # explicit SSE data payloads (no [DONE] added)
     close_without_done: bool = False  # end the response with no finish and no [DONE]
+    # Close the connection after reading the request, before any byte of a response (what a
+    # server does to a kept-alive connection it has just timed out).
+    hang_up_unanswered: bool = False
+    hostile: str | None = None  # one of HOSTILE: a body streamed lazily, never held in memory
+    hostile_bytes: int = 2 * 2**30  # its size (error-body, html-body, long-line)
+    hostile_depth: int = 200_000  # JSON nesting (deep-line, deep-tool-arguments)
+
+
+# What a hostile upstream can send, each streamed lazily (a 2 GB body costs the fake 64 KB).
+HOSTILE = (
+    "error-body",  # HTTP 500, JSON content type, hostile_bytes long
+    "html-body",  # HTTP 200 text/html, hostile_bytes long
+    "endless-line",  # an event stream whose `data:` line never ends
+    "long-line",  # one `data:` line of hostile_bytes, then a normal end
+    "deep-line",  # a line of JSON nested hostile_depth deep, then the reply
+    "deep-tool-arguments",  # a tool call whose arguments nest hostile_depth deep
+)
+
+# GLM's plan and quota refusals (HTTP 429), in the words of its messages, with a reset time.
+PLAN_LIMIT_MESSAGES = {
+    "1308": "Usage limit reached for 5 hour. Your limit will reset at 2026-12-01 18:42:07",
+    "1309": "Your GLM Coding Plan package has expired, please renew to continue",
+    "1310": "Weekly/Monthly Limit Exhausted. Your limit will reset at 2026-12-07 00:00:00",
+    "1311": "The current plan does not include access to model glm-5.1",
+    "1312": "The model is currently busy, please try again later",
+    "1313": "Your account has been restricted under the Fair Use Policy",
+}
+
+
+def plan_limit(code: str, **extra: Any) -> Reply:
+    """GLM's 429 for a plan/quota code (1308-1313), its message as GLM words it."""
+    return Reply(status=429, error_code=code, error_message=PLAN_LIMIT_MESSAGES[code], **extra)
 
 
 @dataclass
@@ -87,12 +115,7 @@ class _ClientGone(Exception):
 
 
 class FakeGlm:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dialect: str = "zai") -> None:
-        # "zai": GLM's API. "vllm": vLLM's OpenAI server: /v1/, delta.reasoning, usage only
-        # when stream_options asks, top-level {"object": "error"} bodies.
-        self.dialect = dialect
-        self.models = ["glm-5.1"]  # what GET .../models lists
-        self.auto_tool_choice = True  # False: refuse tool_choice "auto" as vLLM does unflagged
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._replies: deque[Reply] = deque()
         self.default_reply = Reply(text="OK")
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
@@ -113,8 +136,7 @@ class FakeGlm:
 
     @property
     def url(self) -> str:
-        base = VLLM_BASE_PATH if self.dialect == "vllm" else BASE_PATH
-        return f"http://127.0.0.1:{self.port}{base}"
+        return f"http://127.0.0.1:{self.port}{BASE_PATH}"
 
     def start(self) -> FakeGlm:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -225,8 +247,7 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
             fake.other_requests.append(self.path)
             fake._notify()
             if self.path.rstrip("/").endswith("/models"):
-                models = [{"id": m, "object": "model", "owned_by": "fake"} for m in fake.models]
-                self._send_json(200, {"object": "list", "data": models})
+                self._send_json(200, {"object": "list", "data": [{"id": "glm-5.1"}]})
             else:
                 self._send_json(404, {"error": {"code": "404", "message": "not found"}})
 
@@ -249,7 +270,7 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
                 raw=raw,
             )
             fake._record(record)
-            reply = self._refusal(body) or fake._next_reply(body)
+            reply = fake._next_reply(body)
             try:
                 self._answer(body, reply, record)
             except (_ClientGone, BrokenPipeError, ConnectionResetError):
@@ -261,22 +282,20 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
                 fake._notify()
 
         # -- answers -------------------------------------------------------------------------
-        def _refusal(self, body: dict[str, Any]) -> Reply | None:
-            """vLLM without tool parsing refuses tool_choice "auto" before any generation."""
-            if fake.auto_tool_choice or body.get("tool_choice") != "auto":
-                return None
-            return Reply(status=400, error_message=VLLM_TOOL_CHOICE_REFUSAL)
-
         def _answer(self, body: dict[str, Any], reply: Reply, record: RecordedRequest) -> None:
+            if reply.hang_up_unanswered:
+                self._hang_up()
+                return
+            if reply.hostile is not None:
+                self._send_hostile(body, reply, record)
+                return
             if reply.status != 200 or reply.body is not None:
                 self._wait(reply.first_token_delay, record)
                 if reply.body is not None:
                     self._send_raw(reply.status, reply.body, reply.headers)
                 else:
-                    # "{key}" in the message: echo the key, as some servers quote a bad one.
-                    key = self.headers.get("Authorization", "").removeprefix("Bearer ")
-                    message = reply.error_message.replace("{key}", key)
-                    error = _error_body(fake.dialect, reply.status, reply.error_code, message)
+                    code = reply.error_code or str(reply.status)
+                    error = {"error": {"code": code, "message": reply.error_message}}
                     self._send_json(reply.status, error, reply.headers)
                 return
             if not body.get("stream"):
@@ -291,7 +310,7 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.end_headers()
             self._wait(reply.first_token_delay, record)
-            events = _stream_events(body, reply, fake.dialect)
+            events = _stream_events(body, reply)
             for index, payload in enumerate(events):
                 if reply.disconnect_after is not None and index >= reply.disconnect_after:
                     self._hang_up()
@@ -304,6 +323,46 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
                 record.chunks_sent += 1
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
+
+        def _send_hostile(
+            self, body: dict[str, Any], reply: Reply, record: RecordedRequest
+        ) -> None:
+            kind, size, depth = reply.hostile, reply.hostile_bytes, reply.hostile_depth
+            if kind in ("error-body", "html-body"):
+                status, content_type = (
+                    (500, "application/json") if kind == "error-body" else (200, "text/html")
+                )
+                head = b'{"error": {"code": "500", "message": "' if status == 500 else b"<html>"
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                self.wfile.write(head)
+                _write_filler(self.wfile, size - len(head))
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()  # no length, no chunking: the body ends when the socket closes
+            out = self.wfile
+            if kind in ("endless-line", "long-line"):
+                out.write(b'data: {"choices": [{"index": 0, "delta": {"content": "')
+                _write_filler(out, size if kind == "long-line" else None)
+                out.write(b'"}}]}\n\n')
+            elif kind == "deep-line":
+                out.write(b"data: " + b"[" * depth + b"]" * depth + b"\n\n")
+            elif kind == "deep-tool-arguments":
+                arguments = '{"path": ' + "[" * depth + "]" * depth + "}"
+                call = {"name": "read_file", "arguments": arguments, "id": "call_deep"}
+                reply = Reply(tool_calls=[call])
+            else:
+                raise ValueError(f"unknown hostile reply {kind!r}")
+            if kind != "deep-tool-arguments":
+                reply = Reply(text=reply.text or "x = 1\n")
+            for payload in _stream_events(body, reply):
+                out.write(f"data: {payload}\n\n".encode())
+                record.chunks_sent += 1
+            out.flush()
+            self.close_connection = True
 
         def _wait(self, seconds: float, record: RecordedRequest) -> None:
             """Sleep, but notice at once when the client closes the connection."""
@@ -353,18 +412,26 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+_FILLER = b"A" * 65536
+
+
+def _write_filler(out: Any, size: int | None) -> None:
+    """``size`` bytes of filler (endless when None), 64 KB at a time; stops with
+    BrokenPipeError or ConnectionResetError when the client hangs up."""
+    left = size
+    while left is None or left > 0:
+        piece = _FILLER if left is None or left >= len(_FILLER) else _FILLER[:left]
+        out.write(piece)
+        if left is not None:
+            left -= len(piece)
+    out.flush()
+
+
 def _split(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), max(1, size))]
 
 
-def _error_body(dialect: str, status: int, code: str | None, message: str) -> dict[str, Any]:
-    if dialect == "vllm":  # vLLM's ErrorResponse: top level, its code is the HTTP status
-        kind = "BadRequestError" if status < 500 else "InternalServerError"
-        return {"object": "error", "message": message, "type": kind, "param": None, "code": status}
-    return {"error": {"code": code or str(status), "message": message}}
-
-
-def _stream_events(body: dict[str, Any], reply: Reply, dialect: str = "zai") -> list[str]:
+def _stream_events(body: dict[str, Any], reply: Reply) -> list[str]:
     """The SSE data payloads of a streamed reply, ``[DONE]`` last."""
     if reply.raw_events is not None:
         return list(reply.raw_events)
@@ -377,8 +444,7 @@ def _stream_events(body: dict[str, Any], reply: Reply, dialect: str = "zai") -> 
 
     events: list[str] = []
     for piece in _split(reply.reasoning, reply.chunk_size) if reply.reasoning else []:
-        field = "reasoning" if dialect == "vllm" else "reasoning_content"
-        events.append(chunk({"role": "assistant", field: piece}))
+        events.append(chunk({"role": "assistant", "reasoning_content": piece}))
     content = reply.chunks if reply.chunks is not None else _split(reply.text, reply.chunk_size)
     for piece in content:
         events.append(chunk({"role": "assistant", "content": piece}))
@@ -402,26 +468,24 @@ def _stream_events(body: dict[str, Any], reply: Reply, dialect: str = "zai") -> 
     if reply.close_without_done:
         return events
     finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
-    usage = _usage(body, reply, len(content))
-    if dialect != "vllm":
-        events.append(chunk({}, finish, usage=usage))
-    else:  # usage only when asked, in a last chunk of its own with no choices
-        events.append(chunk({}, finish))
-        if (body.get("stream_options") or {}).get("include_usage"):
-            events.append(json.dumps({**base, "choices": [], "usage": usage}))
+    events.append(chunk({}, finish, usage=_usage(body, reply, len(content))))
     events.append("[DONE]")
     return events
 
 
-def _usage(body: dict[str, Any], reply: Reply, completion_chunks: int) -> dict[str, int]:
+def _usage(body: dict[str, Any], reply: Reply, completion_chunks: int) -> dict[str, Any]:
     if reply.usage is not None:
         return reply.usage
     prompt = max(1, len(json.dumps(body.get("messages", []))) // 4)
-    completion = completion_chunks + len(reply.tool_calls) * 8
+    reasoning = len(_split(reply.reasoning, reply.chunk_size)) if reply.reasoning else 0
+    completion = completion_chunks + len(reply.tool_calls) * 8 + reasoning
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
+        # As GLM reports them: prompt-cache hits and the thinking share of the reply.
+        "prompt_tokens_details": {"cached_tokens": min(reply.cached_tokens, prompt)},
+        "completion_tokens_details": {"reasoning_tokens": reasoning},
     }
 
 

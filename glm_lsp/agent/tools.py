@@ -133,7 +133,7 @@ def parse_arguments(name: str, arguments: str) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(arguments)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # nested too deep is bad JSON, not a crash
         raise ToolArgumentError(
             f"the arguments of {name} are not valid JSON ({exc}); send one JSON object, "
             'e.g. {"path": "src/app.py"}'

@@ -4,6 +4,10 @@ Knows nothing of LSP. ``stream_chat`` is an async generator of typed events; clo
 cancelling the task that iterates it) closes the HTTP response at once, which is how a
 cancelled editor request stops the upstream generation. Use ``contextlib.aclosing`` when
 breaking out of the loop early.
+
+Whatever the upstream sends, memory stays bounded: an error body or a body that is not an
+event stream is read up to 64 KB, one SSE line up to 8 MB, one reply up to 16 MB; JSON nested
+too deep is an unreadable line, not a crash.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from contextlib import aclosing
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource
 
+from .. import __version__
+from ..log import redact, register_secret
 from .dialects import Dialect, reasoning_delta, resolve_dialect, tool_calling_help, tool_calling_off
 from .errors import (
     GlmConnectionError,
@@ -29,6 +34,9 @@ from .errors import (
     GlmError,
     GlmLengthError,
     GlmRateLimitError,
+    GlmResponseTooLargeError,
+    GlmServerError,
+    GlmStaleConnectionError,
     GlmStatusError,
     GlmStreamBrokenError,
     GlmTimeoutError,
@@ -43,12 +51,25 @@ from .models import (
     ToolCall,
     Usage,
 )
+from .sse import BoundedSseDecoder, SseLineTooLongError
 from .usage import UsageLedger
 
 log = logging.getLogger(__name__)
 
+USER_AGENT = f"glm-lsp/{__version__}"
 MAX_RETRY_AFTER = 30.0
 MAX_BACKOFF = 8.0
+MAX_BODY_BYTES = 64 * 1024  # an error body, or a body that is not an event stream
+MAX_LINE_BYTES = 8 * 1024 * 1024  # one SSE line (and one event's data)
+MAX_REPLY_BYTES = 16 * 1024 * 1024  # one whole reply: far above any max_tokens GLM honours
+MAX_MESSAGE_CHARS = 300  # GLM's own text inside our message
+# Pooled connections are dropped after this many idle seconds. Load balancers close idle
+# connections after 60 s (AWS ALB, Nginx's 75 s), and a request sent on a connection in
+# the instant the server closes it fails. 50 s stays under those with room for the round trip,
+# and still keeps the connection warm across the pauses of a typing session. Servers with
+# shorter timeouts (uvicorn's 5 s under vLLM) close with a FIN that the pool notices before
+# reuse; the race that remains is what the one immediate stale-connection retry is for.
+KEEPALIVE_EXPIRY = 50.0
 
 
 class GlmClient:
@@ -69,15 +90,19 @@ class GlmClient:
         # What this server expects (thinking switch, usage, reasoning field): glm/dialects.py.
         self.dialect = dialect or resolve_dialect("auto", self.base_url)
         self.ledger = ledger or UsageLedger()
+        register_secret(api_key)  # so nothing this client reports can carry it
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={
                 "Authorization": f"Bearer {api_key}",
                 "Accept": "text/event-stream, application/json",
+                "User-Agent": USER_AGENT,
+                # No compression: a compressed body could expand past every bound below.
+                "Accept-Encoding": "identity",
             },
             # read= bounds the wait for each chunk, so a stalled stream times out too.
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=120),
+            limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=KEEPALIVE_EXPIRY),
         )
 
     async def aclose(self) -> None:
@@ -112,11 +137,14 @@ class GlmClient:
     ) -> AsyncGenerator[StreamEvent, None]:
         """Yield the reply as events. Retries only while nothing has been yielded, at most
         ``max_retries`` times (default: the client's; completions pass 0 — the next
-        keystroke is their retry)."""
+        keystroke is their retry). A stale kept-alive connection, closed before any byte of
+        a response, is retried once more at once, whatever ``max_retries`` says: the request
+        never reached the model."""
         retries = self.max_retries if max_retries is None else max_retries
         payload = request.to_payload(stream=True, dialect=self.dialect)
         payload.setdefault("request_id", str(uuid.uuid4()))
         attempt = 0
+        stale_retried = False
         usage: Usage | None = None
         try:
             while True:
@@ -131,6 +159,10 @@ class GlmClient:
                 except GlmError as exc:
                     if yielded:
                         raise
+                    if isinstance(exc, GlmStaleConnectionError) and not stale_retried:
+                        stale_retried = True
+                        log.info("GLM closed a kept-alive connection unanswered; retrying now")
+                        continue
                     if not exc.retryable or attempt >= retries:
                         raise
                     delay = self._retry_delay(exc, attempt)
@@ -147,27 +179,30 @@ class GlmClient:
             self.ledger.record(feature, usage)
 
     def _retry_delay(self, exc: GlmError, attempt: int) -> float:
-        if isinstance(exc, GlmRateLimitError) and exc.retry_after is not None:
-            return min(exc.retry_after, MAX_RETRY_AFTER)
-        backoff = min(self.backoff_base * (2**attempt), MAX_BACKOFF)
-        return backoff + random.uniform(0, backoff / 2)
+        retry_after = (
+            exc.retry_after if isinstance(exc, (GlmRateLimitError, GlmServerError)) else None
+        )
+        return retry_delay(attempt, retry_after, self.backoff_base)
 
     async def _one_stream(
         self, payload: dict[str, Any], allow_truncated: bool
     ) -> AsyncGenerator[StreamEvent, None]:
         request_id = str(payload.get("request_id"))
+        answered = False  # response headers arrived: a break now is not a stale connection
         produced = False  # a break before any event is a dropped connection: retryable
         try:
             async with self._http.stream(
                 "POST", "chat/completions", content=_json_body(payload), headers=_JSON
             ) as response:
+                answered = True
                 if response.status_code != 200:
-                    await response.aread()
-                    raise _status_error(response, request_id)
+                    body, cut = await _read_bounded(response, MAX_BODY_BYTES)
+                    raise _status_error(response, body, cut, request_id)
                 content_type = response.headers.get("content-type", "")
                 if "text/event-stream" not in content_type:
                     # A proxy's HTML page or a wrong baseUrl: say so, not "cannot reach".
-                    await response.aread()
+                    # Read a little, so that a short page leaves the connection reusable.
+                    await _read_bounded(response, MAX_BODY_BYTES)
                     raise GlmConnectionError(
                         f"{self.base_url} answered with {content_type or 'no content type'} "
                         "instead of an event stream (a proxy, or the wrong glm.baseUrl?); "
@@ -176,32 +211,48 @@ class GlmClient:
                     )
                 assembler = _ToolCallAssembler()
                 finished = False
-                async for sse in EventSource(response).aiter_sse():
-                    data = sse.data
-                    if not data or data == "[DONE]":
-                        # Read on to the end of the body so the connection returns to the pool.
-                        continue
-                    try:
-                        chunk = json.loads(data)
-                    except ValueError:
-                        log.debug("ignoring a non-JSON stream line (%d bytes)", len(data))
-                        continue
-                    for event in _chunk_events(chunk, assembler, request_id, allow_truncated):
-                        if isinstance(event, Finish):
-                            finished = True
-                        produced = True
-                        yield event
+                received = 0
+                decoder = BoundedSseDecoder(MAX_LINE_BYTES)
+                # Read on to the end of the body, past [DONE], so the connection returns to
+                # the pool.
+                async for raw in response.aiter_bytes():
+                    received += len(raw)
+                    if received > MAX_REPLY_BYTES:
+                        raise GlmResponseTooLargeError(
+                            f"GLM's reply grew past {MAX_REPLY_BYTES // 2**20} MB; stopped "
+                            "reading it, nothing was applied.",
+                            request_id=request_id,
+                        )
+                    for data in decoder.feed(raw):
+                        if data == "[DONE]":
+                            continue
+                        for event in _line_events(data, assembler, request_id, allow_truncated):
+                            if isinstance(event, Finish):
+                                finished = True
+                            produced = True
+                            yield event
                 if not finished:
                     broken = GlmStreamBrokenError if produced else GlmConnectionError
                     raise broken(
                         "The GLM stream ended before the reply was complete; nothing was applied.",
                         request_id=request_id,
                     )
+        except SseLineTooLongError as exc:
+            raise GlmResponseTooLargeError(
+                f"GLM sent a stream line over {exc.limit // 2**20} MB; stopped reading it, "
+                "nothing was applied.",
+                request_id=request_id,
+            ) from None
         except httpx.TimeoutException as exc:
             raise GlmTimeoutError(
                 f"GLM did not answer in time ({type(exc).__name__}).", request_id=request_id
             ) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            if not answered and _closed_unanswered(exc):
+                raise GlmStaleConnectionError(
+                    "The connection to GLM closed before any answer; nothing was applied.",
+                    request_id=request_id,
+                ) from None
             broken = GlmStreamBrokenError if produced else GlmConnectionError
             raise broken(
                 f"The connection to GLM broke ({type(exc).__name__}); nothing was applied.",
@@ -212,6 +263,35 @@ class GlmClient:
                 f"Cannot reach GLM at {self.base_url} ({type(exc).__name__}).",
                 request_id=request_id,
             ) from None
+
+
+def retry_delay(attempt: int, retry_after: float | None, backoff_base: float) -> float:
+    """Seconds before retry ``attempt + 1``: the server's Retry-After (at most 30 s, so a
+    hostile or confused header cannot park a request for hours), else exponential backoff
+    from ``backoff_base`` (capped at 8 s) plus up to half of it again as jitter."""
+    if retry_after is not None:
+        return min(retry_after, MAX_RETRY_AFTER)
+    backoff = min(backoff_base * (2**attempt), MAX_BACKOFF)
+    return backoff + random.uniform(0, backoff / 2)
+
+
+async def _read_bounded(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """At most ``limit`` bytes of the body, and whether there was more (left unread: the
+    connection is then closed, not reused)."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            return bytes(body[:limit]), True
+    return bytes(body), False
+
+
+def _closed_unanswered(exc: httpx.TransportError) -> bool:
+    """The server closed the connection before any byte of a response: httpcore's words for
+    a clean close, or a reset (the server's close crossing our request on the wire)."""
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "without sending a response" in str(exc)
+    return True
 
 
 class _ToolCallAssembler:
@@ -243,6 +323,23 @@ class _ToolCallAssembler:
         return calls
 
 
+def _line_events(
+    data: str, assembler: _ToolCallAssembler, request_id: str, allow_truncated: bool
+) -> list[StreamEvent]:
+    """The events of one SSE data line; an unreadable line (not JSON, or JSON nested deeper
+    than the parser's recursion limit) is skipped."""
+    try:
+        chunk = json.loads(data)
+        if not isinstance(chunk, dict):
+            raise ValueError("not an object")
+        return _chunk_events(chunk, assembler, request_id, allow_truncated)
+    except (ValueError, RecursionError) as exc:
+        log.debug(
+            "ignoring an unreadable stream line (%d bytes): %s", len(data), type(exc).__name__
+        )
+        return []
+
+
 def _chunk_events(
     chunk: dict[str, Any],
     assembler: _ToolCallAssembler,
@@ -251,8 +348,10 @@ def _chunk_events(
 ) -> list[StreamEvent]:
     if "error" in chunk:
         error = chunk.get("error") or {}
+        if not isinstance(error, dict):
+            error = {"message": error}
         raise error_from_response(
-            200, _str_or_none(error.get("code")), error.get("message"), request_id, None
+            200, _str_or_none(error.get("code")), _clean(error.get("message")), request_id, None
         )
     events: list[StreamEvent] = []
     finish: str | None = None
@@ -267,14 +366,7 @@ def _chunk_events(
             assembler.add(call)
         finish = choice.get("finish_reason") or finish
     if chunk.get("usage"):
-        u = chunk["usage"]
-        events.append(
-            Usage(
-                prompt_tokens=int(u.get("prompt_tokens") or 0),
-                completion_tokens=int(u.get("completion_tokens") or 0),
-                total_tokens=int(u.get("total_tokens") or 0),
-            )
-        )
+        events.append(_usage(chunk["usage"]))
     if finish:
         if finish == "sensitive":
             raise GlmContentFilteredError(
@@ -299,28 +391,54 @@ def _chunk_events(
     return events
 
 
-def _status_error(response: httpx.Response, request_id: str) -> GlmError:
+def _usage(u: dict[str, Any]) -> Usage:
+    prompt_details = u.get("prompt_tokens_details") or {}
+    completion_details = u.get("completion_tokens_details") or {}
+    return Usage(
+        prompt_tokens=int(u.get("prompt_tokens") or 0),
+        completion_tokens=int(u.get("completion_tokens") or 0),
+        total_tokens=int(u.get("total_tokens") or 0),
+        cached_tokens=int(prompt_details.get("cached_tokens") or 0),
+        reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+    )
+
+
+def _status_error(response: httpx.Response, body: bytes, cut: bool, request_id: str) -> GlmError:
     code: str | None = None
     message: str | None = None
     try:
-        body = response.json()
-        error = body.get("error") if isinstance(body, dict) else None
-        if isinstance(error, dict):
-            code = _str_or_none(error.get("code"))
-            message = _str_or_none(error.get("message"))
-    except ValueError:
-        pass
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        parsed = None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(error, dict):
+        code = _str_or_none(error.get("code"))
+        message = _clean(error.get("message"))
+    elif isinstance(parsed, dict) and parsed.get("object") == "error":  # vLLM's own form
+        code = _str_or_none(parsed.get("code"))
+        message = _clean(parsed.get("message"))
     if tool_calling_off(message):  # vLLM started without --enable-auto-tool-choice
         return GlmStatusError(
             tool_calling_help(), status=response.status_code, code=code, request_id=request_id
         )
+    if message is None and cut:
+        message = f"an error body over {MAX_BODY_BYTES // 1024} KB, not read to the end"
     return error_from_response(
         response.status_code,
         code,
-        message[:300] if message else None,
+        message,
         response.headers.get("x-request-id") or request_id,
         _retry_after(response.headers.get("retry-after")),
     )
+
+
+def _clean(message: object) -> str | None:
+    """GLM's own words for a message: redacted first, then cut (a cut first could split the
+    key into pieces that no longer match it)."""
+    if message is None:
+        return None
+    text = redact(str(message))
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
 _JSON = {"Content-Type": "application/json"}

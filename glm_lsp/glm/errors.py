@@ -58,6 +58,14 @@ class GlmRateLimitError(GlmStatusError):
 class GlmServerError(GlmStatusError):
     retryable = True
 
+    def __init__(self, user_message: str, *, retry_after: float | None = None, **kw: Any):
+        super().__init__(user_message, **kw)
+        self.retry_after = retry_after  # a 503's Retry-After is as good as a 429's
+
+
+class GlmPlanLimitError(GlmStatusError):
+    """A plan or quota limit (1308-1311, 1313): waiting seconds will not lift it, so no retry."""
+
 
 class GlmPromptTooLongError(GlmStatusError):
     pass
@@ -75,12 +83,31 @@ class GlmTimeoutError(GlmError):
     retryable = True
 
 
+class GlmStaleConnectionError(GlmConnectionError):
+    """The server closed a kept-alive connection before sending any byte of a response."""
+
+
+class GlmResponseTooLargeError(GlmError):
+    """The upstream sent more than a bound allows (an error body, a line, a whole reply)."""
+
+
 class GlmStreamBrokenError(GlmError):
     """The stream ended or failed after it started: nothing of it may be applied."""
 
 
 class GlmLengthError(GlmError):
     """The reply was cut by max_tokens or the context window."""
+
+
+# GLM's plan and quota codes (HTTP 429), with what each means for the user.
+PLAN_LIMITS = {
+    1308: "the plan's usage limit is reached",
+    1309: "the plan has expired",
+    1310: "the plan's weekly/monthly limit is reached",
+    1311: "this model is not included in your plan (check glm.model)",
+    1313: "the account is limited under the plan's fair-use rules",
+}
+RATE_LIMITS = (1302, 1305, 1312)  # rate limit, overloaded, model busy: worth a retry
 
 
 def error_from_response(
@@ -109,16 +136,25 @@ def error_from_response(
         return GlmPromptTooLongError(
             f"The prompt is too long for GLM{detail}; select less code.", **ident
         )
+    if code_num in PLAN_LIMITS:
+        said = f": {message}" if message else ""
+        return GlmPlanLimitError(
+            f"GLM: {PLAN_LIMITS[code_num]} (code {code_num}){said}. Not retried.", **ident
+        )
+    if code_num == 1214:
+        return GlmStatusError(f"GLM rejected a request parameter (code 1214){detail}.", **ident)
     if code_num == 1301:
         return GlmStatusError(f"GLM's content filter refused the request{detail}.", **ident)
-    if status == 429 or code_num in (1302, 1305):
+    if status == 429 or code_num in RATE_LIMITS:
         return GlmRateLimitError(
             f"GLM is rate limiting or overloaded{detail}; try again shortly.",
             retry_after=retry_after,
             **ident,
         )
     if status >= 500:
-        return GlmServerError(f"GLM had a server error (HTTP {status}){detail}.", **ident)
+        return GlmServerError(
+            f"GLM had a server error (HTTP {status}){detail}.", retry_after=retry_after, **ident
+        )
     if status == 200:  # an `error` event inside a stream that had started fine
         coded = f" (code {code})" if code else ""
         return GlmStreamBrokenError(

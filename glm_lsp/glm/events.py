@@ -36,6 +36,8 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    cached_tokens: int = 0  # usage.prompt_tokens_details.cached_tokens (prompt-cache hits)
+    reasoning_tokens: int = 0  # usage.completion_tokens_details.reasoning_tokens
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,23 @@
-"""Token usage by feature, and GLM's time-of-day quota multiplier."""
+"""Token usage by feature, and the GLM Coding Plan's time-of-day quota multiplier."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 from .events import Usage
 
 _UTC8 = timezone(timedelta(hours=8))
 PEAK_START_HOUR = 14  # 14:00-18:00 UTC+8 counts 3x, other hours 2x
 PEAK_END_HOUR = 18
+CODING_PLAN_PATH = "/api/coding/"
+
+
+def is_coding_plan(base_url: str) -> bool:
+    """The GLM Coding Plan is served under ``/api/coding/`` (open.bigmodel.cn and api.z.ai);
+    its quota is counted in prompts with a peak multiplier, the pay-per-token API's in tokens."""
+    return CODING_PLAN_PATH in urlsplit(base_url).path
 
 
 def quota_multiplier(now: datetime | None = None) -> int:
@@ -26,6 +34,23 @@ class FeatureUsage:
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def add(self, usage: Usage) -> None:
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+        self.cached_tokens += usage.cached_tokens
+        self.reasoning_tokens += usage.reasoning_tokens
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "requests": self.requests,
+            "promptTokens": self.prompt_tokens,
+            "completionTokens": self.completion_tokens,
+            "cachedTokens": self.cached_tokens,
+            "reasoningTokens": self.reasoning_tokens,
+        }
 
 
 class UsageLedger:
@@ -38,38 +63,50 @@ class UsageLedger:
         entry = self._by_feature.setdefault(feature, FeatureUsage())
         entry.requests += 1
         if usage is not None:
-            entry.prompt_tokens += usage.prompt_tokens
-            entry.completion_tokens += usage.completion_tokens
+            entry.add(usage)
 
-    def snapshot(self, now: datetime | None = None) -> dict[str, object]:
-        features = {
-            name: {
-                "requests": u.requests,
-                "promptTokens": u.prompt_tokens,
-                "completionTokens": u.completion_tokens,
-            }
-            for name, u in sorted(self._by_feature.items())
+    def snapshot(
+        self, now: datetime | None = None, *, coding_plan: bool = False
+    ) -> dict[str, object]:
+        """Totals and ``byFeature``; ``quotaMultiplier`` only for the Coding Plan, whose quota
+        it is (a pay-per-token account is billed by tokens, cached ones at a lower price)."""
+        total = FeatureUsage()
+        for entry in self._by_feature.values():
+            total.requests += entry.requests
+            total.add(
+                Usage(
+                    entry.prompt_tokens,
+                    entry.completion_tokens,
+                    cached_tokens=entry.cached_tokens,
+                    reasoning_tokens=entry.reasoning_tokens,
+                )
+            )
+        snapshot: dict[str, object] = {
+            **total.as_json(),
+            "byFeature": {name: u.as_json() for name, u in sorted(self._by_feature.items())},
+            "plan": "coding" if coding_plan else "tokens",
         }
-        return {
-            "requests": sum(u.requests for u in self._by_feature.values()),
-            "promptTokens": sum(u.prompt_tokens for u in self._by_feature.values()),
-            "completionTokens": sum(u.completion_tokens for u in self._by_feature.values()),
-            "byFeature": features,
-            "quotaMultiplier": quota_multiplier(now),
-        }
+        if coding_plan:
+            snapshot["quotaMultiplier"] = quota_multiplier(now)
+        return snapshot
 
-    def summary(self, now: datetime | None = None) -> str:
-        snap = self.snapshot(now)
-        lines = [
-            f"GLM usage: {snap['requests']} requests, {snap['promptTokens']} prompt + "
-            f"{snap['completionTokens']} completion tokens; quota multiplier now "
-            f"{snap['quotaMultiplier']}x."
-        ]
+    def summary(self, now: datetime | None = None, *, coding_plan: bool = False) -> str:
+        snap = self.snapshot(now, coding_plan=coding_plan)
+        if coding_plan:
+            billing = f"GLM Coding Plan: quota multiplier now {snap['quotaMultiplier']}x."
+        else:
+            billing = "Pay-per-token: billed by tokens, cached prompt tokens at a lower price."
+        lines = [f"GLM usage: {_counts(snap)}. {billing}"]
         by_feature = snap["byFeature"]
         assert isinstance(by_feature, dict)
         for name, u in by_feature.items():
-            lines.append(
-                f"  {name}: {u['requests']} requests, {u['promptTokens']} prompt + "
-                f"{u['completionTokens']} completion tokens"
-            )
+            lines.append(f"  {name}: {_counts(u)}")
         return "\n".join(lines)
+
+
+def _counts(u: dict[str, object]) -> str:
+    return (
+        f"{u['requests']} requests, {u['promptTokens']} prompt tokens "
+        f"({u['cachedTokens']} cached) + {u['completionTokens']} completion tokens "
+        f"({u['reasoningTokens']} reasoning)"
+    )

@@ -16,7 +16,8 @@ async def test_initialize_with_settings_and_status(fake_glm: FakeGlm, tmp_path: 
         status = await execute(client, "glm.status", {})
         assert status["model"] == "glm-test-model"
         assert status["requests"] == 0
-        assert status["quotaMultiplier"] in (2, 3)
+        assert "quotaMultiplier" not in status  # the fake is pay-per-token: no plan quota
+        assert status["plan"] == "tokens"
         assert status["hasKey"] is True
         assert client.messages and "GLM usage: 0 requests" in client.messages[-1].message
 

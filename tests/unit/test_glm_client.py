@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
+import logging
 import time
 from contextlib import aclosing
 
 import pytest
 
-from glm_lsp.glm.client import GlmClient
+from glm_lsp import __version__
+from glm_lsp.glm.client import MAX_BODY_BYTES, GlmClient, retry_delay
 from glm_lsp.glm.errors import (
     GlmAuthError,
     GlmConnectionError,
     GlmContentFilteredError,
     GlmLengthError,
     GlmNoBalanceError,
+    GlmPlanLimitError,
     GlmRateLimitError,
+    GlmResponseTooLargeError,
+    GlmServerError,
+    GlmStatusError,
     GlmStreamBrokenError,
 )
 from glm_lsp.glm.models import ChatRequest, ReasoningDelta, TextDelta, ToolCall
 from glm_lsp.glm.usage import UsageLedger
 from tests.conftest import TEST_KEY
-from tests.fake_glm import FakeGlm, Reply
+from tests.fake_glm import PLAN_LIMIT_MESSAGES, FakeGlm, Reply, plan_limit
 
 
 def make_client(fake: FakeGlm, **kw: object) -> GlmClient:
@@ -86,8 +93,48 @@ async def test_usage_recorded_by_feature(fake_glm: FakeGlm) -> None:
     assert result.usage is not None and result.usage.completion_tokens == 7
     snap = ledger.snapshot()
     assert snap["byFeature"] == {
-        "completion": {"requests": 1, "promptTokens": 11, "completionTokens": 7}
+        "completion": {
+            "requests": 1,
+            "promptTokens": 11,
+            "completionTokens": 7,
+            "cachedTokens": 0,
+            "reasoningTokens": 0,
+        }
     }
+
+
+async def test_cached_and_reasoning_tokens_recorded_per_feature_and_in_total(
+    fake_glm: FakeGlm,
+) -> None:
+    fake_glm.enqueue(
+        Reply(text="a", reasoning="think " * 8, chunk_size=8, cached_tokens=6),
+        Reply(text="b", cached_tokens=2),
+    )
+    ledger = UsageLedger()
+    client = make_client(fake_glm, ledger=ledger)
+    await client.chat(request(thinking=True), feature="agent")
+    await client.chat(request(), feature="completion")
+    await client.aclose()
+    snap = ledger.snapshot()
+    by_feature = snap["byFeature"]
+    assert isinstance(by_feature, dict)
+    assert by_feature["agent"]["cachedTokens"] == 6
+    assert by_feature["agent"]["reasoningTokens"] == 6  # one per streamed reasoning chunk
+    assert by_feature["completion"]["cachedTokens"] == 2
+    assert by_feature["completion"]["reasoningTokens"] == 0
+    assert snap["cachedTokens"] == 8 and snap["reasoningTokens"] == 6
+
+
+async def test_user_agent_names_glm_lsp_and_its_version_on_every_request(
+    fake_glm: FakeGlm,
+) -> None:
+    client = make_client(fake_glm)
+    await client.warm_up()
+    await client.chat(request(), feature="actions")
+    await client.aclose()
+    expected = f"glm-lsp/{__version__}"
+    assert fake_glm.other_headers and fake_glm.other_headers[0]["user-agent"] == expected
+    assert fake_glm.requests[0].headers["user-agent"] == expected
 
 
 async def test_list_content_sent_as_string(fake_glm: FakeGlm) -> None:
@@ -267,3 +314,244 @@ async def test_connection_reused_across_requests(fake_glm: FakeGlm) -> None:
         await client.chat(request(), feature="actions")
     await client.aclose()
     assert fake_glm.max_open_connections == 1
+
+
+# -- retries: Retry-After and backoff ------------------------------------------------------
+
+
+async def test_retry_after_is_capped_at_30_seconds(
+    fake_glm: FakeGlm, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_glm.enqueue(Reply(status=429, error_code="1302", headers={"Retry-After": "3600"}))
+    client = make_client(fake_glm, max_retries=1)
+    caplog.set_level(logging.INFO, logger="glm_lsp.glm.client")
+    task = asyncio.create_task(client.chat(request(), feature="actions"))
+    try:
+        for _ in range(200):
+            if any("retry 1/1" in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.025)
+        waits = [r.getMessage() for r in caplog.records if "retry 1/1" in r.getMessage()]
+        assert waits and waits[0].endswith("in 30.00s"), waits  # not an hour
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await client.aclose()
+
+
+def test_retry_delay_prefers_retry_after_up_to_its_cap() -> None:
+    assert retry_delay(0, 3600.0, 0.5) == 30.0
+    assert retry_delay(3, 2.0, 0.5) == 2.0
+    assert 4.0 <= retry_delay(3, None, 0.5) <= 6.0  # 0.5 * 2**3, plus up to half as jitter
+    assert 8.0 <= retry_delay(10, None, 0.5) <= 12.0  # the backoff's own cap
+
+
+async def test_retry_after_as_an_http_date_is_honoured(fake_glm: FakeGlm) -> None:
+    when = email.utils.formatdate(time.time() + 2.5, usegmt=True)
+    fake_glm.enqueue(Reply(status=503, headers={"Retry-After": when}), Reply(text="after the date"))
+    client = make_client(fake_glm, backoff_base=0.01)
+    result = await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert result.text == "after the date"
+    first, second = fake_glm.requests
+    assert first.finished_at is not None
+    # The date has whole seconds: 2.5 s ahead is at least 1.5 s of waiting, far above the
+    # 0.01 s backoff a client that ignores the date would wait.
+    assert second.started_at - first.finished_at >= 1.4
+
+
+async def test_backoff_grows_exponentially_past_the_first_retry(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(*[Reply(status=503) for _ in range(3)], Reply(text="fourth time"))
+    client = make_client(fake_glm, backoff_base=0.2, max_retries=3)
+    result = await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert result.text == "fourth time"
+    gaps = []
+    for before, after in zip(fake_glm.requests, fake_glm.requests[1:], strict=False):
+        assert before.finished_at is not None
+        gaps.append(after.started_at - before.finished_at)
+    assert len(gaps) == 3
+    for attempt, gap in enumerate(gaps):
+        assert gap >= 0.2 * 2**attempt * 0.95, gaps  # 0.2, 0.4, 0.8 s at least
+
+
+# -- GLM's plan and quota codes -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["1308", "1309", "1310", "1311", "1313"])
+async def test_plan_limits_are_not_retried_and_keep_glm_words(fake_glm: FakeGlm, code: str) -> None:
+    fake_glm.enqueue(plan_limit(code), Reply(text="must not be asked for"))
+    client = make_client(fake_glm)
+    with pytest.raises(GlmPlanLimitError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert len(fake_glm.requests) == 1
+    assert PLAN_LIMIT_MESSAGES[code] in info.value.user_message
+    assert f"code {code}" in info.value.user_message
+
+
+async def test_1308_message_shows_the_reset_time(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(plan_limit("1308"))
+    client = make_client(fake_glm)
+    with pytest.raises(GlmPlanLimitError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert "reset at 2026-12-01 18:42:07" in info.value.user_message
+
+
+async def test_1312_model_busy_is_retried_like_1305(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(plan_limit("1312", headers={"Retry-After": "0"}), Reply(text="served"))
+    client = make_client(fake_glm)
+    result = await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert result.text == "served"
+    assert len(fake_glm.requests) == 2
+
+
+async def test_1214_invalid_parameter_not_retried_and_shown(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(
+        Reply(status=400, error_code="1214", error_message="Invalid temperature parameter"),
+        Reply(text="must not be asked for"),
+    )
+    client = make_client(fake_glm)
+    with pytest.raises(GlmStatusError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert len(fake_glm.requests) == 1
+    assert "Invalid temperature parameter" in info.value.user_message
+    assert "1214" in info.value.user_message
+
+
+# -- the key in GLM's own words ---------------------------------------------------------------
+
+
+def _key_fragments(key: str, size: int = 6) -> list[str]:
+    return [key[i : i + size] for i in range(len(key) - size + 1) if "." not in key[i : i + size]]
+
+
+async def test_a_key_split_across_the_message_cut_appears_nowhere(fake_glm: FakeGlm) -> None:
+    # The message is cut near 300 characters: put the key across the cut at every offset.
+    offsets = range(300 - len(TEST_KEY) - 2, 302)
+    fake_glm.enqueue(
+        *[
+            Reply(status=500, error_message="x" * offset + TEST_KEY + " trailing words")
+            for offset in offsets
+        ]
+    )
+    client = make_client(fake_glm, max_retries=0)
+    for offset in offsets:
+        with pytest.raises(GlmServerError) as info:
+            await client.chat(request(), feature="actions")
+        message = info.value.user_message
+        leaked = [f for f in _key_fragments(TEST_KEY) if f in message]
+        assert leaked == [], (offset, message[-80:])
+    await client.aclose()
+
+
+@pytest.mark.parametrize("half", ["secret", "id"])
+async def test_either_half_of_the_key_alone_is_redacted(fake_glm: FakeGlm, half: str) -> None:
+    key_id, _, secret = TEST_KEY.partition(".")
+    alone = secret if half == "secret" else key_id
+    fake_glm.enqueue(Reply(status=401, error_code="1002", error_message=f"bad token {alone}!"))
+    client = make_client(fake_glm)
+    with pytest.raises(GlmAuthError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert alone not in info.value.user_message
+    assert "bad token [REDACTED]!" in info.value.user_message
+
+
+# -- stale kept-alive connections -----------------------------------------------------------
+
+
+async def test_stale_connection_is_retried_at_once_even_without_retries(
+    fake_glm: FakeGlm,
+) -> None:
+    fake_glm.enqueue(
+        Reply(text="warm"), Reply(hang_up_unanswered=True), Reply(text="on a fresh connection")
+    )
+    client = make_client(fake_glm, max_retries=0, backoff_base=5.0)
+    assert (await client.chat(request(), feature="completion")).text == "warm"
+    started = time.monotonic()
+    result = await client.chat(request(), feature="completion")
+    elapsed = time.monotonic() - started
+    await client.aclose()
+    assert result.text == "on a fresh connection"
+    assert len(fake_glm.requests) == 3
+    assert elapsed < 4.0  # at once, not after the 5-s backoff
+
+
+async def test_stale_connection_is_retried_only_once(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(*[Reply(hang_up_unanswered=True) for _ in range(3)])
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmConnectionError) as info:
+        await client.chat(request(), feature="completion")
+    await client.aclose()
+    assert len(fake_glm.requests) == 2
+    assert "closed before any answer" in info.value.user_message
+
+
+async def test_headers_then_hang_up_is_not_a_stale_connection(fake_glm: FakeGlm) -> None:
+    # The server answered (200, event stream) and then broke: the model may have run, so
+    # only the retries the caller allows apply (none here).
+    fake_glm.enqueue(Reply(text="lost", disconnect_after=0), Reply(text="not asked"))
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmConnectionError):
+        await client.chat(request(), feature="completion")
+    await client.aclose()
+    assert len(fake_glm.requests) == 1
+
+
+# -- bounded input ----------------------------------------------------------------------------
+
+
+async def test_huge_error_body_is_read_only_to_64_kb(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(Reply(hostile="error-body"))
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmServerError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert "HTTP 500" in info.value.user_message
+    assert f"over {MAX_BODY_BYTES // 1024} KB" in info.value.user_message
+    assert fake_glm.wait_closed(0)  # we hung up, the fake did not get to send 2 GB
+
+
+async def test_huge_html_body_is_named_and_not_read(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(Reply(hostile="html-body"))
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmConnectionError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert "text/html instead of an event stream" in info.value.user_message
+    assert fake_glm.wait_closed(0)
+
+
+@pytest.mark.parametrize("kind", ["endless-line", "long-line"])
+async def test_a_line_over_8_mb_ends_the_request(fake_glm: FakeGlm, kind: str) -> None:
+    fake_glm.enqueue(Reply(hostile=kind, hostile_bytes=40 * 2**20))
+    client = make_client(fake_glm, max_retries=2)
+    with pytest.raises(GlmResponseTooLargeError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert "over 8 MB" in info.value.user_message
+    assert len(fake_glm.requests) == 1  # a bound is final: no retry
+
+
+async def test_deeply_nested_json_line_is_skipped_and_the_reply_goes_on(
+    fake_glm: FakeGlm,
+) -> None:
+    fake_glm.enqueue(Reply(hostile="deep-line", text="y = 2\n"))
+    client = make_client(fake_glm)
+    result = await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert result.text == "y = 2\n"
+
+
+async def test_deeply_nested_tool_arguments_arrive_as_text(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(Reply(hostile="deep-tool-arguments"))
+    client = make_client(fake_glm)
+    result = await client.chat(request(), feature="agent")
+    await client.aclose()
+    assert [call.name for call in result.tool_calls] == ["read_file"]
+    assert result.tool_calls[0].arguments.startswith('{"path": [[[')

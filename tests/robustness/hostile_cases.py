@@ -1,0 +1,216 @@
+"""Hostile upstream attacks, as data, and the harness that runs one through the real server.
+
+``test_hostile_upstream.py`` asserts the bounds; ``benchmarks/hostile_upstream.py`` reports
+the ``glm.status`` latency during each attack. While an attack runs, again and again for at
+least ``duration`` seconds, one thread samples the server's RSS every 50 ms and a task asks
+``glm.status`` every 50 ms; afterwards the RSS is followed until it settles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from tests.fake_glm import FakeGlm, Reply
+from tests.robustness.raw_lsp import RawLsp, raw_server
+
+CODE = "def add(a, b):\n    return a + b\n"
+WHOLE_FILE = {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}}
+SAMPLE_EVERY = 0.05  # seconds, for RSS and for glm.status
+MB = 2**20
+STATUS_MESSAGE = "GLM usage:"  # what each glm.status shows: not the attack's message
+
+
+@dataclass(frozen=True)
+class Attack:
+    id: str
+    upstream: str  # what the upstream does, for people
+    replies: tuple[Reply, ...]  # one run of the attack
+    message: str  # a part of the one message the user gets
+    feature: str = "refactor"  # refactor | agent
+    applies: str | None = None  # the code the edit carries, when the reply goes on
+    tool_result: str | None = None  # how the agent's tool answer to the model starts
+
+
+ATTACKS = [
+    Attack(
+        "error-body-2gb",
+        "HTTP 500 with a 2 GB body",
+        (Reply(hostile="error-body"),),
+        "over 64 KB",
+    ),
+    Attack(
+        "html-body-2gb",
+        "HTTP 200 text/html with a 2 GB body",
+        (Reply(hostile="html-body"),),
+        "instead of an event stream",
+    ),
+    Attack(
+        "endless-line",
+        "an event stream whose `data:` line never ends",
+        (Reply(hostile="endless-line"),),
+        "over 8 MB",
+    ),
+    Attack(
+        "line-40mb",
+        "one 40 MB `data:` line",
+        (Reply(hostile="long-line", hostile_bytes=40 * MB),),
+        "over 8 MB",
+    ),
+    Attack(
+        "deep-json-line",
+        "a stream line of JSON nested 200,000 deep, then the reply",
+        (Reply(hostile="deep-line", text="def add(a, b):\n    return b + a\n"),),
+        "",  # the line is skipped: the reply goes on to an edit (the test editor refuses it)
+        applies="b + a",
+    ),
+    Attack(
+        "deep-tool-arguments",
+        "tool-call arguments nested 200,000 deep",
+        (Reply(hostile="deep-tool-arguments"), Reply(text="I could not read it.")),
+        "made no changes",
+        feature="agent",
+        tool_result="error: the arguments of read_file are not valid JSON",
+    ),
+]
+
+
+@dataclass
+class AttackRun:
+    runs: int = 0
+    messages: list[list[str]] = field(default_factory=list)  # showMessage texts, per run
+    edits: list[str] = field(default_factory=list)  # the new text of each applyEdit
+    rss_during: list[int] = field(default_factory=list)
+    rss_after: int = 0
+    status_latencies: list[float] = field(default_factory=list)  # seconds
+    status_failures: int = 0
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return max(self.rss_during, default=0) / MB
+
+    @property
+    def rss_after_mb(self) -> float:
+        return self.rss_after / MB
+
+    def status_p99_ms(self) -> float:
+        ordered = sorted(self.status_latencies)
+        if not ordered:
+            return float("inf")
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+
+@asynccontextmanager
+async def hostile_server(fake: FakeGlm, workspace: Path) -> AsyncIterator[RawLsp]:
+    """The real server over stdio, with calc.py open, no retries (one request per run)."""
+    (workspace / "calc.py").write_text(CODE)
+    settings = {"baseUrl": fake.url, "maxRetries": 0, "agent": {"maxIterations": 3}}
+    async with raw_server(fake, workspace, init_options=settings) as lsp:
+        uri = (workspace / "calc.py").as_uri()
+        item = {"uri": uri, "languageId": "python", "version": 1, "text": CODE}
+        await lsp.notify("textDocument/didOpen", {"textDocument": item})
+        lsp.workspace = workspace  # type: ignore[attr-defined]
+        # One ordinary refactor first, so every module a run needs is loaded before we measure.
+        fake.enqueue(Reply(text=CODE))
+        await run_feature(lsp, "refactor")
+        yield lsp
+
+
+async def run_feature(lsp: RawLsp, feature: str) -> dict[str, Any]:
+    workspace: Path = lsp.workspace  # type: ignore[attr-defined]
+    if feature == "refactor":
+        argument: dict[str, Any] = {"uri": (workspace / "calc.py").as_uri(), "range": WHOLE_FILE}
+        command = "glm.refactor"
+    else:
+        argument = {"instruction": "Add a docstring to add in calc.py"}
+        command = "glm.agent"
+    params = {"command": command, "arguments": [argument]}
+    return await lsp.request("workspace/executeCommand", params, 60)
+
+
+def _edit_texts(requests: list[dict[str, Any]]) -> list[str]:
+    texts: list[str] = []
+    for request in requests:
+        if request["method"] != "workspace/applyEdit":
+            continue
+        for change in request["params"]["edit"].get("documentChanges") or []:
+            texts.extend(edit["newText"] for edit in change.get("edits", []))
+    return texts
+
+
+async def run_attack(
+    lsp: RawLsp, fake: FakeGlm, attack: Attack, *, duration: float = 1.5, max_runs: int = 400
+) -> AttackRun:
+    """Run ``attack`` until ``duration`` has passed (at least once), measuring as it goes."""
+    process = psutil.Process(lsp.process.pid)
+    result = AttackRun()
+    sampling = threading.Event()
+    sampling.set()
+
+    def sample_rss() -> None:
+        while sampling.is_set():
+            with contextlib.suppress(psutil.Error):
+                result.rss_during.append(process.memory_info().rss)
+            time.sleep(SAMPLE_EVERY)
+
+    async def ask_status() -> None:
+        while True:
+            started = time.perf_counter()
+            try:
+                await lsp.status(timeout=30)
+                result.status_latencies.append(time.perf_counter() - started)
+            except (AssertionError, asyncio.TimeoutError):
+                result.status_failures += 1
+            await asyncio.sleep(SAMPLE_EVERY)
+
+    sampler = threading.Thread(target=sample_rss, daemon=True)
+    sampler.start()
+    pinger = asyncio.create_task(ask_status())
+    started = time.monotonic()
+    try:
+        while result.runs < max_runs and (
+            result.runs == 0 or time.monotonic() - started < duration
+        ):
+            fake.reset()
+            fake.enqueue(*attack.replies)
+            seen_notes, seen_requests = len(lsp.notifications), len(lsp.server_requests)
+            answer = await run_feature(lsp, attack.feature)
+            assert "result" in answer, answer
+            result.runs += 1
+            result.messages.append(
+                [
+                    str(n["params"]["message"])
+                    for n in lsp.notifications[seen_notes:]
+                    if n.get("method") == "window/showMessage"
+                    and not str(n["params"]["message"]).startswith(STATUS_MESSAGE)
+                ]
+            )
+            result.edits.extend(_edit_texts(lsp.server_requests[seen_requests:]))
+    finally:
+        pinger.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pinger
+        sampling.clear()
+        sampler.join()
+    result.rss_after = await settled_rss(process)
+    return result
+
+
+async def settled_rss(process: psutil.Process, *, timeout: float = 10.0) -> int:
+    """The RSS once the server is idle again: the lowest of the samples over up to
+    ``timeout`` seconds, returned as soon as it is under 100 MB."""
+    lowest = process.memory_info().rss
+    deadline = time.monotonic() + timeout
+    while lowest >= 100 * MB and time.monotonic() < deadline:
+        await asyncio.sleep(SAMPLE_EVERY)
+        lowest = min(lowest, process.memory_info().rss)
+    return lowest
