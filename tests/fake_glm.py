@@ -29,6 +29,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 BASE_PATH = "/api/paas/v4/"
+VLLM_BASE_PATH = "/v1/"  # where vLLM and SGLang serve the OpenAI API
+# vLLM's answer when started without --enable-auto-tool-choice (vllm/entrypoints/openai).
+VLLM_TOOL_CHOICE_REFUSAL = (
+    '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+)
 
 
 @dataclass
@@ -115,7 +120,12 @@ class _ClientGone(Exception):
 
 
 class FakeGlm:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dialect: str = "zai") -> None:
+        # "zai": GLM's API. "vllm": vLLM's OpenAI server: /v1/, delta.reasoning, usage only
+        # when stream_options asks, top-level {"object": "error"} bodies.
+        self.dialect = dialect
+        self.models = ["glm-5.1"]  # what GET .../models lists
+        self.auto_tool_choice = True  # False: refuse tool_choice "auto" as vLLM does unflagged
         self._replies: deque[Reply] = deque()
         self.default_reply = Reply(text="OK")
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
@@ -136,7 +146,8 @@ class FakeGlm:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{BASE_PATH}"
+        base = VLLM_BASE_PATH if self.dialect == "vllm" else BASE_PATH
+        return f"http://127.0.0.1:{self.port}{base}"
 
     def start(self) -> FakeGlm:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -247,7 +258,8 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
             fake.other_requests.append(self.path)
             fake._notify()
             if self.path.rstrip("/").endswith("/models"):
-                self._send_json(200, {"object": "list", "data": [{"id": "glm-5.1"}]})
+                models = [{"id": m, "object": "model", "owned_by": "fake"} for m in fake.models]
+                self._send_json(200, {"object": "list", "data": models})
             else:
                 self._send_json(404, {"error": {"code": "404", "message": "not found"}})
 
@@ -270,7 +282,7 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
                 raw=raw,
             )
             fake._record(record)
-            reply = fake._next_reply(body)
+            reply = self._refusal(body) or fake._next_reply(body)
             try:
                 self._answer(body, reply, record)
             except (_ClientGone, BrokenPipeError, ConnectionResetError):
@@ -282,6 +294,12 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
                 fake._notify()
 
         # -- answers -------------------------------------------------------------------------
+        def _refusal(self, body: dict[str, Any]) -> Reply | None:
+            """vLLM without tool parsing refuses tool_choice "auto" before any generation."""
+            if fake.auto_tool_choice or body.get("tool_choice") != "auto":
+                return None
+            return Reply(status=400, error_message=VLLM_TOOL_CHOICE_REFUSAL)
+
         def _answer(self, body: dict[str, Any], reply: Reply, record: RecordedRequest) -> None:
             if reply.hang_up_unanswered:
                 self._hang_up()
@@ -294,8 +312,10 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
                 if reply.body is not None:
                     self._send_raw(reply.status, reply.body, reply.headers)
                 else:
-                    code = reply.error_code or str(reply.status)
-                    error = {"error": {"code": code, "message": reply.error_message}}
+                    # "{key}" in the message: echo the key, as some servers quote a bad one.
+                    key = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                    message = reply.error_message.replace("{key}", key)
+                    error = _error_body(fake.dialect, reply.status, reply.error_code, message)
                     self._send_json(reply.status, error, reply.headers)
                 return
             if not body.get("stream"):
@@ -310,7 +330,7 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.end_headers()
             self._wait(reply.first_token_delay, record)
-            events = _stream_events(body, reply)
+            events = _stream_events(body, reply, fake.dialect)
             for index, payload in enumerate(events):
                 if reply.disconnect_after is not None and index >= reply.disconnect_after:
                     self._hang_up()
@@ -431,7 +451,14 @@ def _split(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), max(1, size))]
 
 
-def _stream_events(body: dict[str, Any], reply: Reply) -> list[str]:
+def _error_body(dialect: str, status: int, code: str | None, message: str) -> dict[str, Any]:
+    if dialect == "vllm":  # vLLM's ErrorResponse: top level, its code is the HTTP status
+        kind = "BadRequestError" if status < 500 else "InternalServerError"
+        return {"object": "error", "message": message, "type": kind, "param": None, "code": status}
+    return {"error": {"code": code or str(status), "message": message}}
+
+
+def _stream_events(body: dict[str, Any], reply: Reply, dialect: str = "zai") -> list[str]:
     """The SSE data payloads of a streamed reply, ``[DONE]`` last."""
     if reply.raw_events is not None:
         return list(reply.raw_events)
@@ -444,7 +471,8 @@ def _stream_events(body: dict[str, Any], reply: Reply) -> list[str]:
 
     events: list[str] = []
     for piece in _split(reply.reasoning, reply.chunk_size) if reply.reasoning else []:
-        events.append(chunk({"role": "assistant", "reasoning_content": piece}))
+        field = "reasoning" if dialect == "vllm" else "reasoning_content"
+        events.append(chunk({"role": "assistant", field: piece}))
     content = reply.chunks if reply.chunks is not None else _split(reply.text, reply.chunk_size)
     for piece in content:
         events.append(chunk({"role": "assistant", "content": piece}))
@@ -468,7 +496,13 @@ def _stream_events(body: dict[str, Any], reply: Reply) -> list[str]:
     if reply.close_without_done:
         return events
     finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
-    events.append(chunk({}, finish, usage=_usage(body, reply, len(content))))
+    usage = _usage(body, reply, len(content))
+    if dialect != "vllm":
+        events.append(chunk({}, finish, usage=usage))
+    else:  # usage only when asked, in a last chunk of its own with no choices
+        events.append(chunk({}, finish))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            events.append(json.dumps({**base, "choices": [], "usage": usage}))
     events.append("[DONE]")
     return events
 
