@@ -1,8 +1,9 @@
 """Chat messages for the code actions (pure).
 
-Every prompt starts with the same system message and then the same file block, so that
-consecutive actions on one file share a long prefix and hit GLM's context cache; what
-differs (the selection, diagnostics, the task) comes last.
+Every prompt starts with the same system message (with the project's rules files) and then
+the same file block, so that consecutive actions on one file share a long prefix and hit
+GLM's context cache; what differs (definitions from other files that the selection uses,
+the selection, diagnostics, the task) comes after.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from lsprotocol.types import Diagnostic, DiagnosticSeverity
 
 from glm_lsp.context import Excerpt
+from glm_lsp.rules_files import with_rules
 
 Messages = list[dict[str, str]]
 
@@ -46,6 +48,8 @@ class CodeRequest:
     first_line: int  # 0-based, inclusive
     last_line: int
     diagnostics: tuple[str, ...] = field(default=())
+    rules: str = ""  # the project's rules files, for the system message
+    context: str = ""  # definitions from other files that the selection uses
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,12 @@ def _selection_block(request: CodeRequest) -> str:
 
 
 def _messages(request: CodeRequest, *parts: str) -> Messages:
-    user = "\n\n".join((_file_block(request), _selection_block(request), *parts))
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    context = (request.context.rstrip("\n"),) if request.context else ()
+    user = "\n\n".join((_file_block(request), *context, _selection_block(request), *parts))
+    return [
+        {"role": "system", "content": with_rules(SYSTEM_PROMPT, request.rules)},
+        {"role": "user", "content": user},
+    ]
 
 
 def explain_messages(request: CodeRequest) -> Messages:
@@ -152,15 +160,19 @@ def generate_tests_messages(
     *,
     appending: bool,
     sample: StyleSample | None = None,
+    fixtures: str = "",
 ) -> Messages:
     """Tests for the selection, written to ``test_path``; ``sample`` shows the project's
-    test style (when appending it is normally the target file itself)."""
+    test style (when appending it is normally the target file itself), ``fixtures`` the
+    conftest.py fixtures the tests can take as arguments."""
     parts: list[str] = []
     if sample is not None:
         parts.append(
             f"An existing test file of this project ({sample.path}), for style:\n"
             f"{fenced(sample.text, request.language)}"
         )
+    if fixtures:
+        parts.append(fixtures.rstrip("\n") + "\nUse these fixtures where they fit.")
     if appending:
         where = (
             f"They will be appended to the end of {test_path}, which already exists: do not "

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..rules_files import with_rules
 from .workspace import Workspace, WorkspaceError
 
 LISTING_LIMIT = 200
@@ -41,14 +42,19 @@ class CurrentFile:
 
 
 def build_agent_messages(
-    instruction: str, workspace: Workspace, current: CurrentFile | None = None
+    instruction: str,
+    workspace: Workspace,
+    current: CurrentFile | None = None,
+    *,
+    rules: str = "",
 ) -> list[dict[str, Any]]:
+    """The system message (with the project's ``rules`` files), then this run's facts."""
     parts = [f"Instruction: {instruction.strip()}", f"Workspace root: {workspace.root}"]
     if current is not None:
         parts.append(_describe_current(workspace, current))
     parts.append(_listing(workspace))
     return [
-        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "system", "content": with_rules(SYSTEM_PROMPT, rules)},
         {"role": "user", "content": "\n\n".join(parts)},
     ]
 

@@ -386,6 +386,11 @@ class Workspace:
             return True
         return self._matches(relative, self._ancestor_specs(root.real, relative))
 
+    def hidden(self, path: Path) -> bool:
+        """True when listing and search leave ``path`` (a real path) out: outside the
+        folders, in .git/, excluded or gitignored."""
+        return self._ignored(path)
+
     def _excluded(self, relative: str) -> bool:
         return self._exclude.match_file(relative.lower())
 

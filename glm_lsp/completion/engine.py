@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -80,8 +80,11 @@ class CompletionEngine:
         current_version: Callable[[str], int | None],
         *,
         stop_early: bool = True,
+        context: Callable[[CompletionRequest], Awaitable[str]] | None = None,
     ) -> None:
         self._host = host
+        # Definitions from other files for the prompt; asked only once a request is sent.
+        self._context = context
         self._stop_early = stop_early  # off only to measure what early stop saves
         self._current_version = current_version
         self._cache = TypeaheadCache()
@@ -153,7 +156,7 @@ class CompletionEngine:
 
             chat = ChatRequest(
                 model=self._host.model_for(FEATURE),
-                messages=completion_messages(request.cursor),
+                messages=completion_messages(request.cursor, await self._context_for(request)),
                 max_tokens=settings.max_tokens,
                 thinking=settings.thinking,
                 temperature=self._host.settings.temperature,
@@ -164,6 +167,17 @@ class CompletionEngine:
             self._report(exc)
             return None
         return clean_completion(reply, request.cursor)
+
+    async def _context_for(self, request: CompletionRequest) -> str:
+        if self._context is None:
+            return ""
+        try:
+            return await self._context(request)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a completion without context beats no completion
+            log.exception("gathering completion context failed")
+            return ""
 
     def _report(self, exc: GlmError) -> None:
         log.info("completion failed: %s (request id %s)", exc.user_message, exc.request_id)

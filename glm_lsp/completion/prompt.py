@@ -3,6 +3,8 @@
 GLM has no fill-in-the-middle endpoint, so the file is shown with a cursor marker and the
 model is asked for the insertion only. The system message never changes and the file
 window starts on a stable line, so consecutive requests share a long cacheable prefix.
+Definitions from other files come before the file: they change only when a new name is
+used (and then grow at their end), so the prefix up to the cursor stays the same.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ SYSTEM_PROMPT = (
 )
 
 
-def completion_messages(cursor: Cursor) -> list[dict[str, Any]]:
+def completion_messages(cursor: Cursor, context: str = "") -> list[dict[str, Any]]:
+    """``context``: definitions from other files the code near the cursor uses."""
     before = window_before(cursor.before, MAX_BEFORE_CHARS)
     after = window_after(cursor.after, MAX_AFTER_CHARS)
     language = cursor.language_id or "plain text"
-    user = f"File: {cursor.path}\nLanguage: {language}\n\n{before}{CURSOR_MARKER}{after}"
+    lead = f"{context.rstrip()}\n\n" if context.strip() else ""
+    user = f"{lead}File: {cursor.path}\nLanguage: {language}\n\n{before}{CURSOR_MARKER}{after}"
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": user},

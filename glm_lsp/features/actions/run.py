@@ -13,6 +13,7 @@ from typing import Any
 
 from ...parse import drop_instruction_comment, extract_code, fit_to_selection, strip_thinking
 from ...prompts import (
+    CodeRequest,
     Messages,
     explain_messages,
     fix_messages,
@@ -21,6 +22,7 @@ from ...prompts import (
 )
 from ...server import GlmLanguageServer
 from ..apply import TextChange, apply_changes
+from ..context import test_fixtures, with_workspace_context
 from ..operation import Operation, run_operation, stream_to_result
 from .commands import EXPLAIN, FIX, GENERATE_TESTS, REFACTOR
 from .explanation import show_explanation
@@ -112,8 +114,16 @@ async def replace_selection(
     return {"applied": await apply_changes(ls, title, [change])}
 
 
+async def prompt_request(
+    ls: GlmLanguageServer, target: ActionTarget, args: ActionArguments
+) -> CodeRequest:
+    """What the model is shown: the target, the rules files, and the definitions from other
+    files that the selection uses."""
+    return await with_workspace_context(ls, target, code_request(target, args.diagnostics))
+
+
 async def _explain(ls: GlmLanguageServer, args: ActionArguments, target: ActionTarget) -> Result:
-    request = code_request(target, args.diagnostics)
+    request = await prompt_request(ls, target, args)
     reply = await ask_glm(ls, "GLM: Explain", "explain", explain_messages(request))
     if reply is None:
         return None
@@ -122,13 +132,13 @@ async def _explain(ls: GlmLanguageServer, args: ActionArguments, target: ActionT
 
 
 async def _refactor(ls: GlmLanguageServer, args: ActionArguments, target: ActionTarget) -> Result:
-    messages = refactor_messages(code_request(target, args.diagnostics), args.instruction)
+    messages = refactor_messages(await prompt_request(ls, target, args), args.instruction)
     title = f"GLM: {args.instruction}" if args.instruction else "GLM: Refactor"
     return await replace_selection(ls, title, "refactor", target, messages, args.instruction)
 
 
 async def _fix(ls: GlmLanguageServer, args: ActionArguments, target: ActionTarget) -> Result:
-    messages = fix_messages(code_request(target, args.diagnostics))
+    messages = fix_messages(await prompt_request(ls, target, args))
     return await replace_selection(ls, "GLM: Fix", "fix", target, messages)
 
 
@@ -140,10 +150,11 @@ async def _generate_tests(
         return None
     tests_file = plan_tests_file(ls, target)
     messages = generate_tests_messages(
-        code_request(target, args.diagnostics),
+        await prompt_request(ls, target, args),
         tests_file.display_path,
         appending=tests_file.exists,
         sample=tests_file.sample,
+        fixtures=await test_fixtures(ls, target, tests_file.document.uri),
     )
     reply = await ask_glm(ls, "GLM: Generate tests", "generate tests", messages)
     if reply is None:

@@ -27,6 +27,7 @@ from ...agent.tools import AgentTools
 from ...agent.workspace import Workspace, WorkspaceError
 from ...context import instruction_comments
 from ...glm.usage import is_peak
+from ...rules_files import read_rules
 from ...server import GlmLanguageServer
 from ..apply import DocumentSnapshot, apply_changes, uri_to_path
 from ..operation import Operation, run_operation
@@ -90,7 +91,8 @@ async def _run(ls: GlmLanguageServer, op: Operation, params: AgentParams) -> Age
     from ...glm.models import ChatRequest  # lazy: pydantic is not needed to start
 
     check = check_runner(ls, workspace)
-    messages = build_agent_messages(params.instruction, workspace, current)
+    rules = read_rules(workspace, ls.settings.rules_files)  # confined like every read
+    messages = build_agent_messages(params.instruction, workspace, current, rules=rules)
     if check is not None:
         _add_check_rules(messages, check)
     request = ChatRequest(

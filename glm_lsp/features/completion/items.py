@@ -20,7 +20,17 @@ _WORD_BEFORE = re.compile(r"\w*$")
 
 def new_engine(server: GlmLanguageServer) -> CompletionEngine:
     """The engine (debounce, supersede, typeahead cache) the server keeps for its life."""
-    return CompletionEngine(server, lambda uri: server.workspace.get_text_document(uri).version)
+    from ..context import completion_context
+
+    async def context(request: CompletionRequest) -> str:
+        cursor = request.cursor
+        return await completion_context(
+            server, request.uri, cursor.before + cursor.after, len(cursor.before)
+        )
+
+    return CompletionEngine(
+        server, lambda uri: server.workspace.get_text_document(uri).version, context=context
+    )
 
 
 async def complete_inline(

@@ -1,0 +1,117 @@
+"""What a prompt gets from the rest of the workspace, worked out from the server's state:
+definitions from other files (:mod:`glm_lsp.context_sources`), conftest.py fixtures for
+generated tests, and the project's rules files."""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import replace
+from pathlib import Path
+
+from ..context_sources import ContextGatherer, open_buffers, relative_path
+from ..prompts import CodeRequest
+from ..server import GlmLanguageServer
+from ..workspace_context import Document
+from .actions.target import ActionTarget, workspace_root
+from .apply import uri_to_path
+
+# The first completion in a document may wait this long for its imports to be read from
+# disk; later keystrokes find them cached and never wait.
+COLD_WAIT_S = 0.3
+
+_GATHERERS: weakref.WeakKeyDictionary[GlmLanguageServer, ContextGatherer] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def gatherer(ls: GlmLanguageServer) -> ContextGatherer:
+    found = _GATHERERS.get(ls)
+    if found is None:
+        found = _GATHERERS[ls] = ContextGatherer()
+    return found
+
+
+def _buffers(ls: GlmLanguageServer, root: Path) -> dict[str, str]:
+    documents = {
+        uri: (uri_to_path(uri), document.source)
+        for uri, document in ls.workspace.text_documents.items()
+    }
+    return open_buffers(documents, root)
+
+
+async def completion_context(ls: GlmLanguageServer, uri: str, text: str, offset: int) -> str:
+    """Definitions the code near the cursor uses (``text`` with ``\\n`` line endings)."""
+    budget = ls.settings.completion.context_chars
+    path = uri_to_path(uri)
+    root = workspace_root(ls, path)
+    relative = None if path is None or root is None else relative_path(path, root)
+    if budget <= 0 or root is None or relative is None:
+        return ""
+    found = gatherer(ls)
+    files = found.files_for(root, ls.settings.agent.exclude)
+    context = await found.gather(
+        files,
+        Document(relative, _language(relative), text),
+        offset,
+        offset,
+        _buffers(ls, root),
+        max_chars=budget,
+        wait_s=COLD_WAIT_S,
+        sticky=True,
+    )
+    return context.text
+
+
+async def with_workspace_context(
+    ls: GlmLanguageServer, target: ActionTarget, request: CodeRequest
+) -> CodeRequest:
+    """``request`` with the rules files and the definitions the selection uses."""
+    rules = project_rules(ls, target.root)
+    budget = ls.settings.actions.context_chars
+    path, root = target.path, target.root
+    relative = None if path is None or root is None else relative_path(path, root)
+    if budget <= 0 or root is None or relative is None:
+        return replace(request, rules=rules)
+    found = gatherer(ls)
+    text = target.document.text
+    newline_free = text.replace("\r\n", "\n")
+    start = len(text[: target.start].replace("\r\n", "\n"))
+    end = len(text[: target.end].replace("\r\n", "\n"))
+    context = await found.gather(
+        found.files_for(root, ls.settings.agent.exclude),
+        Document(relative, _language(relative), newline_free),
+        start,
+        end,
+        _buffers(ls, root),
+        max_chars=budget,
+        wait_s=None,
+    )
+    return replace(request, rules=rules, context=context.text)
+
+
+async def test_fixtures(ls: GlmLanguageServer, target: ActionTarget, tests_uri: str) -> str:
+    """The pytest fixtures the new tests can use, from the conftest.py files above them."""
+    root, test_path = target.root, uri_to_path(tests_uri)
+    relative = None if root is None or test_path is None else relative_path(test_path, root)
+    budget = ls.settings.actions.context_chars
+    if root is None or relative is None or budget <= 0 or target.language != "python":
+        return ""
+    found = gatherer(ls)
+    files = found.files_for(root, ls.settings.agent.exclude)
+    return await found.fixtures(files, relative, _buffers(ls, root), budget // 3)
+
+
+def project_rules(ls: GlmLanguageServer, root: Path | None) -> str:
+    names = ls.settings.rules_files
+    if root is None or not names:
+        return ""
+    from ..agent.workspace import Workspace
+    from ..rules_files import read_rules
+
+    return read_rules(Workspace([root], exclude=ls.settings.agent.exclude), names)
+
+
+def _language(relative: str) -> str:
+    from ..workspace_context import language_of
+
+    return language_of(relative) or "text"
