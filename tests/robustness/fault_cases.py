@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fake_glm import Reply
+from tests.fake_glm import PLAN_LIMIT_MESSAGES, Reply, plan_limit
 
 MAX_RETRIES = 1
 FEATURES = ("refactor", "completion", "agent")
@@ -28,13 +28,20 @@ class Fault:
     messages: dict[str, str] = field(default_factory=dict)
     completion_offered: bool = False  # the completion still offers what arrived
     tool_result: str | None = None  # how the tool's answer the model gets back starts
+    completion_attempts: int | None = None  # when completions see more than one request
 
     def message_for(self, feature: str) -> str:
+        """A part of the one message; "" means the user is told nothing at all."""
         return self.messages.get(feature, self.message)
 
     def attempts_for(self, feature: str) -> int:
-        # Completions never retry: a suggestion that comes a backoff later is useless.
-        return min(self.attempts, 1) if feature == "completion" else self.attempts
+        # Completions never retry: a suggestion that comes a backoff later is useless. The
+        # one exception is a stale connection, retried at once by every feature.
+        if feature != "completion":
+            return self.attempts
+        if self.completion_attempts is not None:
+            return self.completion_attempts
+        return min(self.attempts, 1)
 
 
 def twice(reply: Reply) -> tuple[Reply, ...]:
@@ -42,7 +49,12 @@ def twice(reply: Reply) -> tuple[Reply, ...]:
 
 
 def status(code: int, business: str | None = None, **extra: Any) -> Reply:
-    return Reply(status=code, error_code=business, error_message="scripted failure", **extra)
+    extra.setdefault("error_message", "scripted failure")
+    return Reply(status=code, error_code=business, **extra)
+
+
+def plan(code: str) -> tuple[Reply, ...]:
+    return twice(plan_limit(code))
 
 
 def finish(reason: str) -> Reply:
@@ -77,6 +89,55 @@ FAULTS = [
     ),
     Fault(
         "code-1113", "HTTP 429, code 1113 (no balance)", twice(status(429, "1113")), 1, "no balance"
+    ),
+    Fault(
+        "code-1308",
+        "HTTP 429, code 1308 (plan usage limit; the message has the reset time)",
+        plan("1308"),
+        1,
+        "reset at 2026-12-01 18:42:07",
+    ),
+    Fault(
+        "code-1309",
+        "HTTP 429, code 1309 (plan expired)",
+        plan("1309"),
+        1,
+        PLAN_LIMIT_MESSAGES["1309"],
+    ),
+    Fault(
+        "code-1310",
+        "HTTP 429, code 1310 (weekly/monthly limit; the message has the reset time)",
+        plan("1310"),
+        1,
+        "reset at 2026-12-07 00:00:00",
+    ),
+    Fault(
+        "code-1311",
+        "HTTP 429, code 1311 (model not in the plan)",
+        plan("1311"),
+        1,
+        PLAN_LIMIT_MESSAGES["1311"],
+    ),
+    Fault(
+        "code-1312",
+        "HTTP 429, code 1312 (model busy)",
+        plan("1312"),
+        2,
+        "rate limiting or overloaded",
+    ),
+    Fault(
+        "code-1313",
+        "HTTP 429, code 1313 (fair-use block)",
+        plan("1313"),
+        1,
+        PLAN_LIMIT_MESSAGES["1313"],
+    ),
+    Fault(
+        "code-1214",
+        "HTTP 400, code 1214 (invalid parameter)",
+        twice(status(400, "1214", error_message="Invalid temperature parameter")),
+        1,
+        "rejected a request parameter (code 1214) (Invalid temperature parameter)",
     ),
     Fault(
         "code-1261",
@@ -134,6 +195,14 @@ FAULTS = [
         twice(Reply(text=CODE, disconnect_after=0)),
         2,
         "connection to GLM broke",
+    ),
+    Fault(
+        "stale-connection",
+        "a kept-alive connection closed before any byte of a response, on every attempt",
+        (Reply(hang_up_unanswered=True),) * 3,
+        3,  # the immediate retry, then the backoff retry that maxRetries: 1 allows
+        "closed before any answer",
+        completion_attempts=2,  # the immediate retry only
     ),
     Fault(
         "disconnect-after-first-token",

@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:
 
 from tests.robustness.bad_input_cases import CASES  # noqa: E402
 from tests.robustness.fault_cases import FAULTS, FEATURES, MAX_RETRIES, Fault  # noqa: E402
+from tests.robustness.hostile_cases import ATTACKS  # noqa: E402
 
 TABLE_PATH = ROOT / "docs" / "faults.md"
 ANSWERS = {
@@ -82,6 +83,26 @@ def render() -> str:
             f"| `{fault.id}` | {_cell(fault.upstream)} | {_attempts(fault)}{gap} | "
             f"{_cell(_told(fault))} | nothing |"
         )
+    lines += [
+        "",
+        "## Hostile upstream",
+        "",
+        "`tests/robustness/test_hostile_upstream.py` runs each attack through the real server,",
+        "again and again for 1.5 s, with `maxRetries: 0`: the server's RSS, sampled every 50 ms,",
+        "stays under 250 MB and is back under 100 MB after; every run ends with one message;",
+        "`glm.status` answers all along (its latency: `benchmarks/hostile_upstream.py`). Bounds:",
+        "an error body or a body that is not an event stream is read up to 64 KB, one SSE line",
+        "up to 8 MB, one reply up to 16 MB; JSON nested too deep is an unreadable line.",
+        "",
+        "| Case | The upstream | What the user is told |",
+        "|---|---|---|",
+    ]
+    for attack in ATTACKS:
+        if attack.applies is not None:
+            told = "nothing: the line is skipped and the reply's edit is offered"
+        else:
+            told = f"{attack.feature}: “…{attack.message}…”"
+        lines.append(f"| `{attack.id}` | {_cell(attack.upstream)} | {_cell(told)} |")
     lines += [
         "",
         "## Bad LSP input",
