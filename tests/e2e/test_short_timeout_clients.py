@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any, TypeVar
 
 from lsprotocol import types
+from pytest_lsp import LanguageClient
 
 from tests.fake_glm import FakeGlm, Reply
 from tests.lsp_harness import execute, messages_of, start_session
 
+T = TypeVar("T")
 HELIX = types.ClientInfo(name="helix", version="25.07.1")
 HELIX_REQUEST_TIMEOUT = 20.0  # Helix's default language-server timeout, in seconds
 
@@ -39,9 +42,10 @@ def edit_add(delay: float) -> Reply:
     return Reply(tool_calls=[call], first_token_delay=delay)
 
 
-def progress_ends(client: object) -> list[types.WorkDoneProgressEnd]:
-    reports = getattr(client, "progress_reports", {})
-    return [r for rs in reports.values() for r in rs if isinstance(r, types.WorkDoneProgressEnd)]
+def progress_of(client: LanguageClient, kind: type[T]) -> list[T]:
+    """The client's $/progress values of one kind (begin, report, end), every token."""
+    values: list[Any] = [v for vs in client.progress_reports.values() for v in vs]
+    return [v for v in values if isinstance(v, kind)]
 
 
 async def test_helix_30s_agent_run_applies_once_with_no_error(
@@ -60,21 +64,16 @@ async def test_helix_30s_agent_run_applies_once_with_no_error(
         assert answer is None  # answered at once: the work goes on
 
         deadline = time.monotonic() + 90
-        while not progress_ends(client) and time.monotonic() < deadline:
+        while not progress_of(client, types.WorkDoneProgressEnd) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
-        assert progress_ends(client), "the agent's progress never ended"
+        assert progress_of(client, types.WorkDoneProgressEnd), "the agent's progress never ended"
         assert time.monotonic() - started >= 30  # it really outlived the client's timeout
         await asyncio.sleep(1.0)  # a second edit would come right after the first
 
         assert len(editor.applied_edits) == 1
         assert editor.text(uri) == "def add(a, b=0):\n    return a + b\n"
         assert len(fake_glm.requests) == 2
-        begins = [
-            r
-            for rs in client.progress_reports.values()
-            for r in rs
-            if isinstance(r, types.WorkDoneProgressBegin)
-        ]
+        begins = progress_of(client, types.WorkDoneProgressBegin)
         assert len(begins) == 1 and begins[0].title.startswith("GLM agent: default b to 0")
         shown = messages_of(client)
         assert not any("failed" in m.lower() for m in shown), shown

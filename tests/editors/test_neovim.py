@@ -88,7 +88,7 @@ def test_refactor_code_action_replaces_the_selection(nvim: Neovim, fake_glm: Fak
     assert fake_glm.requests[0].body["model"] == "glm-editor-test"  # setup()'s settings arrived
 
 
-def test_agent_command_changes_two_files(nvim: Neovim, fake_glm: FakeGlm) -> None:
+def script_type_hints_agent(fake_glm: FakeGlm) -> None:
     fake_glm.enqueue(
         Reply(
             tool_calls=[
@@ -112,6 +112,14 @@ def test_agent_command_changes_two_files(nvim: Neovim, fake_glm: FakeGlm) -> Non
         ),
         Reply(text="Added type hints to add() and clamp()."),
     )
+
+
+HINTED_ADD = "def add(a: float, b: float) -> float:"
+HINTED_CLAMP = "def clamp(value: float, low: float, high: float) -> float:"
+
+
+def test_agent_command_changes_two_files(nvim: Neovim, fake_glm: FakeGlm) -> None:
+    script_type_hints_agent(fake_glm)
     util = open_attached(nvim, "util.py")
     calc = open_attached(nvim, "calc.py")
 
@@ -132,6 +140,73 @@ def test_agent_command_changes_two_files(nvim: Neovim, fake_glm: FakeGlm) -> Non
 
     nvim.nvim.command("GlmStatus")
     nvim.wait_until(lambda: "GLM usage: 2 requests" in nvim.messages(), "the usage message")
+
+    nvim.nvim.command("GlmSave")  # writes exactly the buffers the agent changed
+    assert HINTED_ADD in (nvim.workspace / "calc.py").read_text()
+    assert HINTED_CLAMP in (nvim.workspace / "util.py").read_text()
+    assert "saved calc.py, util.py" in nvim.messages()
+
+
+def test_glm_undo_takes_the_agent_change_back_in_every_buffer(
+    nvim: Neovim, fake_glm: FakeGlm
+) -> None:
+    script_type_hints_agent(fake_glm)
+    util = open_attached(nvim, "util.py")
+    calc = open_attached(nvim, "calc.py")
+    before = {calc: nvim.lines(calc), util: nvim.lines(util)}
+    nvim.nvim.command("GlmAgent add type hints to add and clamp")
+    nvim.wait_until(
+        lambda: HINTED_ADD in nvim.lines(calc) and HINTED_CLAMP in nvim.lines(util),
+        "both buffers to hold the agent's edits",
+    )
+    assert "2 buffers changed, not saved" in nvim.messages()
+
+    nvim.nvim.command("GlmUndo")
+
+    assert {calc: nvim.lines(calc), util: nvim.lines(util)} == before
+    assert not nvim.lua("return vim.bo[...].modified", calc)
+    assert not nvim.lua("return vim.bo[...].modified", util)
+
+
+RECORD_PROGRESS_AND_EDITS = """
+    _G.glm_events = {}
+    vim.api.nvim_create_autocmd("LspProgress", { callback = function(event)
+      table.insert(_G.glm_events, "progress:" .. event.data.params.value.kind)
+    end })
+    local apply = vim.lsp.util.apply_workspace_edit
+    vim.lsp.util.apply_workspace_edit = function(...)
+      table.insert(_G.glm_events, "applyEdit")
+      return apply(...)
+    end
+    local select = vim.ui.select
+    vim.ui.select = function(items, opts, on_choice)  -- remember the menu, show it as usual
+      _G.glm_menu = vim.tbl_map(function(item) return item.action.title end, items)
+      return select(items, opts, on_choice)
+    end
+"""
+
+
+def test_visual_selection_code_action_shows_progress_before_the_edit(
+    nvim: Neovim, fake_glm: FakeGlm
+) -> None:
+    """`gra` on a visual selection, then the number of "GLM: Refactor" in Neovim's own menu."""
+    code = "```python\ndef total(values):\n    return sum(values)\n```"
+    fake_glm.enqueue(Reply(text=code, first_token_delay=0.5, chunk_delay=0.05, chunk_size=4))
+    bufnr = open_attached(nvim, "calc.py")
+    nvim.lua(RECORD_PROGRESS_AND_EDITS)
+    nvim.nvim.input("4GV8G")
+    nvim.wait_until(lambda: nvim.nvim.api.get_mode()["mode"] == "V", "visual line mode")
+
+    nvim.nvim.input("gra")
+    menu = nvim.wait_until(lambda: nvim.lua("return _G.glm_menu"), "the code action menu")
+    choice = next(i for i, title in enumerate(menu, 1) if title.startswith("GLM: Refactor"))
+    nvim.nvim.input(f"{choice}<CR>")
+
+    nvim.wait_until(lambda: "applyEdit" in nvim.lua("return _G.glm_events"), "the edit")
+    assert nvim.lines(bufnr)[3:5] == ["def total(values):", "    return sum(values)"]
+    events = nvim.lua("return _G.glm_events")
+    before_edit = events[: events.index("applyEdit")]
+    assert "progress:begin" in before_edit and "progress:report" in before_edit, events
 
 
 def test_completion_at_the_cursor_offers_the_cleaned_suggestion(
@@ -189,3 +264,61 @@ def test_setup_with_no_settings_starts_without_warnings(fake_glm: FakeGlm) -> No
         nvim.nvim.command("GlmStatus")
         nvim.wait_until(lambda: "GLM usage: 0 requests" in nvim.messages(), "the usage message")
         assert "glm setting" not in nvim.messages().lower()
+
+
+def completion_words(nvim: Neovim) -> list[str]:
+    """The completion items on offer (headless Neovim draws no menu; the mode is active)."""
+    info = nvim.lua("return vim.fn.complete_info({ 'items', 'mode' })")
+    return [item["word"] for item in info["items"]] if info["mode"] else []
+
+
+def type_keys(nvim: Neovim, text: str, fake_glm: FakeGlm) -> None:
+    """Type key by key; after a trigger character, pause until GLM's suggestion is on offer."""
+    for char in text:
+        asked = len(fake_glm.requests)
+        nvim.nvim.input("<CR>" if char == "\n" else "<lt>" if char == "<" else char)
+        if char in " (:":
+            assert fake_glm.wait_for_requests(asked + 1, timeout=10), nvim.logs()
+            nvim.wait_until(lambda: completion_words(nvim), "the suggestion to be on offer")
+        else:
+            time.sleep(0.05)
+
+
+def new_python_buffer(nvim: Neovim, completeopt: str | None = None) -> int:
+    bufnr = open_attached(nvim, "scratch.py")
+    if completeopt is None:
+        assert nvim.lua("return vim.go.completeopt") == "menu,popup"  # Neovim's default, kept
+    else:  # set after the plugin attached, as a user or an ftplugin might
+        nvim.nvim.command(f"set completeopt={completeopt}")
+    nvim.nvim.input("i")
+    nvim.wait_until(lambda: nvim.nvim.api.get_mode()["mode"] == "i", "insert mode")
+    return bufnr
+
+
+@pytest.mark.parametrize("completeopt", [None, "menu,longest"], ids=["default", "menu,longest"])
+def test_typing_through_suggestions_inserts_only_what_was_typed(
+    nvim: Neovim, fake_glm: FakeGlm, completeopt: str | None
+) -> None:
+    fake_glm.default_reply = Reply(text="x * 2")
+    bufnr = new_python_buffer(nvim, completeopt)
+
+    type_keys(nvim, "def double(x):\nreturn x", fake_glm)
+
+    nvim.nvim.input("<Esc>")
+    nvim.wait_until(lambda: nvim.nvim.api.get_mode()["mode"] == "n", "normal mode")
+    assert nvim.lines(bufnr) == ["def double(x):", "    return x"]
+    assert len(fake_glm.requests) >= 2  # suggestions were offered on the way (":", " ")
+
+
+def test_the_accept_key_inserts_the_suggestion_once(nvim: Neovim, fake_glm: FakeGlm) -> None:
+    fake_glm.default_reply = Reply(text="x * 2")
+    bufnr = new_python_buffer(nvim)
+    type_keys(nvim, "def double(x):\nreturn ", fake_glm)
+    assert completion_words(nvim)[0] == "x * 2"
+
+    nvim.nvim.input("<C-y>")  # keys.accept, as the README documents
+
+    nvim.wait_until(lambda: nvim.lines(bufnr)[-1] == "    return x * 2", "the accepted suggestion")
+    nvim.nvim.input("<Esc>")
+    nvim.wait_until(lambda: nvim.nvim.api.get_mode()["mode"] == "n", "normal mode")
+    assert nvim.lines(bufnr) == ["def double(x):", "    return x * 2"]

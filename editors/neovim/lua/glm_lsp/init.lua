@@ -30,6 +30,9 @@ M.defaults = {
     accept_inline = "<Tab>",
     -- Insert mode: ask GLM for a completion now.
     complete = "<C-Space>",
+    -- Insert mode, completion menu open (0.11): insert the selected item, else the first.
+    -- Nothing is inserted before you accept, whatever 'completeopt' says.
+    accept = "<C-y>",
   },
   -- Echo progress messages ("GLM: Refactor – 120 tokens") as they arrive.
   echo_progress = true,
@@ -179,6 +182,43 @@ local function on_progress(event)
   vim.cmd.redrawstatus()
 end
 
+--- 'completeopt' for a buffer where suggestions pop up as you type: never select or insert an
+--- item by itself ("longest" would insert the common text of all items, i.e. the suggestion).
+--- Buffer-local, so the rest of your setup keeps its own value.
+---@param bufnr integer
+function M.guard_completeopt(bufnr)
+  local value = vim.bo[bufnr].completeopt
+  if value == "" then
+    value = vim.go.completeopt
+  end
+  local flags = vim.tbl_filter(function(flag)
+    return flag ~= "longest"
+  end, vim.split(value, ",", { trimempty = true }))
+  for _, flag in ipairs({ "menuone", "noselect" }) do
+    if not vim.list_contains(flags, flag) then
+      table.insert(flags, flag)
+    end
+  end
+  local guarded = table.concat(flags, ",")
+  if guarded ~= vim.bo[bufnr].completeopt then
+    vim.bo[bufnr].completeopt = guarded
+  end
+end
+
+--- The accept key: with the menu open, take the selected item, or the first one when none is
+--- selected (the menu opens with nothing selected); otherwise the key does what it always does.
+local function accept_key(key)
+  return function()
+    if vim.fn.pumvisible() == 0 then
+      return key
+    end
+    if vim.fn.complete_info({ "selected" }).selected == -1 then
+      return "<C-n><C-y>"
+    end
+    return "<C-y>"
+  end
+end
+
 local function enable_completion(client, bufnr)
   local opts = M.options
   local inline = vim.lsp.inline_completion
@@ -194,13 +234,111 @@ local function enable_completion(client, bufnr)
     return
   end
   if client:supports_method("textDocument/completion") then
+    M.guard_completeopt(bufnr)
+    -- Again on each InsertEnter: a later :set or ftplugin must not bring insertion back.
+    vim.api.nvim_create_autocmd("InsertEnter", {
+      group = vim.api.nvim_create_augroup("glm_lsp_completeopt_" .. bufnr, { clear = true }),
+      buffer = bufnr,
+      callback = function()
+        M.guard_completeopt(bufnr)
+      end,
+    })
     vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = opts.autotrigger })
+    if opts.keys.accept then
+      vim.keymap.set("i", opts.keys.accept, accept_key(opts.keys.accept), {
+        buffer = bufnr,
+        expr = true,
+        desc = "GLM: accept the completion (the first one when none is selected)",
+      })
+    end
     if opts.keys.complete then
       vim.keymap.set("i", opts.keys.complete, function()
         vim.lsp.completion.get()
       end, { buffer = bufnr, desc = "GLM: complete" })
     end
   end
+end
+
+-- The buffers the last GLM edit changed, with their changedtick right after it, so that
+-- :GlmSave writes them and :GlmUndo takes the edit back in each (Neovim's undo is per buffer).
+M.last_edit = nil ---@type { label: string, buffers: table<integer, integer> }?
+
+local function edited_uris(edit)
+  local uris = {}
+  for _, change in ipairs(edit.documentChanges or {}) do
+    local uri = change.textDocument and change.textDocument.uri or change.newUri or change.uri
+    if uri and change.kind ~= "delete" then
+      uris[uri] = true
+    end
+  end
+  for uri in pairs(edit.changes or {}) do
+    uris[uri] = true
+  end
+  return vim.tbl_keys(uris)
+end
+
+local function on_apply_edit(err, params, ctx)
+  local result = vim.lsp.handlers["workspace/applyEdit"](err, params, ctx)
+  if type(result) == "table" and result.applied and params and params.edit then
+    local buffers = {}
+    for _, uri in ipairs(edited_uris(params.edit)) do
+      local bufnr = vim.uri_to_bufnr(uri)
+      if vim.api.nvim_buf_is_loaded(bufnr) then
+        buffers[bufnr] = vim.api.nvim_buf_get_changedtick(bufnr)
+      end
+    end
+    M.last_edit = { label = params.label or "GLM edit", buffers = buffers }
+    local count = vim.tbl_count(buffers)
+    if count > 1 then
+      notify(("%d buffers changed, not saved: :GlmSave writes them, :GlmUndo undoes the edit in each"):format(count))
+    end
+  end
+  return result
+end
+
+--- :GlmSave — write every buffer the last GLM edit changed (and nothing else).
+function M.save()
+  local last = M.last_edit
+  if not last then
+    return notify("no GLM edit to save")
+  end
+  local saved = {}
+  for bufnr in pairs(last.buffers) do
+    if vim.api.nvim_buf_is_loaded(bufnr) and vim.bo[bufnr].modified then
+      vim.api.nvim_buf_call(bufnr, function()
+        vim.cmd("silent update")
+      end)
+      table.insert(saved, vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ":."))
+    end
+  end
+  table.sort(saved)
+  notify(#saved > 0 and ("saved " .. table.concat(saved, ", ")) or "nothing left to save")
+end
+
+--- :GlmUndo — undo the last GLM edit in every buffer it changed, as one step; a buffer you
+--- edited since keeps your text (undo it there by hand).
+function M.undo()
+  local last = M.last_edit
+  if not last then
+    return notify("no GLM edit to undo")
+  end
+  local undone, kept = 0, {}
+  for bufnr, tick in pairs(last.buffers) do
+    if vim.api.nvim_buf_is_loaded(bufnr) and vim.api.nvim_buf_get_changedtick(bufnr) == tick then
+      vim.api.nvim_buf_call(bufnr, function()
+        vim.cmd("silent undo")
+      end)
+      undone = undone + 1
+    else
+      table.insert(kept, vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ":."))
+    end
+  end
+  M.last_edit = nil
+  local text = ("undid %q in %d buffer(s)"):format(last.label, undone)
+  if #kept > 0 then
+    text = text .. "; changed since, left alone: " .. table.concat(kept, ", ")
+  end
+  notify(text, #kept > 0 and vim.log.levels.WARN or nil)
 end
 
 local function on_attach(event)
@@ -274,6 +412,8 @@ local function create_commands()
     M.execute("glm.status", vim.empty_dict())
   end, { desc = "GLM: usage so far and the quota multiplier now" })
   command("GlmCancel", M.cancel, { desc = "GLM: cancel the running GLM commands" })
+  command("GlmSave", M.save, { desc = "GLM: write the buffers the last GLM edit changed" })
+  command("GlmUndo", M.undo, { desc = "GLM: undo the last GLM edit in every buffer it changed" })
 end
 
 local function root_dir(markers)
@@ -305,6 +445,7 @@ function M.setup(opts)
     root_dir = root_dir(options.root_markers),
     init_options = { glm = glm },
     settings = { glm = glm }, -- also the answer to workspace/configuration
+    handlers = { ["workspace/applyEdit"] = on_apply_edit },
   })
 
   local group = vim.api.nvim_create_augroup("glm_lsp", { clear = true })
