@@ -116,6 +116,25 @@ class GlmClient:
         except httpx.HTTPError as exc:
             log.debug("warm-up request failed: %s", type(exc).__name__)
 
+    async def list_models(self) -> list[str]:
+        """The ids ``GET models`` lists (OpenAI's shape, served by vLLM, SGLang and GLM)."""
+        try:
+            async with self._http.stream("GET", "models") as response:
+                body, cut = await _read_bounded(response, MAX_BODY_BYTES)
+                if response.status_code != 200:
+                    raise _status_error(response, body, cut, "models")
+        except httpx.TransportError as exc:
+            raise GlmConnectionError(
+                f"Cannot reach GLM at {self.base_url} ({type(exc).__name__})."
+            ) from None
+        try:
+            data = json.loads(body).get("data") if not cut else None
+        except (ValueError, AttributeError, RecursionError):
+            data = None
+        if not isinstance(data, list):
+            raise GlmConnectionError(f"{self.base_url}models did not answer with a model list.")
+        return [str(m["id"]) for m in data if isinstance(m, dict) and m.get("id")]
+
     async def chat(
         self, request: ChatRequest, *, feature: str, allow_truncated: bool = False
     ) -> ChatResult:
