@@ -250,7 +250,9 @@ class EditorState:
             doc = self.documents.get(uri)
             if version is not None and doc is not None and doc.version != version:
                 raise VersionMismatch(f"{uri} is at version {doc.version}, edit wants {version}")
-            edits = [e for e in change.edits if isinstance(e, types.TextEdit)]
+            edits = [
+                e for e in change.edits if isinstance(e, (types.TextEdit, types.AnnotatedTextEdit))
+            ]
             self._set_text(uri, apply_text_edits(self.text(uri), edits), version)
         elif isinstance(change, types.CreateFile):
             path = _path(change.uri)

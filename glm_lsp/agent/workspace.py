@@ -182,6 +182,12 @@ class Workspace:
             return real.as_posix()
         return self._display_relative(root, _relative(real, root.real))
 
+    def folder_and_relative(self, real: Path) -> tuple[Path, str] | None:
+        """The workspace folder holding ``real`` (as the editor named it) and the path below
+        it (POSIX); None outside every folder."""
+        root = self._root_containing(real, lexical=False)
+        return None if root is None else (root.given, _relative(real, root.real))
+
     def _display_relative(self, root: _Root, relative: str) -> str:
         if root is self._roots[0]:
             return relative or "."

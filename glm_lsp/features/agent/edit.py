@@ -17,7 +17,9 @@ from ...agent.workspace import (
     RenameChange,
     TextChange,
     Workspace,
+    WorkspaceError,
 )
+from ...risky_paths import git_hooks_path, why_it_runs
 from .. import apply
 from ..apply import DocumentSnapshot, NewFile
 
@@ -32,6 +34,7 @@ _ANNOTATIONS = {
         label="GLM agent: rename file", needs_confirmation=True, description="Moves a file"
     ),
 }
+RUNS_LABEL = "GLM agent: changes what runs on your machine"
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,7 @@ def changes_for_apply(
     against the document as the run saw it (open buffer with its version, else the disk)."""
 
     def uri(path: Path) -> str:
-        start = starts.get(path)
-        return start.uri if start is not None else workspace.client_path(path).as_uri()
+        return _uri(workspace, starts, path)
 
     result: list[apply.Change] = []
     for change in changes:
@@ -146,9 +148,83 @@ def changes_for_apply(
     return result
 
 
-def prepare_for_client(edit: types.WorkspaceEdit, support: ClientEditSupport) -> None:
-    """Annotate file operations (needsConfirmation) when the client supports annotations;
-    use plain ``changes`` when it takes no ``documentChanges`` (text-only results)."""
+def _uri(workspace: Workspace, starts: Mapping[Path, DocumentSnapshot], path: Path) -> str:
+    start = starts.get(path)
+    return start.uri if start is not None else workspace.client_path(path).as_uri()
+
+
+@dataclass(frozen=True)
+class RunsOnMachine:
+    """A changed file that alters what runs on the user's machine, and why."""
+
+    name: str  # as people see it, relative to the workspace
+    reason: str
+
+
+def files_that_run(
+    workspace: Workspace,
+    changes: Sequence[FileChange],
+    starts: Mapping[Path, DocumentSnapshot],
+) -> dict[str, RunsOnMachine]:
+    """The changes that touch tasks, workflows, hooks, direnv, make or npm scripts (see
+    ``risky_paths.py``), by the URI the edit names them with."""
+    hooks_paths: dict[Path, str | None] = {}
+    found: dict[str, RunsOnMachine] = {}
+
+    def consider(path: Path, old_text: str | None, new_text: str | None) -> None:
+        located = workspace.folder_and_relative(path)
+        if located is None:
+            return
+        folder, relative = located
+        if folder not in hooks_paths:
+            hooks_paths[folder] = git_hooks_path(folder)
+        reason = why_it_runs(
+            relative, old_text=old_text, new_text=new_text, hooks_path=hooks_paths[folder]
+        )
+        if reason is not None:
+            found[_uri(workspace, starts, path)] = RunsOnMachine(workspace.display(path), reason)
+
+    for change in changes:
+        if isinstance(change, TextChange):
+            consider(change.path, change.old_text, change.new_text)
+        elif isinstance(change, CreateChange):
+            consider(change.path, None, change.text)
+        elif isinstance(change, DeleteChange):
+            consider(change.path, _text_of(workspace.base_text, change.path), None)
+        else:
+            text = _text_of(workspace.read_text, change.new_path)
+            consider(change.old_path, text, None)
+            consider(change.new_path, None, text)
+    return found
+
+
+def _text_of(read: Any, path: Path) -> str | None:
+    try:
+        text = read(path)
+    except (WorkspaceError, OSError, ValueError):
+        return None  # unreadable: a package.json then counts as changed (see risky_paths)
+    return text if isinstance(text, str) else None
+
+
+def runs_note(runs: Mapping[str, RunsOnMachine], support: ClientEditSupport) -> str:
+    """For the final message, when the editor applied such files without asking."""
+    if not runs or (support.document_changes and support.change_annotations):
+        return ""
+    listed = "; ".join(f"{run.name} ({run.reason})" for run in runs.values())
+    return (
+        " Review before you run anything: this editor cannot ask for confirmation, and these "
+        f"files change what runs on your machine: {listed}."
+    )
+
+
+def prepare_for_client(
+    edit: types.WorkspaceEdit,
+    support: ClientEditSupport,
+    runs: Mapping[str, RunsOnMachine] | None = None,
+) -> None:
+    """Annotate file operations, and every change to a file in ``runs`` (even a plain text
+    edit), with needsConfirmation when the client supports annotations; use plain
+    ``changes`` when it takes no ``documentChanges`` (text-only results)."""
     document_changes = edit.document_changes or []
     if not support.document_changes:
         edit.changes = {
@@ -160,19 +236,45 @@ def prepare_for_client(edit: types.WorkspaceEdit, support: ClientEditSupport) ->
         return
     if not support.change_annotations:
         return
+    runs = runs or {}
+    run_ids = {uri: f"glm-runs-{index}" for index, uri in enumerate(runs)}
+    annotations = {
+        run_ids[uri]: types.ChangeAnnotation(
+            label=RUNS_LABEL, needs_confirmation=True, description=f"{run.name}: {run.reason}"
+        )
+        for uri, run in runs.items()
+    }
     used: set[str] = set()
     for change in document_changes:
-        if isinstance(change, types.CreateFile):
-            change.annotation_id = "glm-create"
-        elif isinstance(change, types.DeleteFile):
-            change.annotation_id = "glm-delete"
-        elif isinstance(change, types.RenameFile):
-            change.annotation_id = "glm-rename"
-        else:
+        if isinstance(change, types.TextDocumentEdit):
+            annotation = run_ids.get(change.text_document.uri)
+            if annotation is None:
+                continue
+            change.edits = [_annotated(e, annotation) for e in change.edits]
+            used.add(annotation)
             continue
+        if isinstance(change, types.CreateFile):
+            change.annotation_id = run_ids.get(change.uri, "glm-create")
+        elif isinstance(change, types.DeleteFile):
+            change.annotation_id = run_ids.get(change.uri, "glm-delete")
+        else:
+            change.annotation_id = (
+                run_ids.get(change.new_uri) or run_ids.get(change.old_uri) or "glm-rename"
+            )
         used.add(change.annotation_id)
     if used:
-        edit.change_annotations = {key: _ANNOTATIONS[key] for key in sorted(used)}
+        annotations.update(_ANNOTATIONS)
+        edit.change_annotations = {key: annotations[key] for key in sorted(used)}
+
+
+def _annotated(
+    edit: types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit, annotation: str
+) -> types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit:
+    if isinstance(edit, types.TextEdit):
+        return types.AnnotatedTextEdit(
+            range=edit.range, new_text=edit.new_text, annotation_id=annotation
+        )
+    return edit
 
 
 def changed_names(workspace: Workspace, changes: Sequence[FileChange]) -> list[str]:

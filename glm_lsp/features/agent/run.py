@@ -37,9 +37,11 @@ from .edit import (
     apply_problem,
     changed_names,
     changes_for_apply,
+    files_that_run,
     parse_agent_params,
     prepare_for_client,
     remove_line,
+    runs_note,
 )
 
 log = logging.getLogger(__name__)
@@ -186,6 +188,8 @@ async def _deliver(
     if problem is not None:
         ls.show_warning(f"GLM agent: {problem}")
         return report
+    runs = files_that_run(workspace, changes, outcome.starts)  # needsConfirmation, or named
+    report["runsOnMachine"] = [run.name for run in runs.values()]
     label = f"GLM: {params.instruction}" + (" (partial)" if partial else "")
     if check is not None:
         label += f" ({check.label()})"
@@ -193,7 +197,7 @@ async def _deliver(
         ls,
         label,
         changes_for_apply(workspace, changes, outcome.starts),
-        prepare=lambda edit: prepare_for_client(edit, support),
+        prepare=lambda edit: prepare_for_client(edit, support, runs),
     )
     report["applied"] = applied
     report["partial"] = partial
@@ -205,12 +209,15 @@ async def _deliver(
                 f"GLM agent stopped unfinished after {run.turns} turns (glm.agent.maxIterations)"
                 f" and applied what it had staged (glm.agent.applyPartialResult): {files}, "
                 f"{run.total_tokens:,} tokens. Review it; undo takes it all back.{check_note}"
+                + runs_note(runs, support)
             )
         else:
-            ls.show_info(
+            unconfirmed = runs_note(runs, support)
+            (ls.show_warning if unconfirmed else ls.show_info)(
                 f"GLM agent changed {files} in {run.turns} turns, "
                 f"{run.total_tokens:,} tokens. {run.summary}".strip()
                 + check_note
+                + unconfirmed
             )
     return report
 
