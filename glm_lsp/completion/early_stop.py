@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from .cursor import Cursor, Shape, indent_width, indentation_left_out
+from .postprocess import lead_in_length, prose_expected
 
 _CLOSING_FENCE = re.compile(r"^[ \t]*(```|~~~)", re.MULTILINE)
 # Dedented lines that continue the block instead of ending it.
@@ -22,7 +23,13 @@ _END_WORDS = frozenset({"end", "fi", "done", "esac"})
 def completion_end(reply: str, cursor: Cursor) -> int | None:
     """Index into ``reply`` where the suggestion is complete, or None while it may grow.
 
-    The caller cuts the reply there; :func:`~.postprocess.clean_completion` does the rest."""
+    A reply that opens with a sentence ("Here is the completion:") is judged after it: the
+    suggestion is the code that follows, never the sentence. The caller cuts the reply
+    there; :func:`~.postprocess.clean_completion` does the rest."""
+    lead = 0 if prose_expected(cursor) else lead_in_length(reply)
+    if lead:
+        end = completion_end(reply[lead:], cursor) if reply[lead:].strip() else None
+        return None if end is None else lead + end
     start = _code_start(reply)
     if start is None:
         return None
@@ -37,11 +44,11 @@ def _code_start(reply: str) -> int | None:
     """Where code starts: after an opening fence line, else 0; None while undecided."""
     stripped = reply.lstrip()
     offset = len(reply) - len(stripped)
-    if not stripped.startswith("`"):
+    if not stripped.startswith(("`", "~")):
         return 0
     if len(stripped) < 3 and "\n" not in stripped:
         return None  # one or two backticks: maybe a fence, maybe `inline code`
-    if not stripped.startswith("```"):
+    if not stripped.startswith(("```", "~~~")):
         return 0
     newline = stripped.find("\n")
     return None if newline < 0 else offset + newline + 1

@@ -29,7 +29,7 @@ _QUOTES = "\"'`"
 
 def clean_completion(reply: str, cursor: Cursor) -> str | None:
     """The insertion for ``cursor`` (in the document's line endings), or None."""
-    code = code_of_reply(reply)
+    code = code_of_reply(reply, prose_allowed=prose_expected(cursor))
     if not code.strip():
         return None
     lines = [_expand_indent(line, cursor.tab_width) for line in code.split("\n")]
@@ -50,17 +50,51 @@ def clean_completion(reply: str, cursor: Cursor) -> str | None:
     return text.replace("\n", cursor.newline)
 
 
-def code_of_reply(reply: str) -> str:
+def code_of_reply(reply: str, *, prose_allowed: bool = False) -> str:
     """The code in a reply: its first non-empty fenced block, an inline `code` answer, or
-    the reply itself. ``\\n`` line endings, no thinking, no cursor marker."""
+    the reply itself without a lead-in sentence ("Here is the completion:"; kept when
+    ``prose_allowed``: the cursor is in a comment or string). ``\\n`` line endings, no
+    thinking, no cursor marker."""
     text = strip_thinking(reply.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace(CURSOR_MARKER, "")
+    if not prose_allowed:
+        text = text[lead_in_length(text) :]
     blocks = fenced_blocks(text)
     if blocks:
         code = next((block.code for block in blocks if block.code.strip()), "")
         return "\n".join(_drop_leading_blank_lines(code.split("\n")))
     inline = _INLINE_CODE.fullmatch(text)
     return inline.group(1) if inline else text
+
+
+# A chat model's sentence before the code: a capitalised run of words with no code
+# punctuation, ending like a sentence ("Here is the completion:", "Sure! Here's the code.").
+_LEAD_IN = re.compile(r"[A-Z][\w'’]*[,!]?(?:[ \t]+[\w'’`*,!?\-]+){2,}[ \t]*[:.!]")
+_COMMENT_START = ("#", "//", "--", "/*", "*", ";", "<!--")
+_DOCSTRING_QUOTES = ('"' * 3, "'" * 3)
+_PROSE_LANGUAGES = frozenset({"markdown", "plaintext", "text", "restructuredtext", "latex", ""})
+
+
+def lead_in_length(text: str) -> int:
+    """Characters of a complete lead-in sentence line at the start of ``text`` (with its
+    line break and the blank lines after it); 0 when the text does not start with one."""
+    first = len(text) - len(text.lstrip())
+    newline = text.find("\n", first)
+    if newline < 0 or not _LEAD_IN.fullmatch(text[first:newline].strip()):
+        return 0
+    rest = text[newline + 1 :]
+    return newline + 1 + (len(rest) - len(rest.lstrip("\n")))
+
+
+def prose_expected(cursor: Cursor) -> bool:
+    """The cursor is in prose (a comment, a docstring, a Markdown or text file), where a
+    sentence is the completion."""
+    if cursor.language_id in _PROSE_LANGUAGES:
+        return True
+    prefix = cursor.line_prefix.lstrip()
+    if prefix.startswith(_COMMENT_START) or any(mark in prefix for mark in (" # ", " // ")):
+        return True
+    return any(cursor.before.count(quote) % 2 for quote in _DOCSTRING_QUOTES)
 
 
 def _expand_indent(line: str, tab_width: int) -> str:
