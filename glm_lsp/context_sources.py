@@ -222,7 +222,9 @@ class ContextGatherer:
         wait_s: float | None,
         sticky: bool = False,
     ) -> Context:
-        """The context for ``document.text[start:end]``. Without misses this never awaits;
+        """The context for ``document.text[start:end]``; ``sticky`` (completions): every
+        imported name, in the order of the document's last block, so that the block stays
+        the same while the user types. Without misses this never awaits;
         with misses it waits for the disk at most ``wait_s`` seconds (None: as long as it
         takes), and what is still loading serves the next request."""
         if max_chars <= 0 or language_of(document.path) is None:
@@ -282,6 +284,7 @@ class ContextGatherer:
             index=self._index,
             bindings=bindings,
             previous=self._order.get(document.path, ()) if sticky else (),
+            all_imports=sticky,
         )
 
     def _load_in_background(self, files: ConfinedFiles, view: FilesView) -> None:

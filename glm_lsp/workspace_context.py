@@ -649,9 +649,11 @@ def find_definitions(
     open_paths: Sequence[str] = (),
     index: DefinitionIndex | None = None,
     bindings: Bindings | None = None,
+    all_imports: bool = False,
 ) -> list[Definition]:
     """The definitions the code at ``text[start:end]`` (a cursor when empty) uses, nearest
-    use first, each once."""
+    use first, each once; with ``all_imports``, then every other name the file imports
+    (what the file can use next: a block that does not change as a name is typed)."""
     index = index or _SHARED_INDEX
     bindings = bindings if bindings is not None else bindings_of(document, sources)
     shadowed = shadowed_names(document)
@@ -683,6 +685,11 @@ def find_definitions(
         if definition is not None:
             found.setdefault(definition.key, definition)
             _add_go_methods(parts, bindings, look_up, found)
+    if all_imports:
+        for local, (path, remote) in bindings.names.items():
+            imported = None if local in shadowed else look_up(path, remote)
+            if imported is not None:
+                found.setdefault(imported.key, imported)
     return list(found.values())
 
 
@@ -778,13 +785,21 @@ def gather(
     bindings: Bindings | None = None,
     previous: Sequence[tuple[str, str]] = (),
     bodies: bool = True,
+    all_imports: bool = False,
 ) -> Context:
-    """Find the definitions the code at ``text[start:end]`` uses and render them within
-    ``max_chars`` (0 turns context off)."""
+    """Find the definitions the code at ``text[start:end]`` uses (see
+    :func:`find_definitions`) and render them within ``max_chars`` (0 turns context off)."""
     if max_chars <= 0:
         return Context()
     found = find_definitions(
-        document, start, end, sources, open_paths=open_paths, index=index, bindings=bindings
+        document,
+        start,
+        end,
+        sources,
+        open_paths=open_paths,
+        index=index,
+        bindings=bindings,
+        all_imports=all_imports,
     )
     if previous:
         found = sticky_order(found, previous)
