@@ -1,6 +1,6 @@
 """With ``provider: "zai"`` (and ``auto`` on a GLM endpoint) the requests the real server
-sends are today's, byte for byte: every field but the prompt and tool texts, in the same order, with the
-same JSON formatting, and the same message shapes.
+sends are today's, byte for byte: every field but the prompt and tool texts, in the same
+order, with the same JSON formatting, and the same message shapes.
 
 The golden files were recorded from the server before providers existed
 (``GLM_LSP_WRITE_GOLDEN=1`` rewrites them; only for a deliberate wire-format change). The
