@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 from lsprotocol import types
 
 from ..glm.events import ChatResult, ReasoningDelta, TextDelta, ToolCall
+from ..glm.usage import is_coding_plan, progress_note
 from ..key_destination import confirm_key_destination
 from ..request_progress import REQUEST_WORK_DONE_TOKEN
 from ..server import GlmLanguageServer
@@ -43,6 +44,7 @@ class Operation:
         self.title = title
         self.token = token
         self.tokens_used = 0
+        self.cached_tokens = 0  # prompt-cache hits among them (billed lower)
         self.started = time.monotonic()
         self._last_report = 0.0
         self.ended = False
@@ -106,7 +108,12 @@ async def operation(server: GlmLanguageServer, title: str) -> AsyncIterator[Oper
         op.end("Failed")
         raise
     else:
-        op.end(f"Done ({op.tokens_used} tokens)" if op.tokens_used else "Done")
+        note = progress_note(
+            op.tokens_used,
+            op.cached_tokens,
+            coding_plan=is_coding_plan(server.settings.effective_base_url()),
+        )
+        op.end(f"Done ({note})" if note else "Done")
     finally:
         untrack()
 
@@ -202,4 +209,5 @@ async def stream_to_result(
                 op.report(f"calling {event.name}", force=False)
     if result.usage is not None:
         op.tokens_used += result.usage.total_tokens
+        op.cached_tokens += result.usage.cached_tokens
     return result

@@ -29,6 +29,18 @@ def is_peak(now: datetime | None = None) -> bool:
     return quota_multiplier(now) == 3
 
 
+def progress_note(
+    tokens: int, cached: int, *, coding_plan: bool, now: datetime | None = None
+) -> str:
+    """What an operation's end reports: the plan's quota multiplier on the Coding Plan, else
+    the tokens it billed (cached ones apart: they cost less)."""
+    if coding_plan:
+        return f"Coding Plan quota {quota_multiplier(now)}x now"
+    if not tokens:
+        return ""
+    return f"{tokens} tokens, {cached} cached" if cached else f"{tokens} tokens"
+
+
 @dataclass
 class FeatureUsage:
     requests: int = 0

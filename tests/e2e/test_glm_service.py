@@ -13,7 +13,7 @@ from lsprotocol import types
 from glm_lsp import __version__
 from tests.e2e.test_completion import ADD, AFTER_RETURN, FAST, inline
 from tests.fake_glm import BASE_PATH, FakeGlm, Reply, plan_limit
-from tests.lsp_harness import execute, messages_of, start_session
+from tests.lsp_harness import execute, messages_of, start_session, wait_until
 
 CODE = "def add(a, b):\n    return a + b\n"
 NEW_CODE = "def add(a: int, b: int) -> int:\n    return a + b\n"
@@ -23,6 +23,15 @@ WHOLE = {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0
 def coding_plan_url(fake: FakeGlm) -> str:
     """The fake under the Coding Plan's path (it serves any path ending in chat/completions)."""
     return fake.url.replace(BASE_PATH, "/api/coding/paas/v4/")
+
+
+def progress_ends(client: Any) -> list[str | None]:
+    return [
+        report.message
+        for reports in client.progress_reports.values()
+        for report in reports
+        if isinstance(report, types.WorkDoneProgressEnd)
+    ]
 
 
 def problems(client: Any) -> list[str]:
@@ -126,6 +135,27 @@ async def test_the_multiplier_is_shown_only_for_the_coding_plan(
         status = await execute(client, "glm.status", {})
         assert status["plan"] == "coding" and status["quotaMultiplier"] in (2, 3)
         assert f"quota multiplier now {status['quotaMultiplier']}x" in client.messages[-1].message
+        assert await wait_until(lambda: bool(progress_ends(client)))
+        assert progress_ends(client) == [
+            f"Done (Coding Plan quota {status['quotaMultiplier']}x now)"
+        ]
+
+
+async def test_pay_per_token_progress_ends_with_tokens_cached_apart(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    usage = {
+        "prompt_tokens": 90,
+        "completion_tokens": 10,
+        "total_tokens": 100,
+        "prompt_tokens_details": {"cached_tokens": 64},
+    }
+    fake_glm.enqueue(Reply(text=NEW_CODE, usage=usage))
+    async with start_session(fake_glm, tmp_path) as (client, editor):
+        uri = editor.open("calc.py", CODE)
+        await execute(client, "glm.refactor", {"uri": uri, "range": WHOLE})
+        assert await wait_until(lambda: bool(progress_ends(client)))
+        assert progress_ends(client) == ["Done (100 tokens, 64 cached)"]
 
 
 async def test_every_request_says_it_is_glm_lsp(fake_glm: FakeGlm, tmp_path: Path) -> None:
