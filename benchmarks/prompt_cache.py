@@ -91,13 +91,17 @@ def shares(requests: list[RecordedRequest]) -> list[float]:
     ]
 
 
-async def typing_session() -> tuple[list[float], list[int]]:
+async def typing_session(
+    completion: dict[str, Any] | None = None,
+) -> tuple[list[float], list[int]]:
+    """``completion``: extra ``glm.completion`` settings (``{"contextChars": 0}``: no
+    context from other files, the behaviour before issue 15)."""
     with FakeGlm() as fake, tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         (root / "util.py").write_text(UTIL, encoding="utf-8")
         (root / "main.py").write_text(MAIN, encoding="utf-8")
         fake.default_reply = Reply(text="")  # no suggestion: every keystroke asks again
-        options = {"completion": {"debounceMs": 0}}
+        options = {"completion": {"debounceMs": 0, **(completion or {})}}
         async with start_session(fake, root, init_options=options) as (client, editor):
             uri = editor.open("main.py", MAIN)
             line = MAIN.count("\n") - 2

@@ -271,7 +271,7 @@ class ContextGatherer:
         if remembered is not None and remembered.key == key:
             bindings = remembered.bindings
         else:
-            bindings = bindings_of(document, view)
+            bindings = bindings_of(document, view, self._index)
             if not view.misses and not view.dir_misses:  # complete: worth keeping
                 self._bindings[document.path] = _Remembered(key, bindings)
         return gather(

@@ -406,7 +406,7 @@ def _python_module_file(sources: Sources, module: str, directory: str) -> str | 
     return _first_readable(sources, candidates)
 
 
-def _python_bindings(text: str, path: str, sources: Sources) -> Bindings:
+def _python_bindings(text: str, path: str, sources: Sources, index: DefinitionIndex) -> Bindings:
     directory = posixpath.dirname(path)
     names: dict[str, tuple[str, str]] = {}
     modules: dict[str, tuple[str, ...]] = {}
@@ -424,7 +424,7 @@ def _python_bindings(text: str, path: str, sources: Sources) -> Bindings:
             sub = _python_module_file(
                 sources, f"{module}.{remote}" if module.strip(".") else module + remote, directory
             )
-            if file is not None and remote in _cached_names(sources, file):
+            if file is not None and remote in _names_in(sources, file, index):
                 names[local] = (file, remote)
             elif sub is not None:
                 modules[local] = (sub,)
@@ -513,10 +513,12 @@ def _go_bindings(text: str, path: str, sources: Sources) -> Bindings:
     return Bindings({}, modules, siblings)
 
 
-def bindings_of(document: Document, sources: Sources) -> Bindings:
+def bindings_of(
+    document: Document, sources: Sources, index: DefinitionIndex | None = None
+) -> Bindings:
     """What the document's imports refer to inside the workspace."""
     if document.language in PYTHON:
-        return _python_bindings(document.text, document.path, sources)
+        return _python_bindings(document.text, document.path, sources, index or _SHARED_INDEX)
     if document.language in JS_LIKE:
         return _js_bindings(document.text, document.path, sources)
     if document.language in GO:
@@ -556,9 +558,9 @@ class DefinitionIndex:
 _SHARED_INDEX = DefinitionIndex()
 
 
-def _cached_names(sources: Sources, path: str) -> dict[str, Definition]:
+def _names_in(sources: Sources, path: str, index: DefinitionIndex) -> dict[str, Definition]:
     text = sources.read(path)
-    return {} if text is None else _SHARED_INDEX.definitions(path, text)
+    return {} if text is None else index.definitions(path, text)
 
 
 # --- the names the code uses ---------------------------------------------------------------
@@ -655,7 +657,7 @@ def find_definitions(
     use first, each once; with ``all_imports``, then every other name the file imports
     (what the file can use next: a block that does not change as a name is typed)."""
     index = index or _SHARED_INDEX
-    bindings = bindings if bindings is not None else bindings_of(document, sources)
+    bindings = bindings if bindings is not None else bindings_of(document, sources, index)
     shadowed = shadowed_names(document)
     family = _family(document.language)
     found: dict[tuple[str, str], Definition] = {}

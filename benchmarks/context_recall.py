@@ -1,0 +1,722 @@
+"""Does the prompt hold the definition the model needs? Context from the workspace vs the
+current file only, side by side in one run.
+
+A sample workspace in Python, TypeScript and Go (plus generated filler modules up to 1,000
+files, a ``.env``, a ``*.pem`` and a gitignored module) and 35 cursor (completion) and
+selection (code action) cases, each naming the definition the model needs and where it
+lives. For every case the prompt is built the way the server builds it, with the
+workspace context (``glm_lsp.context_sources`` over the real disk, the budgets of
+``completion.contextChars`` / ``actions.contextChars``) and without it (today: the
+current file only). Reported:
+
+- recall: the share of cases whose prompt holds the needed definition (goal >= 90%);
+- the added prompt bytes, median and max (goal: <= contextChars);
+- secrets: cases whose prompt holds text of an excluded or gitignored file (goal 0);
+- time to gather, p50/p99, cold (new caches, files read from disk) and hot (the same
+  document after a keystroke: the typing path), over the 1,000-file workspace (goal for
+  completions: p50 <= 5 ms hot);
+- issue 10's cacheable share over a 30-keystroke typing session through the real server
+  (benchmarks/prompt_cache.py's session), context off vs on (goal: no drop > 2 points).
+
+    python benchmarks/context_recall.py [--json] [--hot-rounds 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.prompt_cache import typing_session  # noqa: E402
+from glm_lsp.completion.cursor import cursor_at  # noqa: E402
+from glm_lsp.completion.prompt import completion_messages  # noqa: E402
+from glm_lsp.config import DEFAULT_EXCLUDE, GlmSettings  # noqa: E402
+from glm_lsp.context import excerpt_around  # noqa: E402
+from glm_lsp.context_sources import ConfinedFiles, ContextGatherer  # noqa: E402
+from glm_lsp.prompts import CodeRequest, explain_messages  # noqa: E402
+from glm_lsp.workspace_context import Document, language_of  # noqa: E402
+
+SECRET = "SECRET-VALUE-9931"
+COMPLETION_CHARS = GlmSettings().completion.context_chars
+ACTION_CHARS = GlmSettings().actions.context_chars
+FILLER_FILES = 960
+
+FILES: dict[str, str] = {
+    ".gitignore": "local_config.py\nbuild/\n",
+    ".env": f"API_TOKEN={SECRET}\n",
+    "certs/server.pem": f"-----BEGIN {SECRET}-----\n",
+    "local_config.py": f'API_TOKEN = "{SECRET}"\n',
+    "util.py": '''\
+"""Numeric helpers."""
+
+MAX_ITEMS = 100
+
+
+def scale(v, factor=2.5):
+    """Multiply ``v`` by ``factor``."""
+    return v * factor
+
+
+def clamp(v, low=0.0, high=10.0):
+    """``v`` limited to [low, high]."""
+    return max(low, min(high, v))
+
+
+class Timer:
+    """Measures wall time."""
+
+    def start(self) -> None:
+        """Start (or restart) the timer."""
+        self._t = 0.0
+
+    def stop(self) -> float:
+        return 0.0
+''',
+    "models.py": '''\
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Point:
+    """A point in the plane."""
+
+    x: float
+    y: float = 0.0
+
+    def norm(self) -> float:
+        return (self.x**2 + self.y**2) ** 0.5
+
+
+@dataclass
+class Order:
+    id: str
+    items: list[str] = field(default_factory=list)
+    total: float = 0.0
+''',
+    "helpers.py": (
+        "def format_money(amount, currency='EUR'):\n    return f'{amount:.2f} {currency}'\n"
+    ),
+    "pkg/__init__.py": "",
+    "pkg/geometry.py": '''\
+def area(shape):
+    """Area of a shape with width and height."""
+    return shape.width * shape.height
+
+
+def perimeter(shape):
+    return 2 * (shape.width + shape.height)
+''',
+    "pkg/service.py": '''\
+from models import Order
+
+from .geometry import area
+
+
+class OrderService:
+    """Creates and prices orders."""
+
+    def __init__(self, tax_rate: float = 0.2) -> None:
+        self.tax_rate = tax_rate
+
+    def price(self, order: Order) -> float:
+        return order.total * (1 + self.tax_rate)
+
+
+def floor_area(room):
+    return area(room) * 1.0
+''',
+    "app.py": """\
+import util as u
+from local_config import API_TOKEN
+from models import Order, Point
+from pkg import geometry
+from pkg.service import OrderService
+from util import MAX_ITEMS, Timer, clamp, scale
+
+
+def compute(values):
+    total = 0
+    for v in values:
+        total += scale(v)
+    return clamp(total)
+
+
+def make_point(x):
+    return Point(x, 0)
+
+
+def shapes(items):
+    return [geometry.perimeter(s) for s in items]
+""",
+    "tests/conftest.py": '''\
+import pytest
+
+
+@pytest.fixture
+def sample_values():
+    """Three small numbers."""
+    return [1, 2, 3]
+
+
+@pytest.fixture
+def order_service():
+    return None
+''',
+    "tests/test_util.py": (
+        "from util import scale\n\n\ndef test_scale():\n    assert scale(2) == 5\n"
+    ),
+    "src/util.ts": """\
+/** Multiply v by factor. */
+export function scale(v: number, factor = 2.5): number {
+  return v * factor;
+}
+
+export const clamp = (v: number, lo = 0, hi = 10): number => Math.max(lo, Math.min(hi, v));
+
+export interface Options {
+  factor: number;
+  clamp?: boolean;
+}
+
+export type Mode = "fast" | "exact";
+
+export default class Scaler {
+  constructor(private factor: number) {}
+  apply(v: number): number {
+    return v * this.factor;
+  }
+}
+""",
+    "src/models.ts": """\
+export enum Role {
+  Admin,
+  Member,
+}
+
+export class User {
+  constructor(public name: string, public role: Role) {}
+  greet(): string {
+    return `hi ${this.name}`;
+  }
+}
+
+export function createUser(name: string): User {
+  return new User(name, Role.Member);
+}
+""",
+    "src/legacy.js": """\
+function readAll(path, encoding = "utf8") {
+  return path + encoding;
+}
+module.exports = { readAll };
+""",
+    "src/app.ts": """\
+import Scaler, { scale, clamp, type Options, Mode, scale as s } from "./util";
+import { User, Role } from "./models";
+import * as models from "./models";
+const legacy = require("./legacy");
+
+export function run(values: number[]): number {
+  return values.map((v) => scale(v)).reduce((a, b) => a + b, 0);
+}
+""",
+    "go.mod": "module example.com/shop\n\ngo 1.22\n",
+    "util/util.go": """\
+package util
+
+// Scale multiplies v by factor.
+func Scale(v float64, factor float64) float64 {
+\treturn v * factor
+}
+
+// Clamp limits v to [lo, hi].
+func Clamp(v, lo, hi float64) float64 {
+\tif v < lo {
+\t\treturn lo
+\t}
+\tif v > hi {
+\t\treturn hi
+\t}
+\treturn v
+}
+""",
+    "cart/cart.go": """\
+package cart
+
+// Item is one line of a cart.
+type Item struct {
+\tName  string
+\tPrice float64
+}
+
+// Cart holds items.
+type Cart struct {
+\tItems []Item
+\tTotal float64
+}
+
+// NewCart makes an empty cart.
+func NewCart() *Cart {
+\treturn &Cart{}
+}
+
+// Add puts an item in the cart.
+func (c *Cart) Add(item Item) {
+\tc.Items = append(c.Items, item)
+\tc.Total += item.Price
+}
+""",
+    "cmd/shop/helpers.go": """\
+package main
+
+import "fmt"
+
+// formatTotal renders a total for people.
+func formatTotal(t float64) string {
+\treturn fmt.Sprintf("%.2f", t)
+}
+""",
+    "cmd/shop/main.go": """\
+package main
+
+import (
+\t"fmt"
+
+\t"example.com/shop/cart"
+\t"example.com/shop/util"
+)
+
+func main() {
+\tc := cart.NewCart()
+\tfmt.Println(c)
+}
+""",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: str
+    kind: str  # "completion": cursor at the end of `code`; "action": `code` is the selection
+    code: str  # inserted at the end of the function body named by `at` (or the file end)
+    needed: str  # the text of the definition the model needs
+    open_files: tuple[str, ...] = ()
+    unsaved: dict[str, str] | None = None
+
+
+PY_TAIL = "\n\ndef added(values, x):\n"
+TS_TAIL = "\nexport function added(values: number[]): void {\n"
+GO_TAIL = "\nfunc added() {\n"
+CASES = [
+    Case("py scale(", "app.py", "completion", "    result = scale(", "def scale(v, factor=2.5):"),
+    Case(
+        "py clamp(",
+        "app.py",
+        "completion",
+        "    limited = clamp(",
+        "def clamp(v, low=0.0, high=10.0):",
+    ),
+    Case("py Point(", "app.py", "completion", "    p = Point(", "    x: float\n    y: float = 0.0"),
+    Case("py Timer(", "app.py", "completion", "    t = Timer(", "class Timer:"),
+    Case("py geometry.area(", "app.py", "completion", "    a = geometry.area(", "def area(shape):"),
+    Case(
+        "py OrderService(", "app.py", "completion", "    svc = OrderService(", "class OrderService:"
+    ),
+    Case("py Order(", "app.py", "completion", "    o = Order(", "    id: str"),
+    Case("py MAX_ITEMS", "app.py", "completion", "    n = MAX_ITEMS + ", "MAX_ITEMS = 100"),
+    Case("py u.scale(", "app.py", "completion", "    y = u.scale(", "def scale(v, factor=2.5):"),
+    Case(
+        "py open buffer format_money(",
+        "app.py",
+        "completion",
+        "    label = format_money(",
+        "def format_money(amount, currency='EUR'):",
+        open_files=("helpers.py",),
+    ),
+    Case(
+        "py unsaved edit in util.py",
+        "app.py",
+        "completion",
+        "    z = scale(",
+        "def scale(v, factor=2.5, *, rounding=None):",
+        open_files=("util.py",),
+        unsaved={"util.py": "def scale(v, factor=2.5, *, rounding=None):\n    return v\n"},
+    ),
+    Case(
+        "py relative import area(",
+        "pkg/service.py",
+        "completion",
+        "    return area(",
+        "def area(shape):",
+    ),
+    Case(
+        "py selection uses Point",
+        "app.py",
+        "action",
+        "    q = Point(x, 1)\n    return q.norm()\n",
+        "class Point:",
+    ),
+    Case(
+        "py selection uses perimeter",
+        "app.py",
+        "action",
+        "    return geometry.perimeter(x)\n",
+        "def perimeter(shape):",
+    ),
+    Case(
+        "py selection uses Timer",
+        "app.py",
+        "action",
+        "    t = Timer()\n    t.start()\n",
+        "    def start(self) -> None:",
+    ),
+    Case(
+        "py selection uses OrderService",
+        "app.py",
+        "action",
+        "    return OrderService(0.1).price(x)\n",
+        "    def price(self, order: Order) -> float:",
+    ),
+    Case(
+        "py selection in pkg uses Order",
+        "pkg/service.py",
+        "action",
+        "    return Order('a', [], 1.0)\n",
+        "    total: float = 0.0",
+    ),
+    Case(
+        "ts scale(",
+        "src/app.ts",
+        "completion",
+        "  const r = scale(",
+        "export function scale(v: number, factor = 2.5): number",
+    ),
+    Case(
+        "ts clamp(",
+        "src/app.ts",
+        "completion",
+        "  const c = clamp(",
+        "export const clamp = (v: number, lo = 0, hi = 10): number",
+    ),
+    Case(
+        "ts Options",
+        "src/app.ts",
+        "completion",
+        "  const o: Options = ",
+        "export interface Options {",
+    ),
+    Case(
+        "ts new Scaler(",
+        "src/app.ts",
+        "completion",
+        "  const sc = new Scaler(",
+        "export default class Scaler {",
+    ),
+    Case(
+        "ts new User(", "src/app.ts", "completion", "  const u = new User(", "export class User {"
+    ),
+    Case("ts Role.", "src/app.ts", "completion", "  const role = Role.", "export enum Role {"),
+    Case(
+        "ts models.createUser(",
+        "src/app.ts",
+        "completion",
+        "  const nu = models.createUser(",
+        "export function createUser(name: string): User",
+    ),
+    Case(
+        "ts require legacy.readAll(",
+        "src/app.ts",
+        "completion",
+        "  const text = legacy.readAll(",
+        'function readAll(path, encoding = "utf8")',
+    ),
+    Case(
+        "ts alias s(",
+        "src/app.ts",
+        "completion",
+        "  const t = s(",
+        "export function scale(v: number, factor = 2.5): number",
+    ),
+    Case(
+        "ts selection uses Mode",
+        "src/app.ts",
+        "action",
+        '  const m: Mode = "fast";\n  console.log(m);\n',
+        'export type Mode = "fast" | "exact";',
+    ),
+    Case(
+        "ts selection uses User.greet",
+        "src/app.ts",
+        "action",
+        "  const u = new User('a', Role.Admin);\n  u.greet();\n",
+        "  greet(): string",
+    ),
+    Case(
+        "go util.Scale(",
+        "cmd/shop/main.go",
+        "completion",
+        "\tx := util.Scale(",
+        "func Scale(v float64, factor float64) float64",
+    ),
+    Case(
+        "go util.Clamp(",
+        "cmd/shop/main.go",
+        "completion",
+        "\ty := util.Clamp(",
+        "func Clamp(v, lo, hi float64) float64",
+    ),
+    Case(
+        "go cart.NewCart(",
+        "cmd/shop/main.go",
+        "completion",
+        "\tc := cart.NewCart(",
+        "func NewCart() *Cart",
+    ),
+    Case(
+        "go cart.Item{",
+        "cmd/shop/main.go",
+        "completion",
+        "\tit := cart.Item{",
+        "type Item struct {\n\tName  string",
+    ),
+    Case(
+        "go same package formatTotal(",
+        "cmd/shop/main.go",
+        "completion",
+        "\ts := formatTotal(",
+        "func formatTotal(t float64) string",
+    ),
+    Case(
+        "go method on a variable c.Add(",
+        "cmd/shop/main.go",
+        "completion",
+        "\tc := cart.NewCart()\n\tc.Add(",
+        "func (c *Cart) Add(item Item)",
+    ),
+    Case(
+        "go selection uses Cart",
+        "cmd/shop/main.go",
+        "action",
+        "\tvar c cart.Cart\n\tfmt.Println(c.Total)\n",
+        "type Cart struct {\n\tItems []Item",
+    ),
+]
+
+
+def write_workspace(root: Path) -> None:
+    for name, text in FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    for n in range(FILLER_FILES):  # filler: 1,000 files in all, importing each other
+        kind = n % 3
+        folder = root / "gen" / f"part{n // 100}"
+        folder.mkdir(parents=True, exist_ok=True)
+        if kind == 0:
+            (folder / f"mod{n}.py").write_text(
+                f"from gen.part{n // 100}.mod{max(0, n - 3)} import f{max(0, n - 3)}\n\n\n"
+                f"def f{n}(x):\n    '''Filler {n}.'''\n    return x + {n}\n",
+                encoding="utf-8",
+            )
+        elif kind == 1:
+            (folder / f"mod{n}.ts").write_text(
+                f"export function f{n}(x: number): number {{\n  return x + {n};\n}}\n",
+                encoding="utf-8",
+            )
+        else:
+            (folder / f"mod{n}.go").write_text(
+                f"package part{n // 100}\n\nfunc F{n}(x int) int {{\n\treturn x + {n}\n}}\n",
+                encoding="utf-8",
+            )
+
+
+def case_document(case: Case) -> tuple[str, int, int]:
+    """The file with the case's code added at its end (in a new function); the cursor or the
+    selection as offsets."""
+    text = FILES[case.path]
+    tail = {"python": PY_TAIL, "typescript": TS_TAIL, "javascript": TS_TAIL, "go": GO_TAIL}
+    head = text.rstrip("\n") + "\n" + tail[language_of(case.path) or "python"]
+    if case.kind == "completion":
+        full = head + case.code + "\n"
+        return full, len(head) + len(case.code), len(head) + len(case.code)
+    full = head + case.code + ("}\n" if not case.path.endswith(".py") else "")
+    return full, len(head), len(head) + len(case.code)
+
+
+def prompt_text(case: Case, text: str, start: int, end: int, context: str) -> str:
+    """The prompt the server sends for this case, with ``context`` (or none: today's)."""
+    language = language_of(case.path) or "text"
+    if case.kind == "completion":
+        cursor = cursor_at(case.path, language, text, start)
+        messages = completion_messages(cursor, context)
+    else:
+        request = CodeRequest(
+            language=language,
+            path=case.path,
+            excerpt=excerpt_around(text, start, end),
+            selection=text[start:end],
+            first_line=text.count("\n", 0, start),
+            last_line=text.count("\n", 0, max(start, end - 1)),
+            context=context,
+        )
+        messages = explain_messages(request)
+    return "\n".join(str(m["content"]) for m in messages)
+
+
+async def gather_case(
+    gatherer: ContextGatherer, files: ConfinedFiles, case: Case, text: str, start: int, end: int
+) -> str:
+    buffers = dict(case.unsaved or {})
+    for name in case.open_files:
+        buffers.setdefault(name, FILES[name])
+    buffers[case.path] = text
+    completion = case.kind == "completion"
+    context = await gatherer.gather(
+        files,
+        Document(case.path, language_of(case.path) or "text", text),
+        start,
+        end,
+        buffers,
+        max_chars=COMPLETION_CHARS if completion else ACTION_CHARS,
+        wait_s=None,
+        sticky=completion,
+    )
+    return context.text
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+async def measure(root: Path, hot_rounds: int) -> dict[str, Any]:
+    rows = []
+    cold: dict[str, list[float]] = {"completion": [], "action": []}
+    hot: dict[str, list[float]] = {"completion": [], "action": []}
+    for case in CASES:
+        text, start, end = case_document(case)
+        gatherer = ContextGatherer()  # cold: nothing read, nothing parsed
+        files = gatherer.files_for(root, DEFAULT_EXCLUDE)
+        started = time.perf_counter()
+        context = await gather_case(gatherer, files, case, text, start, end)
+        cold[case.kind].append((time.perf_counter() - started) * 1000)
+        for round_ in range(hot_rounds):  # hot: the same document one keystroke later
+            typed = text[:start] + " " * (round_ % 2) + text[start:]
+            started = time.perf_counter()
+            await gather_case(gatherer, files, case, typed, start, end)
+            hot[case.kind].append((time.perf_counter() - started) * 1000)
+        with_context = prompt_text(case, text, start, end, context)
+        today = prompt_text(case, text, start, end, "")
+        rows.append(
+            {
+                "case": case.name,
+                "kind": case.kind,
+                "found": case.needed in with_context,
+                "found_today": case.needed in today,
+                "added_bytes": len(context.encode("utf-8")),
+                "budget": COMPLETION_CHARS if case.kind == "completion" else ACTION_CHARS,
+                "secret": SECRET in with_context,
+            }
+        )
+    return {"cases": rows, "cold_ms": cold, "hot_ms": hot}
+
+
+def summarize(result: dict[str, Any], shares: dict[str, float]) -> dict[str, Any]:
+    rows = result["cases"]
+    recall = sum(r["found"] for r in rows) / len(rows)
+    recall_today = sum(r["found_today"] for r in rows) / len(rows)
+    summary: dict[str, Any] = {
+        "cases": len(rows),
+        "recall": recall,
+        "recall_today": recall_today,
+        "missed": [r["case"] for r in rows if not r["found"]],
+        "secrets_in_prompts": sum(r["secret"] for r in rows),
+        "over_budget": [r["case"] for r in rows if r["added_bytes"] > r["budget"]],
+        "share_without_context": shares["off"],
+        "share_with_context": shares["on"],
+    }
+    for kind in ("completion", "action"):
+        added = [r["added_bytes"] for r in rows if r["kind"] == kind]
+        summary[f"{kind}_added_bytes_median"] = statistics.median(added)
+        summary[f"{kind}_added_bytes_max"] = max(added)
+        for phase in ("cold", "hot"):
+            times = result[f"{phase}_ms"][kind]
+            summary[f"{kind}_{phase}_p50_ms"] = percentile(times, 0.5)
+            summary[f"{kind}_{phase}_p99_ms"] = percentile(times, 0.99)
+    return summary
+
+
+def print_report(summary: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    print(f"{'case':40} {'kind':10} {'today':>6} {'context':>8} {'added B':>8}")
+    for r in rows:
+        mark = {True: "yes", False: "-"}
+        print(
+            f"{r['case']:40} {r['kind']:10} {mark[r['found_today']]:>6} "
+            f"{mark[r['found']]:>8} {r['added_bytes']:>8}"
+        )
+    print()
+    print(f"{'measure':52} {'today (current file)':>22} {'with context':>14}  goal")
+    print(
+        f"{'recall (' + str(summary['cases']) + ' cases)':52} "
+        f"{summary['recall_today']:>22.0%} {summary['recall']:>14.0%}  >= 90%"
+    )
+    for kind, budget in (("completion", COMPLETION_CHARS), ("action", ACTION_CHARS)):
+        median, most = summary[f"{kind}_added_bytes_median"], summary[f"{kind}_added_bytes_max"]
+        print(
+            f"{'added prompt bytes, ' + kind + ' (median / max)':52} {'0 / 0':>22} "
+            f"{median:>7.0f} / {most:<5}  <= {budget}"
+        )
+        for phase in ("hot", "cold"):
+            p50, p99 = summary[f"{kind}_{phase}_p50_ms"], summary[f"{kind}_{phase}_p99_ms"]
+            print(
+                f"{'gather ms, ' + kind + ', ' + phase + ' (p50 / p99)':52} {'—':>22} "
+                f"{p50:>6.2f} / {p99:<6.2f}"
+                + ("  p50 <= 5 ms" if kind == "completion" and phase == "hot" else "")
+            )
+    print(
+        f"{'cacheable share, 30 keystrokes (mean)':52} "
+        f"{summary['share_without_context']:>22.1%} {summary['share_with_context']:>14.1%}"
+        "  drop <= 2 points"
+    )
+    secrets = summary["secrets_in_prompts"]
+    print(f"{'secrets (excluded/gitignored text) in prompts':52} {'0':>22} {secrets:>14}  0")
+    if summary["missed"]:
+        print("missed:", ", ".join(summary["missed"]))
+
+
+async def run(hot_rounds: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        write_workspace(root)
+        result = await measure(root, hot_rounds)
+    off, _ = await typing_session({"contextChars": 0})
+    on, _ = await typing_session()
+    shares = {"off": statistics.fmean(off), "on": statistics.fmean(on)}
+    return summarize(result, shares), result["cases"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--hot-rounds", type=int, default=50, help="keystrokes timed per case")
+    args = parser.parse_args()
+    summary, rows = asyncio.run(run(args.hot_rounds))
+    if args.json:
+        print(json.dumps({"summary": summary, "cases": rows}, indent=2))
+    else:
+        print_report(summary, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
