@@ -1,0 +1,159 @@
+"""Real Emacs (batch mode) with eglot and editors/emacs, the real glm-lsp and the fake GLM.
+
+Each test runs one scenario of tests/editors/emacs_driver.el: Emacs opens the sample
+workspace, does what a user does (select, pick a code action from eglot's menu, M-x a
+glm-lsp command) and reports buffer texts and *Messages* as JSON.
+
+Needs `emacs` with eglot (Debian 12: `apt-get install emacs-nox elpa-eglot`). Without them
+the tests skip, except under CI=true, where a missing editor is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import TEST_KEY
+from tests.editors.neovim_session import SAMPLE_WORKSPACE, VENV_BIN, find_executable
+from tests.editors.settings_shape import EDITORS
+from tests.fake_glm import FakeGlm, Reply
+from tests.lsp_harness import KEY_VARIABLES
+
+DRIVER = Path(__file__).resolve().parent / "emacs_driver.el"
+REFACTORED = "def total(values):\n    return sum(values)\n"
+
+
+@cache
+def emacs_problem() -> str | None:
+    """Why Emacs with eglot cannot run here, or None."""
+    emacs = shutil.which("emacs")
+    if emacs is None:
+        return "emacs not installed (apt-get install emacs-nox elpa-eglot)"
+    probe = subprocess.run(
+        [emacs, "--batch", "--eval", "(require 'eglot)"], capture_output=True, timeout=60
+    )
+    if probe.returncode != 0:
+        return "eglot not available to emacs (apt-get install elpa-eglot, or Emacs 29+)"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def require_emacs() -> None:
+    problem = emacs_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run the Emacs tests: {problem}")
+    pytest.skip(problem)
+
+
+def run_scenario(fake: FakeGlm, tmp_path: Path, scenario: str) -> dict[str, Any]:
+    """Run one driver scenario in a fresh copy of the sample workspace; its JSON result."""
+    workspace = tmp_path / "workspace"
+    shutil.copytree(SAMPLE_WORKSPACE, workspace)
+    result_file = tmp_path / "result.json"
+    env = {k: v for k, v in os.environ.items() if k not in KEY_VARIABLES}
+    env.update(
+        HOME=str(tmp_path),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        GLM_LSP_STATE_DIR=str(tmp_path / "state"),
+        GLM_LSP_BASE_URL=fake.url,
+        BIGMODEL_API_KEY=TEST_KEY,
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        GLM_TEST_SERVER=find_executable("glm-lsp") or "glm-lsp",
+        GLM_TEST_WORKSPACE=str(workspace),
+        GLM_TEST_SCENARIO=scenario,
+        GLM_TEST_RESULT=str(result_file),
+    )
+    argv = ["emacs", "--batch", "-L", str(EDITORS / "emacs"), "-l", str(DRIVER)]
+    done = subprocess.run(
+        [*argv, "-f", "glm-test-main"],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=150,
+        start_new_session=True,
+    )
+    assert result_file.exists(), f"emacs wrote no result ({done.returncode}):\n{done.stderr}"
+    result: dict[str, Any] = json.loads(result_file.read_text(encoding="utf-8"))
+    assert "error" not in result, f"{result['error']}\n--- *Messages*\n{result['messages']}"
+    return result
+
+
+def test_refactor_code_action_on_a_region_replaces_it(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    fake_glm.enqueue(Reply(text=f"Here:\n```python\n{REFACTORED}```"))
+    result = run_scenario(fake_glm, tmp_path, "refactor")
+    assert result["calc"].startswith(
+        '"""A tiny calculator module: the sample the Neovim tests edit."""\n\n\n' + REFACTORED
+    )
+    assert result["calc"].endswith("\n\ndef add(a, b):\n    return a + b\n")
+    assert "result = result + value" in fake_glm.requests[0].text()  # the region was sent
+    assert result["applied_edits"] == 1
+
+
+def test_refactor_slower_than_eglots_timeout_applies_once_with_no_timed_out(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    """eglot waits 10 s for a request; this reply takes 15 s."""
+    fake_glm.enqueue(Reply(text=f"```python\n{REFACTORED}```", first_token_delay=15))
+    result = run_scenario(fake_glm, tmp_path, "refactor")
+    assert REFACTORED in result["calc"]
+    assert result["applied_edits"] == 1
+    assert len(fake_glm.requests) == 1
+    assert "timed out" not in result["messages"].lower(), result["messages"]
+    assert "failed" not in result["messages"].lower(), result["messages"]
+
+
+def test_agent_command_edits_two_buffers(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    fake_glm.enqueue(
+        Reply(
+            tool_calls=[
+                {
+                    "name": "edit_file",
+                    "arguments": {
+                        "path": "calc.py",
+                        "old_text": "def add(a, b):",
+                        "new_text": "def add(a: float, b: float) -> float:",
+                    },
+                },
+                {
+                    "name": "edit_file",
+                    "arguments": {
+                        "path": "util.py",
+                        "old_text": "def clamp(value, low, high):",
+                        "new_text": "def clamp(value: float, low: float, high: float) -> float:",
+                    },
+                },
+            ]
+        ),
+        Reply(text="Added type hints to add() and clamp()."),
+    )
+    result = run_scenario(fake_glm, tmp_path, "agent")
+    assert "def add(a: float, b: float) -> float:" in result["calc"]
+    assert "def clamp(value: float, low: float, high: float) -> float:" in result["util"]
+    assert result["applied_edits"] == 1  # one WorkspaceEdit for both files
+    assert "add type hints to add and clamp" in fake_glm.requests[0].text()
+
+
+def test_explain_goes_to_a_help_buffer_not_the_echo_area(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    explanation = "It adds up **every value** and returns the sum."
+    fake_glm.enqueue(Reply(text=explanation))
+    result = run_scenario(fake_glm, tmp_path, "explain")
+    assert explanation in result["explanation"]
+    assert result["explanation"].startswith("# calc.py, lines 4-8")
+    assert result["explanation_mode"] in ("help-mode", "gfm-view-mode")
+    assert explanation not in result["messages"]
+
+
+def test_status_command_shows_usage_in_a_buffer(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    result = run_scenario(fake_glm, tmp_path, "status")
+    assert "model glm-5.1, key set" in result["status"]
+    assert "requests" in result["status"]
