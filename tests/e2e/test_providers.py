@@ -170,3 +170,21 @@ async def test_preserve_thinking_off_sends_no_reasoning_and_no_clear_thinking(
     assistant = next(m for m in second.body["messages"] if m["role"] == "assistant")
     assert "reasoning_content" not in assistant and "reasoning" not in assistant
     assert "Let me read" not in second.raw.decode()
+
+
+async def test_vllm_error_body_reaches_the_user_as_its_message(
+    vllm: FakeGlm, tmp_path: Path
+) -> None:
+    (tmp_path / "calc.py").write_text(CALC, encoding="utf-8")
+    vllm.enqueue(Reply(status=404, error_message="The model `glm-5.1` does not exist."))
+    async with start_session(vllm, tmp_path, init_options=VLLM) as (client, editor):
+        uri = editor.open("calc.py", CALC)
+        await execute(client, "glm.refactor", {"uri": uri, "range": span(3, 0, 5, 0)})
+        assert editor.text(uri) == CALC
+        shown = messages_of(client, types.MessageType.Error) + messages_of(
+            client, types.MessageType.Warning
+        )
+
+    body = vllm.requests[0]
+    assert body.path == "/v1/chat/completions"
+    assert any("The model `glm-5.1` does not exist." in m for m in shown), shown
