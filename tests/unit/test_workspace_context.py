@@ -363,3 +363,17 @@ def test_definitions_in_ignores_nested_and_other_languages() -> None:
     text = "def outer():\n    def inner():\n        pass\n    return inner\n"
     assert list(definitions_in(text, "python", "a.py")) == ["outer"]
     assert definitions_in("fn main() {}", "rust", "a.rs") == {}
+
+
+def test_all_imports_fill_after_the_names_used_but_never_shadowed_ones() -> None:
+    util = UTIL_PY + "\n\ndef other(y):\n    return y\n"
+    main = "from util import other, scale, unused\n\n\ndef f(unused):\n    return scale(\n"
+    context = gather(
+        Document("main.py", "python", main),
+        len(main),
+        len(main),
+        Files({"util.py": util}),
+        max_chars=3000,
+        all_imports=True,
+    )
+    assert [d.name for d in context.definitions] == ["scale", "other"]  # used first
