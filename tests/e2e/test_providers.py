@@ -112,6 +112,7 @@ async def test_vllm_agent_preserves_reasoning_in_the_field_vllm_reads(
     assert first.body["chat_template_kwargs"] == {"enable_thinking": True, "clear_thinking": False}
     assert second.body["chat_template_kwargs"] == first.body["chat_template_kwargs"]
     assert "thinking" not in second.body
+    assert first.body["stream_options"] == second.body["stream_options"] == {"include_usage": True}
     assistant = next(m for m in second.body["messages"] if m["role"] == "assistant")
     assert assistant["reasoning"] == THOUGHT  # byte for byte, in vLLM's field
     assert "reasoning_content" not in assistant
