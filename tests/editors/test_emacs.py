@@ -110,6 +110,7 @@ def test_refactor_slower_than_eglots_timeout_applies_once_with_no_timed_out(
     assert len(fake_glm.requests) == 1
     assert "timed out" not in result["messages"].lower(), result["messages"]
     assert "failed" not in result["messages"].lower(), result["messages"]
+    assert "GLM: Refactor – Done" in result["messages"]  # its progress reached Emacs
 
 
 def test_agent_command_edits_two_buffers(fake_glm: FakeGlm, tmp_path: Path) -> None:

@@ -322,3 +322,12 @@ def test_the_accept_key_inserts_the_suggestion_once(nvim: Neovim, fake_glm: Fake
     nvim.nvim.input("<Esc>")
     nvim.wait_until(lambda: nvim.nvim.api.get_mode()["mode"] == "n", "normal mode")
     assert nvim.lines(bufnr) == ["def double(x):", "    return x * 2"]
+
+
+def test_checkhealth_flags_a_key_that_doctor_would_reject(nvim: Neovim) -> None:
+    nvim.nvim.command("checkhealth glm_lsp")
+    assert "OK API key found in $BIGMODEL_API_KEY" in "\n".join(nvim.lines(0))
+    nvim.lua("vim.env.BIGMODEL_API_KEY = 'fake.key'")  # the fake's old, badly shaped key
+    nvim.nvim.command("checkhealth glm_lsp")
+    report = "\n".join(nvim.lines(0))
+    assert "ERROR the key in $BIGMODEL_API_KEY does not look like <id>.<secret>" in report

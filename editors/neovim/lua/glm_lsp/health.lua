@@ -35,8 +35,15 @@ function M.check()
   local found = vim.tbl_filter(function(name)
     return (env[name] or "") ~= ""
   end, names)
-  if #found > 0 then
-    health.ok("API key found in $" .. found[1])
+  local key = #found > 0 and vim.trim(env[found[1]]) or nil
+  -- The shape `glm-lsp doctor` accepts: <id>.<secret>
+  if key and not key:match("^[%w_-][%w_-][%w_-][%w_-]+%.[%w_-][%w_-][%w_-][%w_-]+$") then
+    health.error("the key in $" .. found[1] .. " does not look like <id>.<secret>", {
+      "copy it again from the BigModel / Z.AI console",
+      "then run `glm-lsp doctor` in a terminal to check key and endpoint",
+    })
+  elseif key then
+    health.ok("API key found in $" .. found[1] .. " (run `glm-lsp doctor` to check it with GLM)")
   else
     health.warn("no API key in $" .. table.concat(names, " or $"), {
       "export BIGMODEL_API_KEY=... in the shell that starts Neovim",
