@@ -190,7 +190,7 @@ def main() -> int:
             }
             for r in results
         ]
-        print(json.dumps({"sessions": results, "rows": rows}, indent=2))
+        print(json.dumps({"sessions": results, "rows": rows}))  # one line: run_all reads it
         return 0
     print(f"{'session':48} {'requests':>8} {'mean':>7} {'median':>7} {'min':>7} {'chars':>7}  goal")
     for r in results:

@@ -169,6 +169,12 @@ BENCHMARKS = [
         quick=["--sizes", "10", "100"],
         parse=parse_agent_scaling,
     ),
+    Benchmark("prompt_cache.py", "Cacheable prompt share: typing session and agent run"),
+    Benchmark(
+        "context_recall.py",
+        "Context from the workspace: recall, added bytes, gather time, cacheable share",
+        quick=["--hot-rounds", "10"],
+    ),
 ]
 
 
