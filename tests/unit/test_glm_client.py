@@ -555,3 +555,13 @@ async def test_deeply_nested_tool_arguments_arrive_as_text(fake_glm: FakeGlm) ->
     await client.aclose()
     assert [call.name for call in result.tool_calls] == ["read_file"]
     assert result.tool_calls[0].arguments.startswith('{"path": [[[')
+
+
+async def test_a_reply_past_16_mb_in_small_lines_ends_the_request(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(Reply(text="a" * (17 * 2**20), chunk_size=2**16))
+    client = make_client(fake_glm)
+    with pytest.raises(GlmResponseTooLargeError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert "past 16 MB" in info.value.user_message
+    assert len(fake_glm.requests) == 1
