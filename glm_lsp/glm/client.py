@@ -111,8 +111,10 @@ class GlmClient:
     async def warm_up(self) -> None:
         """Open a pooled connection now so the first real request skips connect and TLS."""
         try:
-            response = await self._http.get("models", timeout=5.0)
-            await response.aclose()
+            async with self._http.stream("GET", "models", timeout=5.0) as response:
+                # Read a short answer to its end (the connection then goes back to the pool);
+                # a long one is cut, as every body from upstream is.
+                await _read_bounded(response, MAX_BODY_BYTES)
         except httpx.HTTPError as exc:
             log.debug("warm-up request failed: %s", type(exc).__name__)
 
