@@ -1,7 +1,8 @@
 """Long work as one cancellable operation with work-done progress.
 
-``run_operation`` is what command handlers call: it creates a fresh progress token (pygls never
-releases tokens), links both ways of cancelling — ``$/cancelRequest`` of the command and
+``run_operation`` is what command handlers call: it reports on the request's ``workDoneToken``
+when the client sent one, else creates a fresh token (pygls never releases tokens), links both
+ways of cancelling — ``$/cancelRequest`` of the command and
 ``window/workDoneProgress/cancel`` — to the running task, and turns every failure into one
 message. A cancelled or failed operation returns ``None``: callers apply nothing.
 """
