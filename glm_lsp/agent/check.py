@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -73,14 +74,32 @@ def consent_question(root: Path, argv: Sequence[str]) -> str:
 # -- the scratch copy ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Written:
+    """A file this module wrote into the copy: where its content came from, and what it
+    was once written (a difference means the check changed or replaced it; a new inode
+    may be a hard link to a file of the user's, never to be written through)."""
+
+    source: str | tuple[str, int, int]  # the text, or (disk path, size, mtime_ns)
+    identity: tuple[int, int, int]  # (inode, size, mtime_ns)
+
+
 class ScratchCopy:
-    """A temporary copy of a workspace folder as the agent sees it; remove it with
-    :meth:`remove` (or use it as a context manager)."""
+    """A temporary copy of a workspace folder as the agent sees it.
+
+    :meth:`prepare` makes one; :meth:`sync` brings it up to date again, so the checks of one
+    run copy only what changed (GLM's edits, files the check itself created, changed or
+    deleted) instead of every file each time. Remove it with :meth:`remove` (or use it as a
+    context manager).
+    """
 
     def __init__(self, base: Path, root: Path) -> None:
         self.base = base  # the temporary folder: the copy, and beside it the byte-code cache
         self.root = root  # the copy of the workspace folder: the check's working directory
-        self.files = 0
+        self.files = 0  # how many files the last sync left in the copy
+        self.written = 0  # how many of them it had to (re)write
+        self._written: dict[str, _Written] = {}
+        self._identity: tuple[int, int] | None = None  # the root folder's (device, inode)
 
     @classmethod
     def prepare(cls, workspace: Workspace) -> ScratchCopy:
@@ -95,49 +114,148 @@ class ScratchCopy:
             )
         copy = cls(base, base / (workspace.root.name or "workspace"))
         try:
-            copy._fill(workspace, real_root)
+            copy.root.mkdir()
+            info = os.lstat(copy.root)
+            copy._identity = (info.st_dev, info.st_ino)
+            copy.sync(workspace)
         except BaseException:
             copy.remove()
             raise
         return copy
 
-    def _fill(self, workspace: Workspace, real_root: str) -> None:
-        self.root.mkdir()
+    def sync(self, workspace: Workspace) -> None:
+        """Make the copy hold exactly the workspace's current files again. OSError when the
+        check broke the copy itself (then make a new one)."""
+        self._check_intact()
+        real_root = os.path.realpath(workspace.root)
         prefix_length = len(real_root.rstrip(os.sep)) + 1
-        made: set[str] = {str(self.root)}
-        target_root = str(self.root)
+        expected: dict[str, str | Path] = {}
         for path in workspace.files_under(Path(real_root)):
-            relative = str(path)[prefix_length:]
+            try:
+                expected[str(path)[prefix_length:]] = workspace.content_source(path)
+            except WorkspaceError:
+                continue
+        # What a check did to the copy: anything it made goes, anything it changed is
+        # written again (first sync: nothing to look at).
+        stale = self._clean(expected) if self._written else set(expected)
+        target_root = str(self.root)
+        made: set[str] = {target_root}
+        self.written = 0
+        for relative, source in expected.items():
+            if relative not in stale and not self._source_changed(relative, source):
+                continue
             target = os.path.join(target_root, relative)
             parent = os.path.dirname(target)
             if parent not in made:
                 os.makedirs(parent, exist_ok=True)
                 made.add(parent)
-            try:
-                source = workspace.content_source(path)
-            except WorkspaceError:
+            written = _write(source, target)
+            if written is None:
+                self._written.pop(relative, None)
                 continue
-            if isinstance(source, str):
-                with open(target, "w", encoding="utf-8", newline="") as handle:
-                    handle.write(source)
-            else:
-                try:
-                    # New bytes in a new file (never a link): writes stay in the copy. Mode
-                    # and times come along, so scripts stay executable and make-like tools
-                    # see what changed.
-                    shutil.copy2(source, target, follow_symlinks=False)
-                except OSError:  # gone or unreadable since it was listed: the check decides
-                    continue
-            self.files += 1
+            self._written[relative] = written
+            self.written += 1
+        self.files = len(self._written)
+
+    def _check_intact(self) -> None:
+        """The copy's folders must still be the ones made here, not links a check put in
+        their place (syncing through one could write into the user's folder)."""
+        for folder in (self.base, self.root):
+            info = os.lstat(folder)
+            if not stat.S_ISDIR(info.st_mode):
+                raise NotADirectoryError(f"{folder} is no longer the scratch folder")
+        info = os.lstat(self.root)
+        if (info.st_dev, info.st_ino) != self._identity:
+            raise NotADirectoryError(f"{self.root} was replaced")
+
+    def _clean(self, expected: Mapping[str, str | Path]) -> set[str]:
+        """Remove what is in the copy but not expected; return the expected files that are
+        missing or no longer as written."""
+        folders = {""}
+        for relative in expected:
+            parent = os.path.dirname(relative)
+            while parent not in folders:
+                folders.add(parent)
+                parent = os.path.dirname(parent)
+        stale = {r for r in expected if r not in self._written}
+        stack = [("", str(self.root))]
+        while stack:
+            relative_dir, directory = stack.pop()
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    relative = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
+                    if os.sep != "/":
+                        relative = relative.replace("/", os.sep)
+                    if entry.is_dir(follow_symlinks=False):
+                        if relative in folders:
+                            stack.append((relative, entry.path))
+                        else:
+                            shutil.rmtree(entry.path)
+                        continue
+                    written = self._written.get(relative)
+                    info = entry.stat(follow_symlinks=False)
+                    if (
+                        relative not in expected
+                        or written is None
+                        or entry.is_symlink()
+                        or (info.st_ino, info.st_size, info.st_mtime_ns) != written.identity
+                    ):
+                        os.unlink(entry.path)
+                        self._written.pop(relative, None)
+                        if relative in expected:
+                            stale.add(relative)
+        for relative in expected:  # deleted by the check, or a folder in its place
+            if relative not in stale and not os.path.lexists(os.path.join(self.root, relative)):
+                stale.add(relative)
+        return stale
+
+    def _source_changed(self, relative: str, source: str | Path) -> bool:
+        written = self._written.get(relative)
+        if written is None:
+            return True
+        if isinstance(source, str):
+            return written.source is not source and written.source != source
+        try:
+            info = os.stat(source)
+        except OSError:
+            return True
+        return written.source != (str(source), info.st_size, info.st_mtime_ns)
 
     def remove(self) -> None:
         shutil.rmtree(self.base, ignore_errors=True)
+        self._written.clear()
 
     def __enter__(self) -> ScratchCopy:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+def _write(source: str | Path, target: str) -> _Written | None:
+    """Write one file of the copy as a new file (a new inode: whatever a check put at
+    ``target``, a link included, is replaced, never written through); None when its source
+    is gone."""
+    if os.path.isdir(target) and not os.path.islink(target):
+        shutil.rmtree(target)
+    elif os.path.lexists(target):
+        os.unlink(target)
+    if isinstance(source, str):
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            handle.write(source)
+        origin: str | tuple[str, int, int] = source
+    else:
+        try:
+            info = os.stat(source)
+            # New bytes in a new file (never a link): writes stay in the copy. Mode and
+            # times come along, so scripts stay executable and make-like tools see what
+            # changed.
+            shutil.copy2(source, target, follow_symlinks=False)
+        except OSError:  # gone or unreadable since it was listed: the check decides
+            return None
+        origin = (str(source), info.st_size, info.st_mtime_ns)
+    written = os.lstat(target)
+    return _Written(origin, (written.st_ino, written.st_size, written.st_mtime_ns))
 
 
 def _within(path: str, root: str) -> bool:
@@ -325,20 +443,27 @@ class CheckSettings:
 
 
 async def check_workspace(workspace: Workspace, settings: CheckSettings) -> CheckResult:
-    """Copy the workspace as the agent sees it, run the check there, remove the copy."""
+    """Run the check on a new copy of the workspace as the agent sees it, then remove it."""
     copy = await asyncio.to_thread(ScratchCopy.prepare, workspace)
     try:
-        env = check_environment(os.environ, settings.key_names, settings.key, copy.base)
-        _node_path(env, workspace.root)
-        return await run_command(
-            program_argv(settings.argv, copy.root, workspace.root),
-            cwd=copy.root,
-            env=env,
-            timeout=settings.timeout,
-            max_output_bytes=settings.max_output_bytes,
-        )
+        return await run_in_copy(copy, workspace, settings)
     finally:
         await asyncio.shield(asyncio.to_thread(copy.remove))
+
+
+async def run_in_copy(
+    copy: ScratchCopy, workspace: Workspace, settings: CheckSettings
+) -> CheckResult:
+    """Run the check in ``copy`` (already up to date) of ``workspace``."""
+    env = check_environment(os.environ, settings.key_names, settings.key, copy.base)
+    _node_path(env, workspace.root)
+    return await run_command(
+        program_argv(settings.argv, copy.root, workspace.root),
+        cwd=copy.root,
+        env=env,
+        timeout=settings.timeout,
+        max_output_bytes=settings.max_output_bytes,
+    )
 
 
 # -- the run_check tool of one agent run -----------------------------------------------------
@@ -386,6 +511,7 @@ class CheckRunner:
         self.runs = 0
         self.last: CheckResult | None = None
         self._checked_changes: list[FileChange] | None = None
+        self._copy: ScratchCopy | None = None  # kept between this run's checks
 
     @property
     def command(self) -> str:
@@ -409,11 +535,31 @@ class CheckRunner:
         self.runs += 1
         changes = workspace.changes()
         try:
-            result = await check_workspace(workspace, self.settings)
+            copy = await self._fresh_copy(workspace)
+            result = await run_in_copy(copy, workspace, self.settings)
         except WorkspaceError as exc:
             return f"error: {exc}"
+        except OSError as exc:  # the disk is full, the temporary folder unwritable...
+            return f"error: the scratch copy for the check could not be made ({exc})"
         self.last, self._checked_changes = result, changes
         return result.for_model(self.settings.max_output_bytes)
+
+    async def _fresh_copy(self, workspace: Workspace) -> ScratchCopy:
+        """This run's copy, up to date; a new one the first time or when a check broke it."""
+        if self._copy is not None:
+            try:
+                await asyncio.to_thread(self._copy.sync, workspace)
+                return self._copy
+            except OSError:
+                await asyncio.to_thread(self._copy.remove)
+        self._copy = await asyncio.to_thread(ScratchCopy.prepare, workspace)
+        return self._copy
+
+    def close(self) -> None:
+        """Remove the run's copy (the run is over)."""
+        if self._copy is not None:
+            self._copy.remove()
+            self._copy = None
 
     def status(self, workspace: Workspace) -> CheckStatus:
         if self._allowed is False:

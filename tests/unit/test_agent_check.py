@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -93,6 +94,69 @@ def test_the_copy_holds_disk_buffers_and_staged_changes_but_nothing_confined(
         assert not any(p.is_symlink() for p in copy.root.rglob("*"))
         base = copy.base
     assert not base.exists()
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_a_kept_copy_is_repaired_and_updated_without_copying_everything(
+    tmp_path: Path,
+) -> None:
+    files = {f"pkg/m{n}.py": f"N = {n}\n" for n in range(20)}
+    root = make_root(tmp_path, {**files, "calc.py": "A = 1\n", "tests/t.py": "T = 1\n"})
+    user = snapshot(root)
+    workspace = Workspace([root])
+    with ScratchCopy.prepare(workspace) as copy:
+        assert (copy.files, copy.written) == (22, 22)
+        expected = tree(copy.root)
+        copy.sync(workspace)
+        assert copy.written == 0  # nothing changed: nothing copied again
+
+        # What a check may do to its copy: change, delete, create, and put links to the
+        # user's files and folders where the copy's were.
+        with open(copy.root / "pkg/m1.py", "a") as handle:
+            handle.write("changed in place\n")
+        (copy.root / "pkg/m2.py").unlink()
+        (copy.root / "made.txt").write_text("made")
+        (copy.root / ".pytest_cache/v").mkdir(parents=True)
+        (copy.root / ".pytest_cache/v/x").write_text("cache")
+        (copy.root / "pkg/m3.py").unlink()
+        os.link(root / "pkg/m3.py", copy.root / "pkg/m3.py")  # same size and mtime
+        for name in ("m4.py", "m5.py"):
+            (copy.root / "tests" / name).write_text("x")
+        shutil.rmtree(copy.root / "tests")
+        (copy.root / "tests").symlink_to(root / "tests")
+
+        workspace.write(root / "calc.py", "A = 2\n")
+        workspace.write(root / "tests/t.py", "T = 2\n")
+        copy.sync(workspace)
+        assert tree(copy.root) == {**expected, "calc.py": "A = 2\n", "tests/t.py": "T = 2\n"}
+        assert copy.written == 5  # m1 and m2 repaired, m3 unlinked and copied, calc, t
+        assert not any(p.is_symlink() for p in copy.root.rglob("*"))
+        assert (copy.root / "pkg/m3.py").stat().st_ino != (root / "pkg/m3.py").stat().st_ino
+    assert snapshot(root) == user
+
+
+def test_a_copy_whose_folder_was_replaced_by_a_link_is_not_synced(tmp_path: Path) -> None:
+    root = make_root(tmp_path, {"a.py": "A = 1\n"})
+    user = snapshot(root)
+    workspace = Workspace([root])
+    copy = ScratchCopy.prepare(workspace)
+    try:
+        shutil.rmtree(copy.root)
+        copy.root.symlink_to(root)
+        workspace.write(root / "a.py", "A = 2\n")
+        with pytest.raises(OSError):
+            copy.sync(workspace)
+        assert snapshot(root) == user
+    finally:
+        copy.remove()
+    assert root.exists() and snapshot(root) == user
 
 
 def test_scripts_stay_executable_in_the_copy(tmp_path: Path) -> None:
@@ -287,6 +351,21 @@ async def test_status_says_passed_failed_and_whether_changes_came_after(tmp_path
     assert "unchecked" in stale.sentence()
     assert (await runner.run_for_model(workspace)).startswith("exit code 1")
     assert runner.status(workspace).label() == "check failed"
+
+
+async def test_the_checks_of_one_run_share_a_copy_removed_at_the_end(tmp_path: Path) -> None:
+    root = make_root(tmp_path, {"a.py": "A = 1\n"})
+    workspace = Workspace([root])
+    probe = "import os, pathlib; print(os.getcwd()); print(pathlib.Path('a.py').read_text())"
+    runner = CheckRunner(settings([PY, "-c", probe]), allow=_yes)
+    first = (await runner.run_for_model(workspace)).splitlines()
+    workspace.write(root / "a.py", "A = 2\n")
+    second = (await runner.run_for_model(workspace)).splitlines()
+    assert first[1] == second[1]  # the same folder
+    assert (first[2], second[2]) == ("A = 1", "A = 2")
+    assert Path(first[1]).is_dir()
+    runner.close()
+    assert not Path(first[1]).exists() and not Path(first[1]).parent.exists()
 
 
 async def test_at_most_a_few_checks_per_run(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ edit; ``agent_edit.py`` adapts it to what the client can take.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from ...agent.prompt import CurrentFile, build_agent_messages
 from ...agent.tools import AgentTools
 from ...agent.workspace import Workspace, WorkspaceError
 from ...context import instruction_comments
-from ...glm.usage import is_peak
+from ...glm.usage import is_coding_plan, is_peak
 from ...rules_files import read_rules
 from ...server import GlmLanguageServer
 from ..apply import DocumentSnapshot, apply_changes, uri_to_path
@@ -64,11 +65,19 @@ async def run_agent_command(ls: GlmLanguageServer, args: Sequence[Any]) -> dict[
         ls.show_warning(f"glm.agent: {exc}")
         return None
     outcome = await run_operation(
-        ls, agent_title(params.instruction), lambda op: _run(ls, op, params), feature="agent"
+        ls,
+        agent_title(params.instruction, peak=_plan_peak(ls)),
+        lambda op: _run(ls, op, params),
+        feature="agent",
     )
     if outcome is None:  # cancelled or failed: already told, nothing applied
         return {"applied": False}
     return await _deliver(ls, params, outcome)
+
+
+def _plan_peak(ls: GlmLanguageServer) -> bool:
+    """Peak hours matter only on the Coding Plan, whose quota they multiply."""
+    return is_coding_plan(ls.settings.effective_base_url()) and is_peak()
 
 
 def agent_title(instruction: str, *, peak: bool | None = None) -> str:
@@ -106,9 +115,17 @@ async def _run(ls: GlmLanguageServer, op: Operation, params: AgentParams) -> Age
         temperature=ls.settings.temperature,
     )
     tools = AgentTools(workspace, max_output_bytes=settings.max_tool_output_bytes, check=check)
-    run = await run_agent(
-        ls.glm_client(), request, tools, max_iterations=settings.max_iterations, progress=op.report
-    )
+    try:
+        run = await run_agent(
+            ls.glm_client(),
+            request,
+            tools,
+            max_iterations=settings.max_iterations,
+            progress=op.report,
+        )
+    finally:
+        if check is not None:  # its scratch copy goes with the run, cancelled or not
+            await asyncio.shield(asyncio.to_thread(check.close))
     op.tokens_used = run.total_tokens
     return AgentOutcome(run, workspace, starts, comment, check)
 
