@@ -175,6 +175,11 @@ BENCHMARKS = [
         "Context from the workspace: recall, added bytes, gather time, cacheable share",
         quick=["--hot-rounds", "10"],
     ),
+    Benchmark(
+        "hostile_upstream.py",
+        "glm.status latency and server memory while a hostile upstream attacks",
+        quick=["--duration", "1"],
+    ),
 ]
 
 
