@@ -66,6 +66,9 @@ class ConfinedFiles:
         self._disk: dict[str, _DiskEntry] = {}
         self._dirs: dict[str, list[str]] = {}
         self._checked_at = time.monotonic()
+        # Bumped whenever what is known about the disk changes: import bindings worked out
+        # before are then worked out again (a new sibling file, a name added to a module).
+        self.generation = 0
 
     # -- what a gather may see, without touching the disk ------------------------------------
     def view(self, buffers: Mapping[str, str]) -> FilesView:
@@ -89,6 +92,7 @@ class ConfinedFiles:
             self._disk[relative] = _DiskEntry(None, None) if real is None else self._read(real)
         for relative in dirs:
             self._dirs[relative] = self._list(relative)
+        self.generation += 1
 
     def allowed(self, relative: str) -> Path | None:
         """The real path when the agent may read ``relative``, else None."""
@@ -139,8 +143,12 @@ class ConfinedFiles:
                 stamp = None
             if stamp != entry.stamp:
                 self._disk[relative] = self._read(real)
-        for relative in list(self._dirs):
-            self._dirs[relative] = self._list(relative)
+                self.generation += 1
+        for relative, names in list(self._dirs.items()):
+            listed = self._list(relative)
+            if listed != names:
+                self._dirs[relative] = listed
+                self.generation += 1
 
 
 class FilesView:
@@ -186,7 +194,8 @@ def relative_path(path: Path, root: Path) -> str | None:
 
 @dataclass
 class _Remembered:
-    key: str
+    key: str  # the document's import lines
+    generation: int  # of the files they were resolved against
     bindings: Bindings
 
 
@@ -268,12 +277,17 @@ class ContextGatherer:
     ) -> Context:
         key = import_key(document.text)
         remembered = self._bindings.get(document.path)
-        if remembered is not None and remembered.key == key:
+        if (
+            remembered is not None
+            and remembered.key == key
+            and remembered.generation == files.generation
+        ):
             bindings = remembered.bindings
         else:
+            generation = files.generation
             bindings = bindings_of(document, view, self._index)
             if not view.misses and not view.dir_misses:  # complete: worth keeping
-                self._bindings[document.path] = _Remembered(key, bindings)
+                self._bindings[document.path] = _Remembered(key, generation, bindings)
         return gather(
             document,
             start,

@@ -92,6 +92,7 @@ async def test_completion_never_sends_excluded_or_gitignored_files(
     fake_glm.enqueue(Reply(text="1)"))
     async with start_session(fake_glm, root, init_options=FAST) as (client, editor):
         editor.open(".env", f"{SECRET}\n", language_id="dotenv")
+        editor.open("local_settings.py")  # open, and still gitignored
         uri = editor.open("main.py")
         await complete(client, uri, types.Position(line=3, character=len("scale(TOKEN, ")))
         prompt = fake_glm.requests[0].text()
