@@ -134,3 +134,29 @@ async def test_command_reply_at_once_is_a_setting_for_any_client(
             await asyncio.sleep(0.05)
         assert editor.text(uri) == "def add(a, b):\n    return b + a\n"
         assert len(editor.applied_edits) == 1
+
+
+async def test_helix_refactor_is_cancelled_from_its_progress_and_applies_nothing(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = make_workspace(tmp_path)
+    fake_glm.enqueue(
+        Reply(text="```python\ndef add(a, b):\n    return b + a\n```", first_token_delay=30)
+    )
+    async with start_session(fake_glm, root, client_info=HELIX) as (client, editor):
+        uri = editor.open("calc.py")
+        whole = types.Range(start=types.Position(0, 0), end=types.Position(1, 16))
+        assert await execute(client, "glm.refactor", {"uri": uri, "range": whole}) is None
+        assert await asyncio.to_thread(fake_glm.wait_for_requests, 1, 10.0)
+        deadline = time.monotonic() + 10
+        while not progress_of(client, types.WorkDoneProgressBegin) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        (token,) = client.progress_reports
+
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+
+        assert await asyncio.to_thread(fake_glm.wait_closed, 0, 5.0)
+        await asyncio.sleep(1.0)
+        assert editor.applied_edits == []
+        assert editor.text(uri) == "def add(a, b):\n    return a + b\n"
+        assert progress_of(client, types.WorkDoneProgressEnd)[-1].message == "Cancelled"
