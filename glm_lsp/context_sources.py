@@ -130,10 +130,17 @@ class ConfinedFiles:
         return time.monotonic() - self._checked_at >= RECHECK_S
 
     def recheck(self) -> None:
-        """Re-read the cached files whose mtime or size changed (and re-list directories)."""
+        """Decide confinement again (a .gitignore may have changed), re-read the cached files
+        whose mtime or size changed, and re-list directories."""
         self._checked_at = time.monotonic()
+        self._confinement = Workspace([self.root], exclude=list(self.exclude))
         for relative, entry in list(self._disk.items()):
-            real = self.allowed(relative) if self._verdicts.get(relative) else None
+            real = self.allowed(relative)
+            if (real is not None) != self._verdicts.get(relative):
+                self._verdicts[relative] = real is not None
+                self._disk[relative] = _DiskEntry(None, None)
+                self.generation += 1
+                entry = self._disk[relative]
             if real is None:
                 continue
             try:

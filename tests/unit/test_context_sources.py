@@ -98,3 +98,26 @@ def test_a_changed_file_is_noticed_on_recheck(tmp_path: Path) -> None:
     (root / "util.py").write_text("def scale(v, factor=9.75, *, clip=False):\n    return v\n")
     files.recheck()
     assert "factor=9.75, *, clip=False" in asyncio.run(gather(gatherer, files, {}, None))
+
+
+def test_excluded_names_are_never_read_open_or_not(tmp_path: Path) -> None:
+    root = folder(tmp_path)
+    (root / ".env").write_text("SECRET=3\n")
+    (root / "secrets.pem").write_text("SECRET=4\n")
+    files = ConfinedFiles(root, DEFAULT_EXCLUDE)
+    files.load([".env", "secrets.pem", "util.py", ".git/config", "../outside.py"])
+    view = files.view({".env": "SECRET=5\n", "secrets.pem": "SECRET=6\n"})
+    assert view.read(".env") is None and view.read("secrets.pem") is None
+    assert view.read(".git/config") is None and view.read("../outside.py") is None
+    assert view.read("util.py") is not None
+    assert not view.misses
+
+
+def test_a_file_gitignored_later_drops_out_on_recheck(tmp_path: Path) -> None:
+    root = folder(tmp_path)
+    gatherer = ContextGatherer()
+    files = gatherer.files_for(root, DEFAULT_EXCLUDE)
+    assert "def scale" in asyncio.run(gather(gatherer, files, {}, None))
+    (root / ".gitignore").write_text("private.py\nutil.py\n")
+    files.recheck()
+    assert "def scale" not in asyncio.run(gather(gatherer, files, {}, None))
