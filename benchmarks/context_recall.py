@@ -2,7 +2,7 @@
 current file only, side by side in one run.
 
 A sample workspace in Python, TypeScript and Go (plus generated filler modules up to 1,000
-files, a ``.env``, a ``*.pem`` and a gitignored module) and 35 cursor (completion) and
+files, a ``.env``, a ``*.pem`` and a gitignored module) and 40 cursor (completion) and
 selection (code action) cases, each naming the definition the model needs and where it
 lives. For every case the prompt is built the way the server builds it, with the
 workspace context (``glm_lsp.context_sources`` over the real disk, the budgets of
@@ -49,7 +49,6 @@ from glm_lsp.workspace_context import Document, language_of  # noqa: E402
 SECRET = "SECRET-VALUE-9931"
 COMPLETION_CHARS = GlmSettings().completion.context_chars
 ACTION_CHARS = GlmSettings().actions.context_chars
-FILLER_FILES = 960
 
 FILES: dict[str, str] = {
     ".gitignore": "local_config.py\nbuild/\n",
@@ -220,6 +219,9 @@ function readAll(path, encoding = "utf8") {
 }
 module.exports = { readAll };
 """,
+    "scripts/report.py": "from util import *\n\n\ndef report(values):\n    return values\n",
+    "src/index.ts": 'export * from "./util";\nexport { User as Person } from "./models";\n',
+    "src/feature.ts": 'import { scale, Person } from "./index";\n\nexport const k = 1;\n',
     "src/app.ts": """\
 import Scaler, { scale, clamp, type Options, Mode, scale as s } from "./util";
 import { User, Role } from "./models";
@@ -319,6 +321,39 @@ PY_TAIL = "\n\ndef added(values, x):\n"
 TS_TAIL = "\nexport function added(values: number[]): void {\n"
 GO_TAIL = "\nfunc added() {\n"
 CASES = [
+    # Hard on purpose: a star import, a barrel file, a name only the project's other
+    # (closed, not imported) files define, a method reached through what a function returns.
+    Case(
+        "py star import clamp(", "scripts/report.py", "completion", "    c = clamp(", "def clamp("
+    ),
+    Case(
+        "ts barrel re-export scale(",
+        "src/feature.ts",
+        "completion",
+        "  const r = scale(",
+        "export function scale(v: number, factor = 2.5): number",
+    ),
+    Case(
+        "ts barrel alias new Person(",
+        "src/feature.ts",
+        "completion",
+        "  const p = new Person(",
+        "export class User {",
+    ),
+    Case(
+        "py closed, not imported format_money(",
+        "app.py",
+        "completion",
+        "    label = format_money(",
+        "def format_money(amount, currency='EUR'):",
+    ),
+    Case(
+        "ts method via createUser() -> User",
+        "src/app.ts",
+        "completion",
+        "  const nu = models.createUser('a');\n  nu.greet(",
+        "  greet(): string",
+    ),
     Case("py scale(", "app.py", "completion", "    result = scale(", "def scale(v, factor=2.5):"),
     Case(
         "py clamp(",
@@ -518,7 +553,7 @@ def write_workspace(root: Path) -> None:
     for name, text in FILES.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
-    for n in range(FILLER_FILES):  # filler: 1,000 files in all, importing each other
+    for n in range(1000 - len(FILES)):  # filler: 1,000 files in all, importing each other
         kind = n % 3
         folder = root / "gen" / f"part{n // 100}"
         folder.mkdir(parents=True, exist_ok=True)

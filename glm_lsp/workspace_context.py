@@ -355,6 +355,7 @@ class Bindings:
     names: dict[str, tuple[str, str]] = field(default_factory=dict)
     modules: dict[str, tuple[str, ...]] = field(default_factory=dict)
     same_package: tuple[str, ...] = ()  # Go: the package's other files
+    wildcard: tuple[str, ...] = ()  # Python `from m import *`: where unbound names may be
 
 
 _PY_FROM = re.compile(
@@ -410,11 +411,14 @@ def _python_bindings(text: str, path: str, sources: Sources, index: DefinitionIn
     directory = posixpath.dirname(path)
     names: dict[str, tuple[str, str]] = {}
     modules: dict[str, tuple[str, ...]] = {}
+    wildcard: list[str] = []
     for match in _PY_FROM.finditer(text):
         module = match["module"]
         file = _python_module_file(sources, module, directory)
         for item in match["names"].strip("()").replace("\n", " ").split(","):
             words = item.split()
+            if words == ["*"] and file is not None:
+                wildcard.append(file)
             if not words or words[0] == "*":
                 continue
             remote, local = (
@@ -440,7 +444,7 @@ def _python_bindings(text: str, path: str, sources: Sources, index: DefinitionIn
                 continue
             local = words[2] if len(words) == 3 and words[1] == "as" else words[0]
             modules[local] = (file,)
-    return Bindings(names, modules)
+    return Bindings(names, modules, wildcard=tuple(wildcard))
 
 
 def _js_module_file(sources: Sources, spec: str, directory: str) -> str | None:
@@ -481,6 +485,34 @@ def _js_bindings(text: str, path: str, sources: Sources) -> Bindings:
             else:  # `import Scaler from './util'`: the default export
                 names[local] = (file, "default")
     return Bindings(names, modules)
+
+
+_JS_REEXPORT = re.compile(
+    r"^[ \t]*export\s+(?:type\s+)?(?P<what>\*|\{[^}]*\})\s*from\s*['\"](?P<spec>[^'\"]+)['\"]",
+    re.MULTILINE,
+)
+
+
+def _js_reexports(
+    text: str, path: str, sources: Sources
+) -> list[tuple[str, dict[str, str] | None]]:
+    """A barrel file's ``export * from './a'`` (None: every name) and ``export { x as y }
+    from './b'`` (exported name -> name in that module)."""
+    found: list[tuple[str, dict[str, str] | None]] = []
+    for match in _JS_REEXPORT.finditer(text):
+        target = _js_module_file(sources, match["spec"], posixpath.dirname(path))
+        if target is None:
+            continue
+        if match["what"] == "*":
+            found.append((target, None))
+            continue
+        exported: dict[str, str] = {}
+        for item in match["what"].strip("{}").split(","):
+            words = item.replace("type ", "").split()
+            if words:
+                exported[words[-1] if len(words) == 3 and words[1] == "as" else words[0]] = words[0]
+        found.append((target, exported))
+    return found
 
 
 def _go_package_files(sources: Sources, directory: str, exclude: str = "") -> tuple[str, ...]:
@@ -662,9 +694,19 @@ def find_definitions(
     family = _family(document.language)
     found: dict[tuple[str, str], Definition] = {}
 
-    def look_up(path: str, name: str) -> Definition | None:
+    def look_up(path: str, name: str, depth: int = 0) -> Definition | None:
         text = sources.read(path)
-        return None if text is None else index.definitions(path, text).get(name)
+        if text is None:
+            return None
+        definition = index.definitions(path, text).get(name)
+        if definition is None and depth < 3 and language_of(path) in JS_LIKE:
+            for target, exported in _js_reexports(text, path, sources):
+                if exported is None or name in exported:
+                    remote = name if exported is None else exported[name]
+                    definition = look_up(target, remote, depth + 1)
+                    if definition is not None:
+                        break
+        return definition
 
     for used in used_names(focus_code(document.text, start, end), document.language):
         parts = used.split(".")
@@ -679,7 +721,7 @@ def find_definitions(
             path, remote = bindings.names[head]
             definition = look_up(path, remote)
         elif head not in shadowed and head not in bindings.modules:
-            for path in (*bindings.same_package, *open_paths):
+            for path in (*bindings.wildcard, *bindings.same_package, *open_paths):
                 if path != document.path and _family(language_of(path) or "") == family:
                     definition = look_up(path, head)
                     if definition is not None:
@@ -687,12 +729,61 @@ def find_definitions(
         if definition is not None:
             found.setdefault(definition.key, definition)
             _add_go_methods(parts, bindings, look_up, found)
+    _add_related(found, bindings, look_up, index, sources)
     if all_imports:
         for local, (path, remote) in bindings.names.items():
             imported = None if local in shadowed else look_up(path, remote)
             if imported is not None:
                 found.setdefault(imported.key, imported)
     return list(found.values())
+
+
+RELATED_PER_DEFINITION = 3
+
+
+def _add_related(
+    found: dict[tuple[str, str], Definition],
+    bindings: Bindings,
+    look_up: Callable[[str, str], Definition | None],
+    index: DefinitionIndex,
+    sources: Sources,
+) -> None:
+    """What the found definitions' signatures name from their own module (``def
+    make_order() -> Order``, ``func NewCart() *Cart``), and the methods of Go types found:
+    the model then knows what a call returns."""
+    for definition in list(found.values()):
+        language = language_of(definition.path) or ""
+        package = _package_of(definition.path, bindings)
+        added = 0
+        names = [n.split(".")[0] for n in used_names(definition.signature, language)]
+        for name in dict.fromkeys(names):
+            if name == definition.name or added >= RELATED_PER_DEFINITION:
+                continue
+            for path in package:
+                related = look_up(path, name)
+                if related is not None and related.key not in found:
+                    found[related.key] = related
+                    added += 1
+                    break
+    for definition in list(found.values()):  # Go: a type's methods come with it
+        if language_of(definition.path) not in GO:
+            continue
+        for path in _package_of(definition.path, bindings):
+            text = sources.read(path)
+            methods = {} if text is None else index.definitions(path, text)
+            for key, method in methods.items():
+                if key.startswith(definition.name + ".") and method.key not in found:
+                    found[method.key] = method
+
+
+def _package_of(path: str, bindings: Bindings) -> tuple[str, ...]:
+    """The files a definition's own names live in: its file, and for Go its package."""
+    if language_of(path) not in GO:
+        return (path,)
+    for files in (*bindings.modules.values(), bindings.same_package):
+        if path in files:
+            return files
+    return (path,)
 
 
 def _add_go_methods(

@@ -377,3 +377,45 @@ def test_all_imports_fill_after_the_names_used_but_never_shadowed_ones() -> None
         all_imports=True,
     )
     assert [d.name for d in context.definitions] == ["scale", "other"]  # used first
+
+
+def test_python_star_import_and_what_a_signature_returns() -> None:
+    models = (
+        "class Order:\n    '''An order.'''\n\n    total: float\n\n\n"
+        "def make_order(total: float) -> Order:\n    return Order()\n"
+    )
+    main = "from models import *\n\nx = make_order(\n"
+    context = gather(
+        Document("main.py", "python", main),
+        len(main),
+        len(main),
+        Files({"models.py": models}),
+        max_chars=3000,
+        bodies=False,
+    )
+    assert [d.name for d in context.definitions] == ["make_order", "Order"]
+
+
+def test_typescript_barrel_reexports_are_followed() -> None:
+    files = Files(
+        {
+            "src/index.ts": 'export * from "./util";\nexport { User as Person } from "./models";\n',
+            "src/util.ts": UTIL_TS,
+            "src/models.ts": "export class User {\n  name = '';\n}\n",
+        }
+    )
+    main = 'import { scale, Person } from "./src";\nconst p = new Person();\nscale(\n'
+    context = gather(
+        Document("main.ts", "typescript", main), len(main), len(main), files, max_chars=3000
+    )
+    assert "export function scale(v: number, factor = 2.5): number" in context.text
+    assert "export class User {" in context.text
+
+
+def test_go_type_brings_its_methods() -> None:
+    main = 'package main\n\nimport "example.com/shop/util"\n\nfunc main() {\n\tc := util.Cart{}\n'
+    files = Files({"go.mod": GO_MOD, "util/util.go": GO_UTIL})
+    context = gather(
+        Document("main.go", "go", main), len(main), len(main), files, max_chars=3000, bodies=False
+    )
+    assert "func (c *Cart) Add(item string)" in context.text
