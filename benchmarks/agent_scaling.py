@@ -6,9 +6,13 @@ the prompt size (bytes of the request the fake received: the conversation must g
 tool outputs are capped) and the server's time for the turn, measured on the fake's clock
 from the end of its previous reply to the arrival of the next request (tool execution and
 request building; the fake's own time is excluded). It also times the search tool directly
-over the 1,000-file workspace (goal: under 100 ms).
+over the 1,000-file workspace (goal: under 100 ms), and run_check's cost: preparing the
+scratch copy (disk + a staged change; the files already listed, as a run lists them for its
+prompt), running a trivial check (`python -c pass`) in it and removing it, minus the same
+command's own run time outside any copy (goal: under 150 ms for 1,000 files), and the refresh
+a later check of the same run pays instead of a new copy.
 
-    python benchmarks/agent_scaling.py [--sizes 10 100 1000]
+    python benchmarks/agent_scaling.py [--sizes 10 100 1000] [--check-only]
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -28,6 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from glm_lsp.agent.check import CheckSettings, ScratchCopy, check_workspace, run_command  # noqa: E402
 from glm_lsp.agent.tools import AgentTools  # noqa: E402
 from glm_lsp.agent.workspace import Workspace  # noqa: E402
 from tests.fake_glm import FakeGlm, Reply  # noqa: E402
@@ -132,10 +138,90 @@ def time_search(files: int, repeats: int = 7) -> tuple[float, float, float]:
         return listing, first, later
 
 
+TRIVIAL_CHECK = (sys.executable, "-c", "pass")
+
+
+async def _time_check(root: Path, repeats: int) -> dict[str, list[float]]:
+    timings: dict[str, list[float]] = {
+        "prepare": [],
+        "refresh": [],
+        "remove": [],
+        "overhead": [],
+        "bare": [],
+    }
+    settings = CheckSettings(TRIVIAL_CHECK, timeout=60, max_output_bytes=32768)
+    for _ in range(repeats):
+        started = time.perf_counter()
+        await run_command(
+            TRIVIAL_CHECK, cwd=root, env=os.environ, timeout=60, max_output_bytes=32768
+        )
+        bare = (time.perf_counter() - started) * 1000
+        workspace = Workspace([root])
+        workspace.files_under()  # a run lists the files for its prompt before any check
+        workspace.write(root / module(0, 10), "STAGED = 1\n")
+        started = time.perf_counter()
+        copy = ScratchCopy.prepare(workspace)
+        prepared = time.perf_counter()
+        # A later check of the same run: GLM edited one more file since.
+        workspace.write(root / module(1, 10), "STAGED = 2\n")
+        copy.sync(workspace)
+        synced = time.perf_counter()
+        copy.remove()
+        timings["prepare"].append((prepared - started) * 1000)
+        timings["refresh"].append((synced - prepared) * 1000)
+        timings["remove"].append((time.perf_counter() - synced) * 1000)
+        # The whole path of a first check: copy, environment, run, remove.
+        workspace = Workspace([root])
+        workspace.files_under()
+        workspace.write(root / module(0, 10), "STAGED = 1\n")
+        started = time.perf_counter()
+        result = await check_workspace(workspace, settings)
+        total = (time.perf_counter() - started) * 1000
+        assert result.passed, result.output
+        timings["bare"].append(bare)
+        timings["overhead"].append(total - bare)
+    return timings
+
+
+def time_check(files: int, repeats: int = 9) -> dict[str, list[float]]:
+    """Per repeat (fresh overlay each time), ms to: prepare the scratch copy, refresh it for
+    a later check, remove it; a first check's whole path beyond the trivial command's own
+    run; and that run alone."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "ws"
+        make_workspace(root, files)
+        return asyncio.run(_time_check(root, repeats))
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):6.1f} ms ({min(values):.1f}–{max(values):.1f})"
+
+
+def report_check(sizes: list[int]) -> None:
+    print("run_check: scratch copy + `python -c pass`, 9 runs each: median (min–max)")
+    for files in sizes:
+        timing = time_check(files)
+        overhead = statistics.median(timing["overhead"])
+        verdict = "ok" if overhead < 150 else "SLOW"
+        print(
+            f"{files:>5} files: first check beyond the command {_spread(timing['overhead'])}"
+            f"  [{verdict}: goal < 150 ms]; of it prepare {_spread(timing['prepare'])}, "
+            f"remove {_spread(timing['remove'])}; a later check's refresh "
+            f"{_spread(timing['refresh'])}; the command alone "
+            f"{statistics.median(timing['bare']):.1f} ms"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument(
+        "--check-only", action="store_true", help="only the run_check row (no scripted runs)"
+    )
     args = parser.parse_args(argv)
+    if args.check_only:
+        report_check(args.sizes)
+        return 0
     measured = {files: asyncio.run(scripted_run(files)) for files in args.sizes}
     runs = {files: rows for files, (_, rows) in measured.items()}
 
@@ -169,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{files:>5} files: listing {listing:5.1f} ms; search: first in a run {first:5.1f} ms "
             f"(reads every file), later {later:4.1f} ms  [{verdict}: goal < 100 ms]"
         )
+    report_check(args.sizes)
     return 0
 
 

@@ -1,28 +1,37 @@
 """The user's check (``agent.checkCommand``) run in a scratch copy of the workspace.
 
 Knows nothing of LSP. :class:`ScratchCopy` writes the workspace as the agent sees it (disk,
-open buffers, the run's staged overlay) into a fresh temporary folder; :func:`run_command`
-runs an argv there (no shell) with a time limit, its whole process group killed at the limit
-or on cancel, and keeps the end of its output. :class:`CheckRunner` is the ``run_check`` tool
-of one agent run: it asks once for consent, counts the runs and remembers the last result.
+open buffers, the run's staged overlay) into a fresh temporary folder, in memory when the
+machine has a memory-backed one (``$XDG_RUNTIME_DIR``, ``/dev/shm``; ``TMPDIR`` wins), and
+re-syncs it for the next check of the same run. :func:`run_command` runs an argv there (no
+shell) with a time limit, its whole process group killed at the limit or on cancel, and
+keeps the end of its output. :class:`CheckRunner` is the ``run_check`` tool of one agent
+run: it asks once for consent, counts the runs and remembers the last result.
 
-Why the user's folder cannot change through the copy: the copy lives in the system's
-temporary folder (never inside a workspace folder) and holds only regular files this module
-wrote itself, as new files (bytes copied, never hard links, never symlinks), so every write
-the check makes below its working directory lands in the copy, which is removed afterwards.
+Why a check cannot change the user's folder through the copy: the copy is never inside a
+workspace folder, and it holds only regular files this module created (new inodes: bytes
+copied, never hard links, never symlinks), so everything the check writes, creates or
+deletes below its working directory happens in the copy. Before a re-sync the copy is
+checked: its folders must still be the ones made here, and a file whose inode, size or
+mtime is not what was written (a hard link a check put in its place included) is removed and
+written anew, never written through. The copy is removed when the check (or the run) ends.
+
 Folders ignored by ``.gitignore`` and the agent's skip list (``node_modules``, ``.venv``,
 build caches) are not copied at all, so no check pays for them: a relative program such as
 ``.venv/bin/python`` that is not in the copy runs from the user's folder, ``NODE_PATH`` points
 at the user's ``node_modules``, and Python's byte-code cache goes to the scratch folder
 (``PYTHONPYCACHEPREFIX``), so even the user's own interpreter writes nothing into the user's
 ``.venv``. Confinement is the agent's: nothing in ``.git/`` or matching ``agent.exclude`` is
-copied, so the check cannot read a secret the agent may not read.
+copied, so the check cannot read a secret the agent may not read. (A check that names the
+user's files by absolute path, or escapes its process group, is the user's own command
+doing what it says; the consent question names the command.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -106,22 +115,31 @@ class ScratchCopy:
         """Copy the first workspace folder's current files: staged text, else the open
         buffer, else the bytes on disk. Raises WorkspaceError when it cannot."""
         real_root = os.path.realpath(workspace.root)
-        base = Path(tempfile.mkdtemp(prefix="glm-check-"))
-        if _within(os.path.realpath(base), real_root):
-            shutil.rmtree(base, ignore_errors=True)
-            raise WorkspaceError(
-                "the temporary folder is inside the workspace; set TMPDIR to a folder outside it"
-            )
-        copy = cls(base, base / (workspace.root.name or "workspace"))
-        try:
-            copy.root.mkdir()
-            info = os.lstat(copy.root)
-            copy._identity = (info.st_dev, info.st_ino)
-            copy.sync(workspace)
-        except BaseException:
-            copy.remove()
-            raise
-        return copy
+        parents = [p for p in (_memory_folder(), tempfile.gettempdir()) if p is not None]
+        for index, parent in enumerate(parents):
+            base = Path(tempfile.mkdtemp(prefix="glm-check-", dir=parent))
+            if _within(os.path.realpath(base), real_root):
+                shutil.rmtree(base, ignore_errors=True)
+                raise WorkspaceError(
+                    "the temporary folder is inside the workspace; set TMPDIR to a folder "
+                    "outside it"
+                )
+            copy = cls(base, base / (workspace.root.name or "workspace"))
+            try:
+                copy.root.mkdir()
+                info = os.lstat(copy.root)
+                copy._identity = (info.st_dev, info.st_ino)
+                copy.sync(workspace)
+            except OSError as exc:
+                copy.remove()
+                if exc.errno == errno.ENOSPC and index + 1 < len(parents):
+                    continue  # the memory folder is full: the disk then
+                raise
+            except BaseException:
+                copy.remove()
+                raise
+            return copy
+        raise AssertionError("unreachable")  # the last parent returns or raises
 
     def sync(self, workspace: Workspace) -> None:
         """Make the copy hold exactly the workspace's current files again. OSError when the
@@ -232,30 +250,77 @@ class ScratchCopy:
         self.remove()
 
 
+# A new file, never an existing one and never through a link: whatever a check put at a
+# path of the copy (a hard link or symlink to a user's file included) is replaced.
+_CREATE_FLAGS = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+)
+
+
 def _write(source: str | Path, target: str) -> _Written | None:
-    """Write one file of the copy as a new file (a new inode: whatever a check put at
-    ``target``, a link included, is replaced, never written through); None when its source
-    is gone."""
-    if os.path.isdir(target) and not os.path.islink(target):
-        shutil.rmtree(target)
-    elif os.path.lexists(target):
-        os.unlink(target)
-    if isinstance(source, str):
-        with open(target, "w", encoding="utf-8", newline="") as handle:
-            handle.write(source)
-        origin: str | tuple[str, int, int] = source
-    else:
+    """Write one file of the copy as a new file; None when its source is gone. Bytes from
+    disk keep their mode and times, so scripts stay executable and make-like tools see
+    what changed. (Few system calls each: a first check copies every file.)"""
+    try:
+        if isinstance(source, str):
+            fd = _create(target, 0o666)
+            with open(fd, "wb") as out:
+                out.write(source.encode("utf-8"))
+                out.flush()
+                info = os.fstat(fd)
+            return _Written(source, (info.st_ino, info.st_size, info.st_mtime_ns))
+        with open(source, "rb") as src:
+            origin = os.fstat(src.fileno())
+            fd = _create(target, origin.st_mode & 0o777)
+            with open(fd, "wb") as out:
+                shutil.copyfileobj(src, out)
+                out.flush()
+                times = (origin.st_atime_ns, origin.st_mtime_ns)
+                os.utime(fd if os.utime in os.supports_fd else target, ns=times)
+                info = os.fstat(fd)
+    except FileNotFoundError:  # gone since it was listed: the check decides what that means
+        return None
+    except PermissionError:
+        return None
+    identity = (info.st_ino, info.st_size, info.st_mtime_ns)
+    return _Written((str(source), origin.st_size, origin.st_mtime_ns), identity)
+
+
+def _create(target: str, mode: int) -> int:
+    try:
+        return os.open(target, _CREATE_FLAGS, mode)
+    except FileExistsError:  # something the check left there: remove it, never reuse it
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+        else:
+            os.unlink(target)
+        return os.open(target, _CREATE_FLAGS, mode)
+
+
+# The copy is thrown away after the run: memory is the place for it when there is room (a
+# thousand files are created in tens of milliseconds there, seconds on a busy disk).
+_MEMORY_FOLDERS = ("XDG_RUNTIME_DIR", "/dev/shm")
+_MEMORY_MIN_FREE = 512 * 1024 * 1024
+
+
+def _memory_folder() -> str | None:
+    """A memory-backed folder the user can write to, that allows running programs from it
+    and has room; None elsewhere (macOS, Windows, small containers): the system's temp."""
+    if os.environ.get("TMPDIR"):  # the user chose where temporary files go
+        return None
+    for candidate in _MEMORY_FOLDERS:
+        folder = os.environ.get(candidate, "") if candidate.isupper() else candidate
+        if not folder or not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+            continue
         try:
-            info = os.stat(source)
-            # New bytes in a new file (never a link): writes stay in the copy. Mode and
-            # times come along, so scripts stay executable and make-like tools see what
-            # changed.
-            shutil.copy2(source, target, follow_symlinks=False)
-        except OSError:  # gone or unreadable since it was listed: the check decides
-            return None
-        origin = (str(source), info.st_size, info.st_mtime_ns)
-    written = os.lstat(target)
-    return _Written(origin, (written.st_ino, written.st_size, written.st_mtime_ns))
+            info = os.statvfs(folder)
+        except (OSError, AttributeError):
+            continue
+        noexec = getattr(os, "ST_NOEXEC", 0)
+        if info.f_flag & noexec or info.f_bavail * info.f_frsize < _MEMORY_MIN_FREE:
+            continue
+        return folder
+    return None
 
 
 def _within(path: str, root: str) -> bool:
@@ -392,7 +457,7 @@ async def run_command(
     try:
         try:
             await asyncio.wait_for(process.wait(), timeout)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # not the builtin before Python 3.11
             timed_out = True
     finally:
         # Also on a normal exit: children it left behind must not outlive the check.

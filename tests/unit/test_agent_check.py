@@ -105,8 +105,10 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def test_a_kept_copy_is_repaired_and_updated_without_copying_everything(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the copy beside the user's files: a hard
+    # link between them is possible
     files = {f"pkg/m{n}.py": f"N = {n}\n" for n in range(20)}
     root = make_root(tmp_path, {**files, "calc.py": "A = 1\n", "tests/t.py": "T = 1\n"})
     user = snapshot(root)
