@@ -21,8 +21,10 @@ MESSAGE_TAIL_BYTES = 2000
 
 def register(server: GlmLanguageServer) -> None:
     @server.command(CHECK_COMMAND)
-    async def check(ls: GlmLanguageServer, *args: Any) -> dict[str, Any]:
-        return await run_check_command(ls)
+    async def check(ls: GlmLanguageServer, *args: Any) -> dict[str, Any] | None:
+        from ..command_reply import reply  # a check can outlive Helix's and eglot's timeouts
+
+        return await reply(ls, lambda: run_check_command(ls))
 
 
 async def run_check_command(ls: GlmLanguageServer) -> dict[str, Any]:
