@@ -412,16 +412,26 @@ def _chunk_events(
     return events
 
 
-def _usage(u: dict[str, Any]) -> Usage:
-    prompt_details = u.get("prompt_tokens_details") or {}
-    completion_details = u.get("completion_tokens_details") or {}
+def _usage(u: object) -> Usage:
+    """GLM's usage object; a count that is not a number reads as 0 (usage is for the ledger:
+    it must never cost the user the reply it came with)."""
+    usage = u if isinstance(u, dict) else {}
+    prompt_details = usage.get("prompt_tokens_details")
+    completion_details = usage.get("completion_tokens_details")
     return Usage(
-        prompt_tokens=int(u.get("prompt_tokens") or 0),
-        completion_tokens=int(u.get("completion_tokens") or 0),
-        total_tokens=int(u.get("total_tokens") or 0),
-        cached_tokens=int(prompt_details.get("cached_tokens") or 0),
-        reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+        prompt_tokens=_count(usage, "prompt_tokens"),
+        completion_tokens=_count(usage, "completion_tokens"),
+        total_tokens=_count(usage, "total_tokens"),
+        cached_tokens=_count(prompt_details, "cached_tokens"),
+        reasoning_tokens=_count(completion_details, "reasoning_tokens"),
     )
+
+
+def _count(container: object, key: str) -> int:
+    value = container.get(key) if isinstance(container, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        return 0
+    return int(value) if value < 2**53 else 0
 
 
 def _status_error(response: httpx.Response, body: bytes, cut: bool, request_id: str) -> GlmError:

@@ -565,3 +565,20 @@ async def test_a_reply_past_16_mb_in_small_lines_ends_the_request(fake_glm: Fake
     await client.aclose()
     assert "past 16 MB" in info.value.user_message
     assert len(fake_glm.requests) == 1
+
+
+async def test_a_usage_count_that_is_not_a_number_costs_no_reply(fake_glm: FakeGlm) -> None:
+    usage = {
+        "prompt_tokens": "lots",
+        "completion_tokens": 3,
+        "total_tokens": None,
+        "prompt_tokens_details": ["not", "an", "object"],
+    }
+    fake_glm.enqueue(Reply(text="kept", usage=usage))
+    ledger = UsageLedger()
+    client = make_client(fake_glm, ledger=ledger)
+    result = await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert result.text == "kept" and result.finish_reason == "stop"
+    assert ledger.snapshot()["promptTokens"] == 0
+    assert ledger.snapshot()["completionTokens"] == 3
