@@ -207,6 +207,13 @@ The change arrives as one edit; an active region points the agent at it."
                 do (princ (format "%s: %S\n" (substring (symbol-name key) 1) value)))))))
 
 ;;;###autoload
+(defun glm-lsp-check ()
+  "Run the project's check (glm agent.checkCommand) on the workspace as it is.
+The result is shown as a message; the first run asks before the command runs."
+  (interactive)
+  (glm-lsp-execute "glm.check" (make-hash-table)))
+
+;;;###autoload
 (defun glm-lsp-cancel ()
   "Cancel every GLM request still running; nothing of theirs is applied."
   (interactive)
