@@ -373,3 +373,32 @@ async def test_what_the_check_writes_stays_in_the_copy_and_out_of_the_edit(
         (copy,) = copies
         assert copy.name == root.name and not copy.is_relative_to(root)
         assert not copy.parent.exists()  # the scratch folder is removed after the check
+
+
+async def test_consent_is_remembered_per_workspace_and_command_outside_the_workspace(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = calc_project(tmp_path)
+    state = {"GLM_LSP_STATE_DIR": str(tmp_path / "state")}
+    argv = [PY, "-c", "print('checked')"]
+    # The workspace's own settings (workspace/configuration) name the command: still asked.
+    async with start_session(
+        fake_glm, root, configuration=check_options(argv), message_answer="Allow", extra_env=state
+    ) as (client, editor):
+        assert (await execute(client, "glm.check", {}))["passed"] is True
+        assert len(editor.questions) == 1
+    assert (tmp_path / "state" / "consent.json").is_file()
+    assert not list(root.rglob("consent.json"))
+    # A new session: remembered, not asked again.
+    async with start_session(
+        fake_glm, root, configuration=check_options(argv), message_answer=None, extra_env=state
+    ) as (client, editor):
+        assert (await execute(client, "glm.check", {}))["output"].strip() == "checked"
+        assert editor.questions == []
+    # Another command is another question (closed unanswered here: nothing runs).
+    other = [PY, "-c", "print('other')"]
+    async with start_session(
+        fake_glm, root, configuration=check_options(other), message_answer=None, extra_env=state
+    ) as (client, editor):
+        assert await execute(client, "glm.check", {}) == {"ran": False, "reason": "not allowed"}
+        assert len(editor.questions) == 1
