@@ -53,7 +53,8 @@ replaces the usual server."
 
 (defcustom glm-lsp-settings nil
   "The server's `glm' settings section as a plist with camelCase keys.
-For example (:model \"glm-5.1\" :actions (:thinking :json-false)).  Sent as
+For example (:model \"glm-5.1\" :actions (:thinking :json-false)), or the agent's
+check (:agent (:checkCommand [\"python\" \"-m\" \"pytest\" \"-q\"])).  Sent as
 initializationOptions and as the answer to workspace/configuration."
   :type 'plist)
 

@@ -20,6 +20,8 @@ M.defaults = {
   root_markers = { ".git", "pyproject.toml", "setup.py", "package.json", "Cargo.toml", "go.mod" },
   -- The `glm` settings section (camelCase keys, as in the README), e.g.
   -- { model = "glm-5.1", completion = { debounceMs = 200 }, actions = { thinking = false } }
+  -- The agent's check (run in a scratch copy, after asking you once):
+  -- { agent = { checkCommand = { "python", "-m", "pytest", "-q" }, checkTimeout = 120 } }
   settings = {},
   -- Completion: inline (ghost text) on 0.12+, completion items on 0.11.
   completion = true,
