@@ -1,12 +1,17 @@
 // VS Code client for glm-lsp: starts the server, forwards the `glm.*` settings and adds
 // a few commands. All GLM features (code actions, inline completion, progress) come from
 // the server through vscode-languageclient.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as vscode from "vscode";
 import {
   ExecuteCommandRequest,
   LanguageClient,
   type LanguageClientOptions,
   type ServerOptions,
+  WorkDoneProgress,
+  WorkDoneProgressCancelNotification,
+  WorkDoneProgressCreateRequest,
 } from "vscode-languageclient/node";
 
 const CLIENT_ID = "glmLsp";
@@ -49,22 +54,37 @@ function glmSettings(): Record<string, unknown> {
   return vscode.workspace.getConfiguration().get<Record<string, unknown>>(SETTINGS_SECTION) ?? {};
 }
 
-async function serverEnvironment(context: vscode.ExtensionContext): Promise<Record<string, string>> {
+/**
+ * VS Code's own environment (PATH, HOME, an exported BIGMODEL_API_KEY / ZAI_API_KEY /
+ * GLM_LSP_BASE_URL, proxies) plus the key from secret storage when one is stored there.
+ * vscode-languageclient gives `options.env` to `child_process.spawn` as the WHOLE
+ * environment, so it must be built from `process.env` here or the server gets nothing else.
+ */
+async function serverEnvironment(context: vscode.ExtensionContext): Promise<NodeJS.ProcessEnv> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
   const key = await context.secrets.get(SECRET_KEY);
-  if (!key) {
-    return {}; // the server then uses the key from VS Code's own environment, if any
+  if (key) {
+    const keyEnv = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string | null>("apiKeyEnv");
+    env[keyEnv || DEFAULT_KEY_ENV] = key; // the stored key wins over an exported one
   }
-  const keyEnv = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<string | null>("apiKeyEnv");
-  return { [keyEnv || DEFAULT_KEY_ENV]: key };
+  return env;
 }
 
 async function start(context: vscode.ExtensionContext): Promise<void> {
   const config = vscode.workspace.getConfiguration(CLIENT_ID);
   const command = config.get<string>("serverPath") || "glm-lsp";
+  const env = await serverEnvironment(context);
+  // Checked here, not left to the client: its own failure message says nothing about how to
+  // install glm-lsp, and it would come on top of ours.
+  if (!findExecutable(command, env.PATH ?? "")) {
+    const where = path.isAbsolute(command) ? "" : " on PATH";
+    reportServerMissing(`could not start "${command}": no such executable${where}`);
+    return;
+  }
   const serverOptions: ServerOptions = {
     command,
     args: config.get<string[]>("serverArgs") ?? [],
-    options: { env: await serverEnvironment(context) }, // merged over process.env by the client
+    options: { env },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
@@ -75,17 +95,89 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   client = new LanguageClient(CLIENT_ID, "GLM", serverOptions, clientOptions);
   try {
     await client.start();
+    showProgressAsNotifications(client);
   } catch (error) {
     client = undefined;
-    const choice = await vscode.window.showErrorMessage(
-      `GLM: could not start "${command}" (${String(error)}). Install it with ` +
-        "`pipx install glm-lsp`, or set glmLsp.serverPath to its full path.",
-      "Open settings",
-    );
-    if (choice) {
-      await vscode.commands.executeCommand("workbench.action.openSettings", "glmLsp.serverPath");
+    reportServerMissing(`could not start "${command}" (${String(error)})`);
+  }
+}
+
+/** The executable `command` names (a path, or a name looked up on `searchPath`), if any. */
+function findExecutable(command: string, searchPath: string): string | undefined {
+  const isExecutable = (candidate: string) => {
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return fs.statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  };
+  const suffixes =
+    process.platform === "win32" ? ["", ...(process.env.PATHEXT ?? ".EXE;.CMD").split(";")] : [""];
+  const folders = command.includes("/") || command.includes(path.sep)
+    ? [""]
+    : searchPath.split(path.delimiter).filter(Boolean);
+  for (const folder of folders) {
+    for (const suffix of suffixes) {
+      const candidate = path.join(folder, command + suffix);
+      if (isExecutable(candidate)) {
+        return candidate;
+      }
     }
   }
+  return undefined;
+}
+
+/** One notification, not awaited: activation must not wait for the user to read it. */
+function reportServerMissing(problem: string): void {
+  void vscode.window
+    .showErrorMessage(
+      `GLM: ${problem}. Install it with \`pipx install glm-lsp\`, or set ` +
+        "glmLsp.serverPath to its full path.",
+      "Open settings",
+    )
+    .then((choice) => {
+      if (choice) {
+        void vscode.commands.executeCommand("workbench.action.openSettings", "glmLsp.serverPath");
+      }
+    });
+}
+
+/**
+ * The server's work-done progress as a notification with a Cancel button. The language
+ * client shows it only in the status bar, where it cannot be cancelled; GLM requests are long
+ * and cost tokens, so stopping one must be a click away. Replaces the client's own handler.
+ */
+function showProgressAsNotifications(running: LanguageClient): void {
+  running.onRequest(WorkDoneProgressCreateRequest.type, ({ token }) => {
+    let ended = false;
+    let finish = () => {};
+    let report = (_message?: string) => {};
+    const listener = running.onProgress(WorkDoneProgress.type, token, (value) => {
+      if (value.kind === "begin") {
+        const options = {
+          location: vscode.ProgressLocation.Notification,
+          title: value.title,
+          cancellable: value.cancellable ?? false,
+        };
+        void vscode.window.withProgress(options, (progress, cancelled) => {
+          cancelled.onCancellationRequested(() => {
+            void running.sendNotification(WorkDoneProgressCancelNotification.type, { token });
+          });
+          report = (message) => progress.report({ message });
+          report(value.message);
+          // "end" may come before VS Code runs this callback: then close at once.
+          return ended ? Promise.resolve() : new Promise<void>((resolve) => (finish = resolve));
+        });
+      } else if (value.kind === "report") {
+        report(value.message);
+      } else {
+        ended = true;
+        listener.dispose();
+        finish();
+      }
+    });
+  });
 }
 
 async function stop(): Promise<void> {
