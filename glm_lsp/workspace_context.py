@@ -28,7 +28,7 @@ NEAR_LINES_ABOVE = 40
 NEAR_LINES_BELOW = 8
 # A class or struct signature shows at most this many member lines.
 MEMBER_LINES = 30
-HEADER = "Definitions from other files of the workspace that this code uses:"
+HEADER = "Definitions from other files of the workspace that this code uses or imports:"
 
 
 class Sources(Protocol):

@@ -11,13 +11,15 @@ from pathlib import Path
 from ..context_sources import ContextGatherer, open_buffers, relative_path
 from ..prompts import CodeRequest
 from ..server import GlmLanguageServer
-from ..workspace_context import Document
+from ..workspace_context import Document, language_of
 from .actions.target import ActionTarget, workspace_root
 from .apply import uri_to_path
 
 # The first completion in a document may wait this long for its imports to be read from
-# disk; later keystrokes find them cached and never wait.
-COLD_WAIT_S = 0.3
+# disk (normally a few ms; the bound is for a slow or loaded disk); later keystrokes find
+# them cached and never wait. A code action, which takes seconds anyway, may wait longer.
+COLD_WAIT_S = 1.0
+ACTION_WAIT_S = 5.0
 
 _GATHERERS: weakref.WeakKeyDictionary[GlmLanguageServer, ContextGatherer] = (
     weakref.WeakKeyDictionary()
@@ -84,7 +86,7 @@ async def with_workspace_context(
         end,
         _buffers(ls, root),
         max_chars=budget,
-        wait_s=None,
+        wait_s=ACTION_WAIT_S,
     )
     return replace(request, rules=rules, context=context.text)
 
@@ -112,6 +114,4 @@ def project_rules(ls: GlmLanguageServer, root: Path | None) -> str:
 
 
 def _language(relative: str) -> str:
-    from ..workspace_context import language_of
-
     return language_of(relative) or "text"
