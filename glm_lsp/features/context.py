@@ -103,6 +103,19 @@ async def test_fixtures(ls: GlmLanguageServer, target: ActionTarget, tests_uri: 
     return await found.fixtures(files, relative, _buffers(ls, root), budget // 3)
 
 
+def agent_may_read(ls: GlmLanguageServer, root: Path | None, path: Path) -> bool:
+    """Inside the workspace folder, not in .git/, not agent.exclude'd, not gitignored."""
+    if root is None:
+        return False
+    from ..agent.workspace import Workspace, WorkspaceError
+
+    workspace = Workspace([root], exclude=ls.settings.agent.exclude)
+    try:
+        return not workspace.hidden(workspace.resolve(str(path)))
+    except WorkspaceError:
+        return False
+
+
 def project_rules(ls: GlmLanguageServer, root: Path | None) -> str:
     names = ls.settings.rules_files
     if root is None or not names:

@@ -205,3 +205,24 @@ async def test_an_excluded_name_in_rules_files_is_never_read(
         for request in fake_glm.requests:
             assert "do-not-send-4417" not in request.text()
             assert RULES_MARKER in request.body["messages"][0]["content"]  # the allowed one
+
+
+async def test_generate_tests_never_shows_a_gitignored_test_file_as_the_sample(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = workspace(
+        tmp_path,
+        {
+            "util.py": UTIL,
+            ".gitignore": "tests/test_local_*.py\n",
+            "tests/test_local_keys.py": f"# {SECRET}\ndef test_local():\n    pass\n",
+        },
+    )
+    fake_glm.enqueue(Reply(text="```python\ndef test_scale():\n    assert True\n```"))
+    async with start_session(fake_glm, root) as (client, editor):
+        uri = editor.open("util.py")
+        result = await execute(client, "glm.generateTests", {"uri": uri, "range": rng(0, 0, 3, 0)})
+        assert result["applied"] is True
+        prompt = fake_glm.requests[0].text()
+        assert "def scale(v, factor=2.5):" in prompt
+        assert "do-not-send-4417" not in prompt and "test_local_keys" not in prompt

@@ -13,6 +13,7 @@ from ...parse import text_to_append
 from ...prompts import StyleSample
 from ...server import GlmLanguageServer
 from ..apply import DocumentSnapshot, NewFile, TextChange, snapshot
+from ..context import agent_may_read
 from .target import ActionTarget, path_for_model
 
 SAMPLE_LIMIT = 6000  # characters of a style sample; enough to show imports and a test or two
@@ -40,6 +41,8 @@ def plan_tests_file(server: GlmLanguageServer, target: ActionTarget) -> Generate
     display = path_for_model(path, root)
     sample_path = path if document.exists else find_test_sample(path, target.path, root)
     sample = None
+    if sample_path is not None and not agent_may_read(server, root, sample_path):
+        sample_path = None  # like every context: nothing the agent may not read
     if sample_path is not None:
         text = document.text if sample_path == path else snapshot(server, sample_path.as_uri()).text
         sample = StyleSample(path_for_model(sample_path, root), _cut(text))
