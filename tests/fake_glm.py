@@ -218,6 +218,9 @@ class FakeGlm:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: with 60 concurrent connects on a busy
+    # machine the kernel drops the overflow and the client sees resets a real API never sends.
+    request_queue_size = 256
 
     def get_request(self) -> tuple[socket.socket, Any]:
         # As real SSE servers do: no Nagle hold on the last small chunk, which otherwise waits

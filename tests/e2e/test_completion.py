@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +174,7 @@ async def test_newer_request_cancels_the_older_upstream_call(
 
         assert newer == ["a + b"]
         assert await older == []
-        assert await asyncio.to_thread(fake_glm.wait_closed, 0, 2.0)
+        assert await asyncio.to_thread(fake_glm.wait_closed, 0, 10.0)
 
 
 async def test_cancel_request_closes_the_upstream_call(fake_glm: FakeGlm, tmp_path: Path) -> None:
@@ -196,7 +195,7 @@ async def test_cancel_request_closes_the_upstream_call(fake_glm: FakeGlm, tmp_pa
         )
         assert await asyncio.to_thread(fake_glm.wait_for_requests, 1)
         client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="to-cancel"))
-        assert await asyncio.to_thread(fake_glm.wait_closed, 0, 2.0)
+        assert await asyncio.to_thread(fake_glm.wait_closed, 0, 10.0)
         with contextlib.suppress(Exception):  # a cancelled request answers with an error
             await answer
 
@@ -235,11 +234,9 @@ async def test_early_stop_closes_the_stream(fake_glm: FakeGlm, tmp_path: Path) -
     fake_glm.enqueue(Reply(text="a + b" + tail, chunk_size=4, chunk_delay=0.02))
     async with start_session(fake_glm, tmp_path, init_options=FAST) as (client, editor):
         uri = editor.open("calc.py", ADD)
-        started = time.monotonic()
         assert await inline(client, uri, AFTER_RETURN) == ["a + b"]
-        # Reading all ~300 chunks would take 6 s.
-        assert time.monotonic() - started < 2.0
-        assert await asyncio.to_thread(fake_glm.wait_closed, 0, 2.0)
+        # Closed after a few of the ~300 chunks (all of them would take 6 s): counted, not timed.
+        assert await asyncio.to_thread(fake_glm.wait_closed, 0, 10.0)
         assert fake_glm.requests[0].chunks_sent < 20
 
 
@@ -249,10 +246,8 @@ async def test_no_key_answers_nothing_fast_and_says_so_once(
     session = start_session(fake_glm, tmp_path, init_options=FAST, key=None)
     async with session as (client, editor):
         uri = editor.open("calc.py", ADD)
-        started = time.monotonic()
-        for _ in range(3):
+        for _ in range(3):  # answered at once: no upstream call to wait for (asserted below)
             assert await inline(client, uri, AFTER_RETURN, automatic=True) == []
-        assert time.monotonic() - started < 1.0
         assert await wait_until(lambda: bool(messages_of(client, types.MessageType.Warning)))
         await asyncio.sleep(0.1)
         warnings = messages_of(client, types.MessageType.Warning)
@@ -267,10 +262,8 @@ async def test_upstream_failure_answers_nothing_and_says_so_once(
     fake_glm.default_reply = Reply(status=500)
     async with start_session(fake_glm, tmp_path, init_options=FAST) as (client, editor):
         uri = editor.open("calc.py", ADD)
-        started = time.monotonic()
         for _ in range(3):
             assert await inline(client, uri, AFTER_RETURN) == []
-        assert time.monotonic() - started < 2.0
         assert len(fake_glm.requests) == 3  # no retries: the next keystroke is the retry
         await asyncio.sleep(0.1)
         assert len(messages_of(client, types.MessageType.Warning)) == 1

@@ -23,6 +23,7 @@ COMPLETIONS = 50
 ACTIONS = 10
 POOL_SIZE = 8  # GlmClient keeps at most this many idle connections
 RSS_LIMIT_MB = 150
+OVERLAP = 25  # requests of a round held until this many are in, so they surely overlap
 
 
 def module_text(n: int) -> str:
@@ -49,6 +50,22 @@ def reply_for(body: dict[str, Any]) -> Reply:
             chunk_size=64,
         )
     return Reply(text="y + 1", first_token_delay=0.3, chunk_delay=0.005)
+
+
+def overlapping(fake: FakeGlm) -> Any:
+    """``reply_for``, but in each of the two rounds no request is answered before OVERLAP of
+    that round's have arrived: on a busy machine the server may otherwise send them so slowly
+    that early ones finish first, and "they overlapped" would depend on the machine's speed."""
+    per_round = COMPLETIONS + ACTIONS
+
+    def respond(body: dict[str, Any]) -> Reply:
+        index = next((i for i, r in enumerate(fake.requests) if r.body is body), None)
+        if index is not None and index < 2 * per_round:
+            arrived = (index // per_round) * per_round + OVERLAP
+            fake.wait_for(lambda: len(fake.requests) >= arrived, timeout=30)
+        return reply_for(body)
+
+    return respond
 
 
 def server_process(client: Any) -> psutil.Process:
@@ -92,7 +109,7 @@ async def one_round(client: Any, editor: EditorState, uris: list[str], offset: i
 
 
 async def test_many_documents_and_concurrent_requests(fake_glm: FakeGlm, tmp_path: Path) -> None:
-    fake_glm.responder = reply_for
+    fake_glm.responder = overlapping(fake_glm)
     settings = {"maxRetries": MAX_RETRIES, "completion": {"debounceMs": 0}}
     async with start_session(fake_glm, tmp_path, init_options=settings) as (client, editor):
         uris = [editor.open(f"m{n}.py", module_text(n)) for n in range(DOCUMENTS)]
@@ -100,12 +117,12 @@ async def test_many_documents_and_concurrent_requests(fake_glm: FakeGlm, tmp_pat
         process = server_process(client)
         opened_rss = process.memory_info().rss / 2**20
         await one_round(client, editor, uris, 0)
-        assert await wait_until(lambda: fake_glm.open_connections <= POOL_SIZE, 5)
+        assert await wait_until(lambda: fake_glm.open_connections <= POOL_SIZE, 20)
         first_rss, first_fds = process.memory_info().rss / 2**20, process.num_fds()
         started = time.monotonic()
         await one_round(client, editor, uris, COMPLETIONS + ACTIONS)
         elapsed = time.monotonic() - started
-        assert await wait_until(lambda: fake_glm.open_connections <= POOL_SIZE, 5)
+        assert await wait_until(lambda: fake_glm.open_connections <= POOL_SIZE, 20)
         second_rss, second_fds = process.memory_info().rss / 2**20, process.num_fds()
         # Typing on: each document's request is superseded by a newer one mid-stream.
         superseding = [
@@ -115,13 +132,17 @@ async def test_many_documents_and_concurrent_requests(fake_glm: FakeGlm, tmp_pat
         ]
         answers = await asyncio.wait_for(asyncio.gather(*superseding), 60)
         assert [bool(a and a.items) for a in answers] == [False, True] * (COMPLETIONS // 2)
-        assert await wait_until(lambda: fake_glm.open_connections <= POOL_SIZE, 5)
+        assert await wait_until(lambda: fake_glm.open_connections <= POOL_SIZE, 20)
         third_fds = process.num_fds()
         await execute(client, "glm.status", {})
+        # Every upstream request has ended (answered, or closed by the server) before counting.
+        assert await asyncio.to_thread(
+            fake_glm.wait_for, lambda: all(r.finished_at for r in fake_glm.requests), 20
+        )
     # A superseded request may be cancelled before it even reached the upstream.
     superseded_upstream = len(fake_glm.requests) - 2 * (COMPLETIONS + ACTIONS) - COMPLETIONS // 2
     assert 0 <= superseded_upstream <= COMPLETIONS // 2
-    assert fake_glm.max_open_connections >= 25  # the requests really did overlap
+    assert fake_glm.max_open_connections >= OVERLAP  # the requests really did overlap
     assert all(r.finished_at is not None for r in fake_glm.requests)
     assert max(opened_rss, first_rss, second_rss) < RSS_LIMIT_MB
     assert second_rss - first_rss < 10, (first_rss, second_rss)

@@ -231,7 +231,8 @@ def test_large_files_with_many_similar_lines_diff_fast_and_minimal() -> None:
     new = "import os\n" + old.replace("return x * 2000\n", "return x * 2001\n")
     started = time.perf_counter()
     edits = minimal_text_edits(old, new)
-    assert time.perf_counter() - started < 1.0  # difflib alone needs seconds here
+    # ~10 ms here; a character-level difflib needs minutes. 5 s holds on a loaded machine.
+    assert time.perf_counter() - started < 5.0
     assert edits == [
         TextEdit(range=rng(0, 0, 0, 0), new_text="import os\n"),
         TextEdit(range=rng(6001, 18, 6001, 19), new_text="1"),
