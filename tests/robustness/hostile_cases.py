@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,17 +110,23 @@ class AttackRun:
 
 
 @asynccontextmanager
-async def hostile_server(fake: FakeGlm, workspace: Path) -> AsyncIterator[RawLsp]:
-    """The real server over stdio, with calc.py open, no retries (one request per run)."""
+async def hostile_server(
+    fake: FakeGlm | None, workspace: Path, *, base_url: str | None = None
+) -> AsyncIterator[RawLsp]:
+    """The real server over stdio, with calc.py open, no retries (one request per run), for
+    ``fake`` or for the upstream at ``base_url`` (a fake in another process)."""
+    url = base_url or (fake.url if fake is not None else "")
     (workspace / "calc.py").write_text(CODE)
-    settings = {"baseUrl": fake.url, "maxRetries": 0, "agent": {"maxIterations": 3}}
-    async with raw_server(fake, workspace, init_options=settings) as lsp:
+    settings = {"baseUrl": url, "maxRetries": 0, "agent": {"maxIterations": 3}}
+    env = {"GLM_LSP_BASE_URL": url}
+    async with raw_server(fake, workspace, init_options=settings, env=env) as lsp:
         uri = (workspace / "calc.py").as_uri()
         item = {"uri": uri, "languageId": "python", "version": 1, "text": CODE}
         await lsp.notify("textDocument/didOpen", {"textDocument": item})
         lsp.workspace = workspace  # type: ignore[attr-defined]
-        # One ordinary refactor first, so every module a run needs is loaded before we measure.
-        fake.enqueue(Reply(text=CODE))
+        # One refactor first, so every module a run needs is loaded before we measure.
+        if fake is not None:
+            fake.enqueue(Reply(text=CODE))
         await run_feature(lsp, "refactor")
         yield lsp
 
@@ -148,9 +154,15 @@ def _edit_texts(requests: list[dict[str, Any]]) -> list[str]:
 
 
 async def run_attack(
-    lsp: RawLsp, fake: FakeGlm, attack: Attack, *, duration: float = 1.5, max_runs: int = 400
+    lsp: RawLsp,
+    fake: FakeGlm | None,
+    attack: Attack,
+    *,
+    duration: float = 1.5,
+    max_runs: int = 400,
 ) -> AttackRun:
-    """Run ``attack`` until ``duration`` has passed (at least once), measuring as it goes."""
+    """Run ``attack`` until ``duration`` has passed (at least once), measuring as it goes.
+    ``fake`` is scripted before each run; None: the upstream answers by itself."""
     process = psutil.Process(lsp.process.pid)
     result = AttackRun()
     sampling = threading.Event()
@@ -180,8 +192,9 @@ async def run_attack(
         while result.runs < max_runs and (
             result.runs == 0 or time.monotonic() - started < duration
         ):
-            fake.reset()
-            fake.enqueue(*attack.replies)
+            if fake is not None:
+                fake.reset()
+                fake.enqueue(*attack.replies)
             seen_notes, seen_requests = len(lsp.notifications), len(lsp.server_requests)
             answer = await run_feature(lsp, attack.feature)
             assert "result" in answer, answer
@@ -203,6 +216,17 @@ async def run_attack(
         sampler.join()
     result.rss_after = await settled_rss(process)
     return result
+
+
+def attack_responder(attack: Attack) -> Callable[[dict[str, Any]], Reply]:
+    """For a fake that serves one attack on its own: the first reply, or the second (when
+    there is one) to a request that carries a tool result."""
+
+    def respond(body: dict[str, Any]) -> Reply:
+        answered = any(m.get("role") == "tool" for m in body.get("messages", []))
+        return attack.replies[-1] if answered else attack.replies[0]
+
+    return respond
 
 
 async def settled_rss(process: psutil.Process, *, timeout: float = 10.0) -> int:
