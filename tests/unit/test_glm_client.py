@@ -135,6 +135,8 @@ async def test_user_agent_names_glm_lsp_and_its_version_on_every_request(
     expected = f"glm-lsp/{__version__}"
     assert fake_glm.other_headers and fake_glm.other_headers[0]["user-agent"] == expected
     assert fake_glm.requests[0].headers["user-agent"] == expected
+    # No compressed bodies: one that expands past the bounds would defeat them.
+    assert fake_glm.requests[0].headers["accept-encoding"] == "identity"
 
 
 async def test_list_content_sent_as_string(fake_glm: FakeGlm) -> None:
