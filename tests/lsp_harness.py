@@ -21,7 +21,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.conftest import TEST_KEY
-from tests.fake_glm import FakeGlm
+from tests.fake_glm import FakeGlm, Reply
 
 KEY_VARIABLES = ("BIGMODEL_API_KEY", "ZAI_API_KEY", "GLM_LSP_BASE_URL")
 STATE_DIR_ENV = "GLM_LSP_STATE_DIR"
@@ -374,6 +374,31 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> boo
             return False
         await asyncio.sleep(0.01)
     return True
+
+
+def after_progress_began(clients: list[Any], reply: Reply) -> Callable[[Any], Reply]:
+    """A reply (or model turn) given only once the editor shows progress for the work.
+
+    The server asks for the progress token beside the work, and work that ends before the
+    editor grants it rightly shows no progress at all; on a busy machine a test's instant
+    replies can do that. A test that asserts progress holds the reply with this until then
+    (``clients`` is filled with the session's client once it exists)."""
+
+    def began() -> bool:
+        return any(
+            isinstance(report, types.WorkDoneProgressBegin)
+            for client in clients
+            for reports in list(client.progress_reports.values())
+            for report in list(reports)
+        )
+
+    def turn(_: Any) -> Reply:
+        deadline = time.monotonic() + 30
+        while not began() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return reply
+
+    return turn
 
 
 def messages_of(client: LanguageClient, kind: types.MessageType | None = None) -> list[str]:

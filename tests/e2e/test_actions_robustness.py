@@ -15,7 +15,14 @@ from pytest_lsp import LanguageClient
 
 from tests.e2e.test_code_actions import AREA, CALC, make_workspace, range_json, rng
 from tests.fake_glm import FakeGlm, Reply
-from tests.lsp_harness import EditorState, execute, messages_of, start_session, wait_until
+from tests.lsp_harness import (
+    EditorState,
+    after_progress_began,
+    execute,
+    messages_of,
+    start_session,
+    wait_until,
+)
 
 NEW_AREA = "def area(radius: float) -> float:\n    return math.pi * radius**2\n"
 SLOW = {"chunk_size": 6, "chunk_delay": 0.03}  # ~10 chunks: about 0.3 s of streaming
@@ -36,8 +43,11 @@ async def streaming_started(fake: FakeGlm, chunks: int = 2) -> None:
 
 async def test_progress_is_reported_while_streaming(fake_glm: FakeGlm, tmp_path: Path) -> None:
     make_workspace(tmp_path)
-    fake_glm.enqueue(refactor_reply(reasoning="Let me think about this. " * 4, chunk_delay=0.05))
+    clients: list[Any] = []
+    reply = refactor_reply(reasoning="Let me think about this. " * 4, chunk_delay=0.05)
+    fake_glm.responder = after_progress_began(clients, reply)
     async with start_session(fake_glm, tmp_path) as (client, editor):
+        clients.append(client)
         uri = editor.open("calc.py", CALC)
         await execute(client, "glm.refactor", {"uri": uri, "range": range_json(AREA)})
         (reports,) = client.progress_reports.values()

@@ -15,6 +15,7 @@ from pygls.exceptions import JsonRpcRequestCancelled
 
 from tests.fake_glm import FakeGlm, Reply
 from tests.lsp_harness import (
+    after_progress_began,
     execute,
     messages_of,
     start_session,
@@ -73,9 +74,12 @@ async def test_two_file_rename_reads_in_parallel_and_applies_one_edit(
         {"a.py": "def helper():\n    return 1\n", "b.py": "from a import helper\n"},
     )
     unsaved_b = "from a import helper\n\nprint(helper())  # unsaved\n"
+    session: list[Any] = []
     play_model(
         fake_glm,
-        tools(("read_file", {"path": "a.py"}), ("read_file", {"path": "b.py"})),
+        after_progress_began(
+            session, tools(("read_file", {"path": "a.py"}), ("read_file", {"path": "b.py"}))
+        ),
         tools(
             (
                 "edit_file",
@@ -89,6 +93,7 @@ async def test_two_file_rename_reads_in_parallel_and_applies_one_edit(
         Reply(text="Renamed helper to assist in a.py and b.py."),
     )
     async with start_session(fake_glm, root) as (client, editor):
+        session.append(client)
         b_uri = editor.open("b.py", unsaved_b)
         result = await execute(client, "glm.agent", agent("rename helper to assist"))
 
