@@ -560,7 +560,8 @@ class CheckStatus:
         return text + "."
 
 
-AllowFn = Callable[[], Awaitable[bool]]
+# The user's answer: None when the check may run, else why not (words for the model).
+AllowFn = Callable[[], Awaitable[str | None]]
 
 
 class CheckRunner:
@@ -571,7 +572,8 @@ class CheckRunner:
     ) -> None:
         self.settings = settings
         self._allow = allow
-        self._allowed: bool | None = None
+        self._asked = False
+        self._refusal: str | None = None
         self.max_runs = max_runs
         self.runs = 0
         self.last: CheckResult | None = None
@@ -584,13 +586,13 @@ class CheckRunner:
 
     async def run_for_model(self, workspace: Workspace) -> str:
         """The tool's answer: ``exit code N`` and the end of the output, or ``error: ...``."""
-        if self._allowed is None:
-            self._allowed = await self._allow()
-        if not self._allowed:
+        if not self._asked:  # once per run: a refusal is not asked again
+            self._refusal = await self._allow()
+            self._asked = True
+        if self._refusal is not None:
             return (
-                f"error: the user did not allow running the check (`{self.command}`); it was "
-                "not run. Do not call run_check again in this run; finish and say that the "
-                "change is unchecked."
+                f"error: the check (`{self.command}`) was not run: {self._refusal}. Do not "
+                "call run_check again in this run; finish and say that the change is unchecked."
             )
         if self.runs >= self.max_runs:
             return (
@@ -627,7 +629,7 @@ class CheckRunner:
             self._copy = None
 
     def status(self, workspace: Workspace) -> CheckStatus:
-        if self._allowed is False:
+        if self._refusal is not None:
             return CheckStatus("not run", reason="not allowed")
         if self.last is None:
             return CheckStatus("not run")

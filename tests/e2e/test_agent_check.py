@@ -124,7 +124,9 @@ async def test_glm_checks_its_change_fixes_it_and_the_edit_says_check_passed(
         ]
         info = messages_of(client, types.MessageType.Info)
         assert any("changed 1 file(s) (calc.py)" in m and "last check passed" in m for m in info)
-        assert any("running check…" in m for m in progress_messages(client))
+        progress = progress_messages(client)
+        assert any("asking to run" in m for m in progress)
+        assert any("running check…" in m for m in progress)
         first = fake_glm.requests[0].body
         assert tool_names(first)[-1] == "run_check"
         assert "run_check" in first["messages"][0]["content"]
@@ -296,7 +298,9 @@ async def test_refused_consent_runs_nothing_and_the_model_is_told(
     marker = tmp_path / "the-check-ran.txt"
 
     def told(messages: list[dict[str, Any]]) -> Reply:
-        assert messages[-1]["content"].startswith("error: the user did not allow running the check")
+        result = messages[-1]["content"]
+        assert result.startswith(f"error: the check (`{PY} -c "), result
+        assert "was not run: the user did not allow it." in result
         return Reply(text="Changed add; the check was not allowed.")
 
     play_model(
@@ -402,3 +406,22 @@ async def test_consent_is_remembered_per_workspace_and_command_outside_the_works
     ) as (client, editor):
         assert await execute(client, "glm.check", {}) == {"ran": False, "reason": "not allowed"}
         assert len(editor.questions) == 1
+
+
+async def test_an_editor_that_cannot_ask_never_runs_the_check(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = calc_project(tmp_path)
+    marker = tmp_path / "the-check-ran.txt"
+    argv = [PY, "-c", f"open({str(marker)!r}, 'w').write('ran')"]
+    play_model(fake_glm, tools(("run_check", {})), Reply(text="Unchecked."))
+    async with start_session(
+        fake_glm, root, init_options=check_options(argv), show_message_request=False
+    ) as (client, _editor):
+        await execute(client, "glm.agent", agent("check"))
+        (answer,) = tool_results(fake_glm.requests[1].body)
+        assert "was not run: this editor cannot ask the user" in answer
+        assert (await execute(client, "glm.check", {}))["ran"] is False
+        warnings = messages_of(client, types.MessageType.Warning)
+        assert any("this editor cannot ask the user" in w for w in warnings)
+        assert not marker.exists()

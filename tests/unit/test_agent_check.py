@@ -284,8 +284,8 @@ async def test_a_program_that_does_not_exist_is_an_error_for_the_model(tmp_path:
     assert answer.startswith("error: the check `no-such-program-xyz` could not start")
 
 
-async def _yes() -> bool:
-    return True
+async def _yes() -> str | None:
+    return None  # allowed
 
 
 async def test_refused_consent_runs_nothing_and_asks_once(tmp_path: Path) -> None:
@@ -293,15 +293,16 @@ async def test_refused_consent_runs_nothing_and_asks_once(tmp_path: Path) -> Non
     marker = tmp_path / "marker"
     asked: list[int] = []
 
-    async def no() -> bool:
+    async def no() -> str | None:
         asked.append(1)
-        return False
+        return "the user did not allow it"
 
     runner = CheckRunner(settings([PY, "-c", f"open({str(marker)!r}, 'w')"]), allow=no)
     workspace = Workspace([root])
     for _ in range(2):
         answer = await runner.run_for_model(workspace)
-        assert answer.startswith("error: the user did not allow running the check")
+        assert answer.startswith(f"error: the check (`{PY} -c ")
+        assert "was not run: the user did not allow it. Do not call run_check again" in answer
     assert asked == [1]
     assert not marker.exists()
     status = runner.status(workspace)

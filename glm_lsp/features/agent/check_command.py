@@ -32,7 +32,7 @@ async def run_check_command(ls: GlmLanguageServer) -> dict[str, Any]:
     from ...agent.check import command_text
     from ...agent.workspace import Workspace
     from ..operation import run_operation
-    from .run import _open_documents, _workspace_folders, allow_check, check_settings
+    from .run import allow_check, check_settings, open_documents, workspace_folders
 
     await ls.wait_configured()
     settings = check_settings(ls)
@@ -42,18 +42,19 @@ async def run_check_command(ls: GlmLanguageServer) -> dict[str, Any]:
             '["python", "-m", "pytest", "-q"].'
         )
         return {"ran": False, "reason": "glm.agent.checkCommand is empty"}
-    folders = _workspace_folders(ls, None)
+    folders = workspace_folders(ls, None)
     if not folders:
         ls.show_warning("glm.check needs a workspace folder (open a folder, not a single file).")
         return {"ran": False, "reason": "no workspace folder"}
     command = command_text(settings.argv)
     workspace = Workspace(
         folders,
-        open_buffers={path: start.text for path, start in _open_documents(ls).items()},
+        open_buffers={path: start.text for path, start in open_documents(ls).items()},
         exclude=ls.settings.agent.exclude,
     )
-    if not await allow_check(ls, workspace.root, settings.argv):
-        ls.show_warning(f"glm.check: running `{command}` was not allowed; nothing ran.")
+    refusal = await allow_check(ls, workspace.root, settings.argv)
+    if refusal is not None:
+        ls.show_warning(f"glm.check: `{command}` was not run: {refusal}.")
         return {"ran": False, "reason": "not allowed"}
     outcome = await run_operation(
         ls, f"GLM check: {command}", lambda op: _check(op, workspace, settings), feature="check"

@@ -19,10 +19,11 @@ from ...agent.check import (
     CHECK_PROMPT,
     CheckRunner,
     CheckSettings,
+    command_text,
     consent_question,
     consent_subject,
 )
-from ...agent.loop import AgentRun, run_agent
+from ...agent.loop import AgentRun, ProgressFn, run_agent
 from ...agent.prompt import CurrentFile, build_agent_messages
 from ...agent.tools import AgentTools
 from ...agent.workspace import Workspace, WorkspaceError
@@ -87,8 +88,8 @@ def agent_title(instruction: str, *, peak: bool | None = None) -> str:
 
 
 async def _run(ls: GlmLanguageServer, op: Operation, params: AgentParams) -> AgentOutcome | None:
-    starts = _open_documents(ls)
-    folders = _workspace_folders(ls, params.uri)
+    starts = open_documents(ls)
+    folders = workspace_folders(ls, params.uri)
     if not folders:
         ls.show_warning("glm.agent needs a workspace folder (open a folder, not a single file).")
         return None
@@ -101,7 +102,7 @@ async def _run(ls: GlmLanguageServer, op: Operation, params: AgentParams) -> Age
     current, comment = _current_file(workspace, params)
     from ...glm.models import ChatRequest  # lazy: pydantic is not needed to start
 
-    check = check_runner(ls, workspace)
+    check = check_runner(ls, workspace, op.report)
     rules = read_rules(workspace, ls.settings.rules_files)  # confined like every read
     messages = build_agent_messages(params.instruction, workspace, current, rules=rules)
     if check is not None:
@@ -146,19 +147,36 @@ def check_settings(ls: GlmLanguageServer) -> CheckSettings | None:
     )
 
 
-async def allow_check(ls: GlmLanguageServer, root: Path, argv: Sequence[str]) -> bool:
-    """The user's consent for this command in this folder: asked once, remembered in the
-    user's state directory. Settings can name the command but never answer for the user."""
-    from ...consent import CHECK, ask_consent
+async def allow_check(ls: GlmLanguageServer, root: Path, argv: Sequence[str]) -> str | None:
+    """None when the user lets this command run in this folder (asked once, remembered in
+    the user's state directory), else why not. Settings can name the command but never
+    answer for the user."""
+    from ...consent import CHECK, Answer, ask
 
-    return await ask_consent(ls, CHECK, consent_subject(root, argv), consent_question(root, argv))
+    answer = await ask(ls, CHECK, consent_subject(root, argv), consent_question(root, argv))
+    if answer is Answer.ALLOWED:
+        return None
+    if answer is Answer.UNSUPPORTED:
+        return (
+            "this editor cannot ask the user (no window/showMessageRequest), so it is not allowed"
+        )
+    if answer is Answer.DISMISSED:
+        return "the user closed the question without allowing it"
+    return "the user did not allow it"
 
 
-def check_runner(ls: GlmLanguageServer, workspace: Workspace) -> CheckRunner | None:
+def check_runner(
+    ls: GlmLanguageServer, workspace: Workspace, report: ProgressFn
+) -> CheckRunner | None:
     settings = check_settings(ls)
     if settings is None:
         return None
-    return CheckRunner(settings, lambda: allow_check(ls, workspace.root, settings.argv))
+
+    async def allow() -> str | None:
+        report(f"asking to run `{command_text(settings.argv)}`…")
+        return await allow_check(ls, workspace.root, settings.argv)
+
+    return CheckRunner(settings, allow)
 
 
 def _add_check_rules(messages: list[dict[str, Any]], check: CheckRunner) -> None:
@@ -191,10 +209,11 @@ async def _deliver(
         ls.show_warning(
             f"GLM agent stopped after {run.turns} turns (glm.agent.maxIterations) without "
             "finishing; nothing was applied. Try a narrower instruction or raise the limit."
+            + check_note
         )
         return report
     if not workspace.changes():  # the instruction comment stays: nothing was done about it
-        ls.show_info(f"GLM agent made no changes. {run.summary}".strip())
+        ls.show_info(f"GLM agent made no changes. {run.summary}".strip() + check_note)
         return report
     if outcome.comment is not None:
         _remove_comment(workspace, *outcome.comment)
@@ -239,7 +258,7 @@ async def _deliver(
     return report
 
 
-def _open_documents(ls: GlmLanguageServer) -> dict[Path, DocumentSnapshot]:
+def open_documents(ls: GlmLanguageServer) -> dict[Path, DocumentSnapshot]:
     starts: dict[Path, DocumentSnapshot] = {}
     for document in list(ls.workspace.text_documents.values()):
         path = uri_to_path(document.uri)
@@ -249,7 +268,7 @@ def _open_documents(ls: GlmLanguageServer) -> dict[Path, DocumentSnapshot]:
     return starts
 
 
-def _workspace_folders(ls: GlmLanguageServer, uri: str | None) -> list[Path]:
+def workspace_folders(ls: GlmLanguageServer, uri: str | None) -> list[Path]:
     folders = [uri_to_path(f.uri) for f in ls.workspace.folders.values()]
     found = [p for p in folders if p is not None and p.is_dir()]
     if not found and ls.workspace.root_path:
