@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from .workspace_context import (
     Definition,
     DefinitionIndex,
     Document,
+    analysed_part,
     bindings_of,
     fixtures_in,
     gather,
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 512 * 1024  # a file larger than this is not a useful source of signatures
 RECHECK_S = 2.0
-_IMPORT_WORDS = ("import", "require(", "package ", "from ")
+_IMPORT_WORD = re.compile(r"import|require\(|package |from ")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,13 @@ class _DiskEntry:
 def import_key(text: str) -> str:
     """The lines that decide what a file's imports resolve to: the bindings are reused while
     they stay the same (typing in a function body never changes them)."""
-    return "\n".join(line for line in text.split("\n") if any(w in line for w in _IMPORT_WORDS))
+    starts: dict[int, None] = {}
+    for match in _IMPORT_WORD.finditer(text):  # a few matches; no scan line by line
+        starts.setdefault(text.rfind("\n", 0, match.start()) + 1)
+    ends = [text.find("\n", start) for start in starts]
+    return "\n".join(
+        text[start : end if end >= 0 else None] for start, end in zip(starts, ends, strict=True)
+    )
 
 
 class ConfinedFiles:
@@ -282,7 +290,8 @@ class ContextGatherer:
         max_chars: int,
         sticky: bool,
     ) -> Context:
-        key = import_key(document.text)
+        analysed, _ = analysed_part(document, start, end)  # a large file: head and cursor
+        key = import_key(analysed.text)
         remembered = self._bindings.get(document.path)
         if (
             remembered is not None
@@ -292,7 +301,7 @@ class ContextGatherer:
             bindings = remembered.bindings
         else:
             generation = files.generation
-            bindings = bindings_of(document, view, self._index)
+            bindings = bindings_of(analysed, view, self._index)
             if not view.misses and not view.dir_misses:  # complete: worth keeping
                 self._bindings[document.path] = _Remembered(key, generation, bindings)
         return gather(

@@ -626,26 +626,68 @@ _JS_BOUND = re.compile(
 _GO_BOUND = re.compile(r"^(?:func|type|var|const)\s+(\w+)|\b(\w+)\s*:=", re.MULTILINE)
 
 
-def shadowed_names(document: Document) -> set[str]:
-    """Names the document binds itself (definitions, assignments, parameters, loop
-    variables): their meaning is in the file, not elsewhere. Import lines do not count."""
+_PY_IMPORT_LINE = re.compile(r"^[ \t]*(?:from|import)[ \t].*$", re.MULTILINE)
+_JS_IMPORT_LINE = re.compile(r"^[ \t]*import[ \t].*$", re.MULTILINE)
+# Past this size a document is analysed (imports, names it binds) in its head and around
+# the cursor only: a keystroke in a 2 MB file must not cost a scan of 2 MB.
+LARGE_DOCUMENT_CHARS = 200_000
+HEAD_CHARS = 64_000
+AROUND_CHARS = 32_000
+
+
+def analysed_part(document: Document, start: int, end: int) -> tuple[Document, int]:
+    """The document itself, or for a large one its head (where imports are) and the text
+    around ``start:end``; with how many characters before the cursor were left out."""
     text = document.text
-    if document.language in PYTHON:
-        code = "\n".join(
-            line for line in text.split("\n") if not re.match(r"\s*(?:from|import)\s", line)
-        )
-        bound = {g for m in _PY_BOUND.finditer(code) for g in m.groups() if g}
-        for match in _PY_PARAMS.finditer(code):
+    if len(text) <= LARGE_DOCUMENT_CHARS:
+        return document, 0
+    head = text[: text.rfind("\n", 0, HEAD_CHARS) + 1]
+    low = max(len(head), text.rfind("\n", 0, max(len(head), start - AROUND_CHARS)) + 1)
+    high = text.find("\n", min(len(text), end + AROUND_CHARS))
+    around = text[low : len(text) if high < 0 else high]
+    return Document(document.path, document.language, head + around), low - len(head)
+
+
+_PY_TOP_BOUND = re.compile(
+    r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)[ \t]*(?::[^=\n]+)?=(?!=)", re.MULTILINE
+)
+_JS_TOP_BOUND = re.compile(
+    r"^(?:export[ \t]+)?(?:default[ \t]+)?(?:declare[ \t]+)?(?:async[ \t]+)?"
+    r"(?:function\*?|class|const|let|var|interface|type|enum)[ \t]+([A-Za-z_$][\w$]*)",
+    re.MULTILINE,
+)
+_GO_TOP_BOUND = re.compile(r"^(?:func|type|var|const)[ \t]+(\w+)", re.MULTILINE)
+
+
+def shadowed_names(document: Document, start: int, end: int) -> set[str]:
+    """Names the document binds itself where the code at ``start:end`` sees them: at the
+    top level, and (definitions, assignments, parameters, loop variables) in the lines
+    around it. Their meaning is in the file, not elsewhere; import lines do not count.
+    Only anchored patterns run over the whole file: a keystroke stays cheap."""
+    text, language = document.text, document.language
+    first = start
+    for _ in range(NEAR_LINES_ABOVE):
+        first = text.rfind("\n", 0, max(0, first - 1)) + 1
+        if first == 0:
+            break
+    last = text.find("\n", end)
+    near = text[first : len(text) if last < 0 else last]
+    if language in PYTHON:
+        bound = {g for m in _PY_TOP_BOUND.finditer(text) for g in m.groups() if g}
+        near = _PY_IMPORT_LINE.sub("", near)
+        bound |= {g for m in _PY_BOUND.finditer(near) for g in m.groups() if g}
+        for match in _PY_PARAMS.finditer(near):
             for param in match["params"].split(","):
                 name = re.match(r"\s*\**(\w+)", param)
                 if name:
                     bound.add(name.group(1))
         return bound
-    if document.language in JS_LIKE:
-        code = "\n".join(line for line in text.split("\n") if not re.match(r"\s*import\s", line))
-        return {m.group(1) for m in _JS_BOUND.finditer(code)}
-    if document.language in GO:
-        return {g for m in _GO_BOUND.finditer(text) for g in m.groups() if g}
+    if language in JS_LIKE:
+        bound = {m.group(1) for m in _JS_TOP_BOUND.finditer(text)}
+        return bound | {m.group(1) for m in _JS_BOUND.finditer(_JS_IMPORT_LINE.sub("", near))}
+    if language in GO:
+        bound = {m.group(1) for m in _GO_TOP_BOUND.finditer(text)}
+        return bound | {g for m in _GO_BOUND.finditer(near) for g in m.groups() if g}
     return set()
 
 
@@ -689,8 +731,9 @@ def find_definitions(
     use first, each once; with ``all_imports``, then every other name the file imports
     (what the file can use next: a block that does not change as a name is typed)."""
     index = index or _SHARED_INDEX
-    bindings = bindings if bindings is not None else bindings_of(document, sources, index)
-    shadowed = shadowed_names(document)
+    analysed, left_out = analysed_part(document, start, end)
+    bindings = bindings if bindings is not None else bindings_of(analysed, sources, index)
+    shadowed = shadowed_names(analysed, start - left_out, end - left_out)
     family = _family(document.language)
     found: dict[tuple[str, str], Definition] = {}
 

@@ -419,3 +419,33 @@ def test_go_type_brings_its_methods() -> None:
         Document("main.go", "go", main), len(main), len(main), files, max_chars=3000, bodies=False
     )
     assert "func (c *Cart) Add(item string)" in context.text
+
+
+def test_a_local_of_another_function_does_not_shadow_an_import() -> None:
+    main = (
+        "from util import scale\n\n\ndef other():\n    scale = 3\n    return scale\n"
+        + "\n" * 60
+        + "def run(v):\n    return scale(\n"
+    )
+    context = gather(
+        Document("main.py", "python", main),
+        len(main),
+        len(main),
+        Files({"util.py": UTIL_PY}),
+        max_chars=3000,
+    )
+    assert "def scale(v, factor=2.5):" in context.text
+
+
+def test_a_large_document_is_analysed_at_its_head_and_around_the_cursor() -> None:
+    filler = "".join(f"def f{n}(x):\n    return x + {n}\n\n\n" for n in range(20_000))
+    main = "from util import scale\n\n\n" + filler + "def run(v):\n    return scale(\n"
+    assert len(main) > 500_000
+    context = gather(
+        Document("main.py", "python", main),
+        len(main),
+        len(main),
+        Files({"util.py": UTIL_PY}),
+        max_chars=3000,
+    )
+    assert "def scale(v, factor=2.5):" in context.text
