@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 from benchmarks._common import free_port
+from glm_lsp.consent import CONSENT_FILE, KEY_HOST, STATE_DIR_ENV, ConsentStore
 from tests.fake_glm import FakeGlm
 from tests.robustness.fault_cases import CODE, FAULTS, MAX_RETRIES, Fault
 from tests.robustness.raw_lsp import RawLsp, raw_server
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 CASES = [(feature, fault) for fault in FAULTS for feature in fault.only]
 WHOLE_FILE = {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}}
 BASE_SETTINGS = {"maxRetries": MAX_RETRIES, "completion": {"debounceMs": 0}}
+UNRESOLVABLE_HOST = "nonexistent.invalid"
 
 
 class NotHttpServer:
@@ -61,7 +63,7 @@ class Upstreams:
         self.urls = {
             "fake": fake.url,
             "refused": f"http://127.0.0.1:{free_port()}/api/paas/v4/",
-            "bad-host": "http://nonexistent.invalid/api/paas/v4/",
+            "bad-host": f"http://{UNRESOLVABLE_HOST}/api/paas/v4/",
             "garbage": not_http.url,
         }
 
@@ -86,7 +88,12 @@ async def lsp(
     workspace = tmp_path_factory.mktemp("faults")
     (workspace / "calc.py").write_text(CODE)
     settings = {**BASE_SETTINGS, "baseUrl": upstreams.fake.url}
-    async with raw_server(None, workspace, init_options=settings) as lsp:
+    # The user allowed the key to go to the host that never resolves, so the request is tried
+    # and the fault is the one under test (DNS), not the key-destination question.
+    state = tmp_path_factory.mktemp("state")
+    ConsentStore(state / CONSENT_FILE).remember(KEY_HOST, UNRESOLVABLE_HOST)
+    env = {STATE_DIR_ENV: str(state)}
+    async with raw_server(None, workspace, init_options=settings, env=env) as lsp:
         lsp.workspace = workspace  # type: ignore[attr-defined]
         await open_document(lsp, (workspace / "calc.py").as_uri(), CODE)
         yield lsp
