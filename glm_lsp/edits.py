@@ -240,20 +240,23 @@ def _cumulative(lines: list[str]) -> list[int]:
 
 
 def _trimmed(old_text: str, base: int, old_part: str, new_part: str) -> Span:
-    """Drop the common head and tail of one changed block, keeping ``\\r\\n`` whole."""
+    """Drop the common head and tail of one changed block, keeping ``\\r\\n`` whole on
+    both sides: an old ``\\r`` that the new text continues with ``\\n`` is one line end in
+    the new text, and no LSP position lies between its two characters.
+
+    The block starts and ends at line starts, so checking inside the parts is enough."""
     limit = min(len(old_part), len(new_part))
     head = 0
     while head < limit and old_part[head] == new_part[head]:
         head += 1
+    if _inside_crlf(old_part, head) or _inside_crlf(new_part, head):
+        head -= 1  # the common part ends with that "\r"; neither side starts a "\n" there
     tail = 0
     while tail < limit - head and old_part[-1 - tail] == new_part[-1 - tail]:
         tail += 1
-    start, end = base + head, base + len(old_part) - tail
-    if _inside_crlf(old_text, start):
-        start, head = start - 1, head - 1
-    if _inside_crlf(old_text, end):
-        end, tail = end + 1, tail - 1
-    return Span(start, end, new_part[head : len(new_part) - tail])
+    if _inside_crlf(old_part, len(old_part) - tail) or _inside_crlf(new_part, len(new_part) - tail):
+        tail -= 1
+    return Span(base + head, base + len(old_part) - tail, new_part[head : len(new_part) - tail])
 
 
 def _inside_crlf(text: str, offset: int) -> bool:
@@ -334,6 +337,8 @@ def rebase_span_offsets(
     mapped = _map_span(minimal_spans(old_text, new_text), start, end)
     if mapped is None or new_text[mapped[0] : mapped[1]] != old_text[start:end]:
         return None
+    if _inside_crlf(new_text, mapped[0]) or _inside_crlf(new_text, mapped[1]):
+        return None  # no range can say "between \r and \n": refuse rather than misplace
     return mapped
 
 

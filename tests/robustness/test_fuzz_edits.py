@@ -130,6 +130,9 @@ def test_a_result_rebased_onto_what_the_user_typed_meanwhile_keeps_both(
     try:
         edit = rebased_edit(change, DocumentSnapshot(URI, 2, user_text))
     except EditConflict:
+        # Refusing is right only when the diff cannot tell where the typing went. Typing
+        # within one line that the target does not touch is never ambiguous.
+        assert not typed_on_another_line(text, typed, at, start, end), (text, target, user_text)
         return
     result = user_text if edit is None else apply(user_text, list(edit.edits))
     # Where exactly is ambiguous when the typed text repeats its neighbours; what must hold:
@@ -140,6 +143,31 @@ def test_a_result_rebased_onto_what_the_user_typed_meanwhile_keeps_both(
         and result == user_text[:k] + replacement + user_text[k + len(original) :]
         for k in range(len(user_text) + 1)
     ), (result, user_text)
+
+
+def typed_on_another_line(text: str, typed: str, at: int, start: int, end: int) -> bool:
+    """Whether ``typed`` (no line break in it) went into a line of ``text`` that the range
+    ``[start, end)`` does not reach."""
+    if "\n" in typed or "\r" in typed:
+        return False
+    starts = line_starts(text)
+
+    def line(offset: int) -> int:
+        return max(i for i, s in enumerate(starts) if s <= offset)
+
+    last = line(end) if end == start or end not in starts else line(end) - 1
+    return line(at) < line(start) or line(at) > last
+
+
+def test_typing_far_from_the_target_is_always_rebased() -> None:
+    """The explicit case the property relies on: typing above a selection never refuses."""
+    text = "a = 1\nb = 2\nc = 3\n"
+    target = Range(start=Position(line=1, character=0), end=Position(line=2, character=0))
+    user_text = "# typed\n" + text
+    change = TextChange(DocumentSnapshot(URI, 1, text), target, "b = 20\n")
+    edit = rebased_edit(change, DocumentSnapshot(URI, 2, user_text))
+    assert edit is not None
+    assert apply(user_text, list(edit.edits)) == "# typed\na = 1\nb = 20\nc = 3\n"
 
 
 def test_a_line_the_model_adds_stays_above_what_the_user_types_below_the_selection() -> None:

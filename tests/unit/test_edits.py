@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol.types import Position, Range, TextEdit
@@ -206,6 +207,47 @@ def test_rebase_after_insertion_above_finds_the_same_text(
     moved = rebase_range(old, target_range, new)
     if moved is not None:  # may refuse when the diff cannot tell the copies apart
         assert text_in_range(new, moved) == text_in_range(old, target_range)
+
+
+def test_rebase_range_of_a_lone_cr_that_the_new_text_continues_as_crlf() -> None:
+    # Found by hypothesis (issue 13): the old "\r" became the first half of a new "\r\n", and
+    # the rebased range 0:0-0:1 ended between "\r" and "\n", covering ''.
+    old, new = "\r", "\r\na\r"
+    target = LineIndex(old).range(0, 1)
+    moved = rebase_range(old, target, new)
+    assert moved == rng(1, 1, 2, 0)
+    assert text_in_range(new, moved) == "\r"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("\r", "\r\na\r"),  # an old "\r" continued by a new "\n"
+        ("a\r", "a\r\nb\r"),
+        ("x\r\n", "x\ry\r\n"),  # an old "\r\n" whose "\n" the new text drops
+        ("a\r\nb", "a\rb"),
+        ("p\r", "p\r\n"),
+    ],
+)
+def test_minimal_edits_never_end_between_cr_and_lf(old: str, new: str) -> None:
+    edits = minimal_text_edits(old, new)
+    assert apply_text_edits(old, edits) == new
+    for edit in edits:  # every boundary is a real position in the old text
+        index = LineIndex(old)
+        for position in (edit.range.start, edit.range.end):
+            offset = index.offset(position)
+            assert not (0 < offset < len(old) and old[offset - 1 : offset + 1] == "\r\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(old=_texts, new=_texts)
+def test_a_rebased_span_never_splits_a_line_ending_of_the_new_text(old: str, new: str) -> None:
+    for start in range(len(old) + 1):
+        if 0 < start < len(old) and old[start - 1 : start + 1] == "\r\n":
+            continue
+        moved = rebase_range(old, LineIndex(old).range(start, len(old)), new)
+        if moved is not None:
+            assert text_in_range(new, moved) == old[start:]
 
 
 def test_lines_range_covers_whole_lines_with_their_endings() -> None:
