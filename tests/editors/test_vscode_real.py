@@ -65,8 +65,16 @@ def _tools() -> Tools:
 
 
 def _announce(request: pytest.FixtureRequest, line: str) -> None:
-    reporter = request.config.pluginmanager.getplugin("terminalreporter")
-    if reporter is not None:
+    """A line on the terminal now, even while pytest captures output."""
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.getplugin("terminalreporter"), plugins.getplugin("capturemanager")
+    if reporter is None:
+        return
+    if capture is None:
+        reporter.write_line(line)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.ensure_newline()
         reporter.write_line(line)
 
 
@@ -351,7 +359,9 @@ def test_cancel_in_the_progress_notification_closes_the_stream_and_changes_nothi
     vscode.wb.open_file("slow.py")
     select_first_lines(vscode, 2)
     run_code_action(vscode, "GLM: Refactor")
-    vscode.wb.wait_for(".notification-toast", text="Cancel")
+    # The notification streams the reply's progress ("N tokens") and offers Cancel.
+    shown = vscode.wb.wait_for(".notification-toast", text="token")
+    assert "GLM: Refactor" in shown and "Cancel" in shown
     vscode.wb.screenshot("progress notification")
     vscode.wb.click("Cancel", within=".notification-toast")
 

@@ -1,6 +1,7 @@
-// VS Code client for glm-lsp: starts the server, forwards the `glm.*` settings and adds
-// a few commands. All GLM features (code actions, inline completion, progress) come from
-// the server through vscode-languageclient.
+// VS Code client for glm-lsp: starts the server with VS Code's environment (plus the stored
+// key), forwards the `glm.*` settings and adds a few commands. All GLM features (code actions,
+// inline completion, progress) come from the server through vscode-languageclient; this file
+// only shows the server's progress as a cancellable notification.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
