@@ -167,6 +167,8 @@ class EditorState:
         self.applied_edits: list[types.ApplyWorkspaceEditParams] = []
         self.reject_edits = False
         self.edit_delay = 0.0
+        # Called with each workspace/applyEdit before it is applied: e.g. the user types.
+        self.before_apply: Callable[[types.ApplyWorkspaceEditParams], None] | None = None
         self.init_result: types.InitializeResult | None = None
         self.message_answer: MessageAnswer = None
         self.questions: list[types.ShowMessageRequestParams] = []  # showMessageRequest, in order
@@ -230,6 +232,8 @@ class EditorState:
     # -- workspace/applyEdit -----------------------------------------------------------------
     def apply(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         self.applied_edits.append(params)
+        if self.before_apply is not None:
+            self.before_apply(params)
         if self.reject_edits:
             return types.ApplyWorkspaceEditResult(applied=False, failure_reason="user declined")
         edit = params.edit
