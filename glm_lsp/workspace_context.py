@@ -952,8 +952,10 @@ def fixtures_in(text: str, path: str) -> list[Definition]:
     lines = text.split("\n")
     found = []
     for definition in _python_definitions(lines, path).values():
-        decorators = definition.body.split("\n")[: definition.body.count("\n") + 1]
-        if any(_FIXTURE.match(line) for line in decorators if line.startswith("@")):
+        above = definition.line
+        while above > 0 and lines[above - 1].startswith("@"):  # its decorators
+            above -= 1
+        if any(_FIXTURE.match(line) for line in lines[above : definition.line]):
             found.append(definition)
     return found
 
