@@ -136,6 +136,26 @@ async def test_allow_is_remembered_per_host_in_the_state_directory(
     )
 
 
+async def test_a_foreign_host_arriving_by_a_settings_change_is_asked_about_too(
+    fake_glm: FakeGlm, proxy: ProxyRecorder, tmp_path: Path
+) -> None:
+    # Loopback first (the proxy variables apply to it too, so the proxy sees its warm-up).
+    async with start_session(
+        None, tmp_path, configuration={"baseUrl": fake_glm.url}, extra_env=proxy.env()
+    ) as (client, editor):
+        assert editor.questions == []
+        client.set_configuration({"baseUrl": FOREIGN_URL}, section="glm")  # as an editor would
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"glm": {"baseUrl": FOREIGN_URL}})
+        )
+        assert await wait_until(lambda: len(editor.questions) == 1)
+        uri = editor.open("a.py", "x = 1\n")
+        fake_glm.enqueue(Reply(text=REFACTORED))
+        assert await _refactor(client, uri) == {"applied": False}
+    assert editor.questions[0].message.startswith(QUESTION)
+    assert not [r for r in proxy.requests if FOREIGN in r.target] and not fake_glm.requests
+
+
 async def test_a_client_that_cannot_ask_sends_nothing_and_says_why(
     fake_glm: FakeGlm, proxy: ProxyRecorder, tmp_path: Path
 ) -> None:
