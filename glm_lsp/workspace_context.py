@@ -356,6 +356,7 @@ class Bindings:
     modules: dict[str, tuple[str, ...]] = field(default_factory=dict)
     same_package: tuple[str, ...] = ()  # Go: the package's other files
     wildcard: tuple[str, ...] = ()  # Python `from m import *`: where unbound names may be
+    external: frozenset[str] = frozenset()  # imported from outside the workspace (packages)
 
 
 _PY_FROM = re.compile(
@@ -412,6 +413,7 @@ def _python_bindings(text: str, path: str, sources: Sources, index: DefinitionIn
     names: dict[str, tuple[str, str]] = {}
     modules: dict[str, tuple[str, ...]] = {}
     wildcard: list[str] = []
+    external: set[str] = set()
     for match in _PY_FROM.finditer(text):
         module = match["module"]
         file = _python_module_file(sources, module, directory)
@@ -434,17 +436,20 @@ def _python_bindings(text: str, path: str, sources: Sources, index: DefinitionIn
                 modules[local] = (sub,)
             elif file is not None:
                 names[local] = (file, remote)
+            else:
+                external.add(local)
     for match in _PY_IMPORT.finditer(text):
         for item in match["names"].split(","):
             words = item.split()
             if not words:
                 continue
             file = _python_module_file(sources, words[0], directory)
-            if file is None:
-                continue
             local = words[2] if len(words) == 3 and words[1] == "as" else words[0]
+            if file is None:
+                external.add(local.split(".")[0])
+                continue
             modules[local] = (file,)
-    return Bindings(names, modules, wildcard=tuple(wildcard))
+    return Bindings(names, modules, wildcard=tuple(wildcard), external=frozenset(external))
 
 
 def _js_module_file(sources: Sources, spec: str, directory: str) -> str | None:
@@ -464,9 +469,11 @@ def _js_bindings(text: str, path: str, sources: Sources) -> Bindings:
     modules: dict[str, tuple[str, ...]] = {}
     found = [(m["what"], m["spec"], False) for m in _JS_IMPORT.finditer(text)]
     found += [(m["what"], m["spec"], True) for m in _JS_REQUIRE.finditer(text)]
+    external: set[str] = set()
     for what, spec, required in found:
         file = _js_module_file(sources, spec, directory)
-        if file is None:
+        if file is None:  # a package: its names mean what the package says
+            external.update(re.findall(r"[A-Za-z_$][\w$]*", what))
             continue
         braces = re.search(r"\{([^}]*)\}", what)
         for item in braces.group(1).split(",") if braces else []:
@@ -484,7 +491,7 @@ def _js_bindings(text: str, path: str, sources: Sources) -> Bindings:
                 modules[local] = (file,)
             else:  # `import Scaler from './util'`: the default export
                 names[local] = (file, "default")
-    return Bindings(names, modules)
+    return Bindings(names, modules, external=frozenset(external))
 
 
 _JS_REEXPORT = re.compile(
@@ -532,17 +539,19 @@ def _go_bindings(text: str, path: str, sources: Sources) -> Bindings:
     module = declared.group(1) if declared else None
     specs = [m["body"] for m in _GO_IMPORT_BLOCK.finditer(text)]
     specs += [m["spec"] for m in _GO_IMPORT_LINE.finditer(text)]
+    external: set[str] = set()
     for body in specs:
         for spec in _GO_SPEC.finditer(body):
             import_path = spec["path"]
             if module is None or not import_path.startswith(module + "/"):
+                external.add(spec["alias"] or import_path.rsplit("/", 1)[-1])
                 continue
             directory = import_path[len(module) + 1 :]
             files = _go_package_files(sources, directory)
             if files:
                 modules[spec["alias"] or import_path.rsplit("/", 1)[-1]] = files
     siblings = _go_package_files(sources, posixpath.dirname(path), exclude=path)
-    return Bindings({}, modules, siblings)
+    return Bindings({}, modules, siblings, external=frozenset(external))
 
 
 def bindings_of(
@@ -763,7 +772,7 @@ def find_definitions(
         elif head in bindings.names and head not in shadowed:
             path, remote = bindings.names[head]
             definition = look_up(path, remote)
-        elif head not in shadowed and head not in bindings.modules:
+        elif not {head} & (shadowed | bindings.external) and head not in bindings.modules:
             for path in (*bindings.wildcard, *bindings.same_package, *open_paths):
                 if path != document.path and _family(language_of(path) or "") == family:
                     definition = look_up(path, head)

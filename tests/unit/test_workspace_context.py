@@ -449,3 +449,35 @@ def test_a_large_document_is_analysed_at_its_head_and_around_the_cursor() -> Non
         max_chars=3000,
     )
     assert "def scale(v, factor=2.5):" in context.text
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "main"),
+    [
+        ("main.py", "python", "from os import path\nimport numpy as np\n\npath.join(np.zeros(\n"),
+        ("main.ts", "typescript", 'import { path } from "node:path";\npath.join(\n'),
+        ("main.go", "go", 'package main\n\nimport "path"\n\nfunc main() {\n\tpath.Join(\n'),
+    ],
+)
+def test_names_from_packages_are_not_looked_up_in_open_buffers(
+    path: str, language: str, main: str
+) -> None:
+    """`path` is the package's: a workspace file that happens to define `path` (or `np`) is
+    not what the code means."""
+    files = Files(
+        {
+            "go.mod": GO_MOD,
+            "other.py": "path = '/tmp'\nnp = None\n",
+            "other.ts": "export const path = '/tmp';\n",
+            "other.go": 'package main\n\nvar path = "/tmp"\n',
+        }
+    )
+    context = gather(
+        Document(path, language, main),
+        len(main),
+        len(main),
+        files,
+        max_chars=3000,
+        open_paths=["other.py", "other.ts", "other.go"],
+    )
+    assert context.text == ""
