@@ -117,13 +117,20 @@ def agent_may_read(ls: GlmLanguageServer, root: Path | None, path: Path) -> bool
 
 
 def project_rules(ls: GlmLanguageServer, root: Path | None) -> str:
+    """The rules files, read as the agent reads them (open buffers, unsaved text, first)."""
     names = ls.settings.rules_files
     if root is None or not names:
         return ""
     from ..agent.workspace import Workspace
     from ..rules_files import read_rules
 
-    return read_rules(Workspace([root], exclude=ls.settings.agent.exclude), names)
+    buffers = {
+        path: document.source
+        for uri, document in ls.workspace.text_documents.items()
+        if (path := uri_to_path(uri)) is not None
+    }
+    workspace = Workspace([root], open_buffers=buffers, exclude=ls.settings.agent.exclude)
+    return read_rules(workspace, names)
 
 
 def _language(relative: str) -> str:

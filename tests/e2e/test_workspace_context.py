@@ -226,3 +226,18 @@ async def test_generate_tests_never_shows_a_gitignored_test_file_as_the_sample(
         prompt = fake_glm.requests[0].text()
         assert "def scale(v, factor=2.5):" in prompt
         assert "do-not-send-4417" not in prompt and "test_local_keys" not in prompt
+
+
+async def test_unsaved_rules_in_an_open_agents_md_are_what_an_action_sends(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = workspace(
+        tmp_path, {"AGENTS.md": "old rule on disk\n", "main.py": "def f():\n    return 1\n"}
+    )
+    fake_glm.enqueue(Reply(text="```python\ndef f():\n    return 1\n```"))
+    async with start_session(fake_glm, root) as (client, editor):
+        editor.open("AGENTS.md", f"{RULES_MARKER}\n", language_id="markdown")
+        uri = editor.open("main.py")
+        await execute(client, "glm.refactor", {"uri": uri, "range": rng(0, 0, 2, 0)})
+        system = fake_glm.requests[0].body["messages"][0]["content"]
+        assert RULES_MARKER in system and "old rule on disk" not in system
