@@ -13,6 +13,10 @@ the previous request's prompt divided by this prompt's length (prompt = the tool
 every message's JSON, in order, as sent). Reported: median, mean and minimum share.
 Goals: >= 80% for completions within one function, >= 90% for agent turns after the first.
 
+Before issue 15's prompt changes (commit f7a7f7e, same script): completions 98.5%, agent
+95.3% (mean). After (context before the file, rules in the system message): 98.7% and
+94.4%; the agent's drop comes with preserved thinking (each turn sends its reasoning back).
+
     python benchmarks/prompt_cache.py [--json]
 """
 
