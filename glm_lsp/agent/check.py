@@ -54,7 +54,7 @@ _KEY_NAME_WORDS = ("GLM", "ZAI", "BIGMODEL", "ZHIPU")
 _SECRET_NAME_WORDS = ("KEY", "TOKEN", "SECRET")
 _READ_CHUNK = 64 * 1024
 # After the kill, output still buffered in the pipe is read for at most this long.
-_DRAIN_SECONDS = 2.0
+_DRAIN_SECONDS = 1.0
 
 CHECK_PROMPT = """
 
@@ -423,38 +423,48 @@ async def run_command(
     max_output_bytes: int,
 ) -> CheckResult:
     """Run ``argv`` (no shell) in ``cwd``; at ``timeout`` seconds, or when the calling task is
-    cancelled, its whole process group is killed. Keeps the last ``max_output_bytes``."""
+    cancelled, its whole process group is killed. Keeps the last ``max_output_bytes``.
+
+    The check is over when its process exits, even if something it started still holds its
+    output open: the rest of its group is killed then, and output is read on for a moment.
+    """
     started = time.monotonic()
+    output = _Pipe()
     try:
         process = await asyncio.create_subprocess_exec(
             *argv,
             cwd=cwd,
             env=dict(env),
             stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+            stdout=output.child_end,
+            stderr=asyncio.subprocess.STDOUT
+            if output.child_end == asyncio.subprocess.PIPE
+            else output.child_end,
             **_own_process_group(),
         )
     except OSError as exc:
+        output.close()
         raise WorkspaceError(
             f"the check `{command_text(argv)}` could not start ({exc.strerror or exc}); "
             "glm.agent.checkCommand must name a program on PATH or a path in the workspace"
         ) from None
+    finally:
+        output.close_child_end()  # the child has it now: EOF once it and its children are gone
     tail = bytearray()
     total = 0
 
-    async def read_output() -> None:
+    async def read_output(reader: asyncio.StreamReader) -> None:
         nonlocal total
-        assert process.stdout is not None
-        while chunk := await process.stdout.read(_READ_CHUNK):
+        while chunk := await reader.read(_READ_CHUNK):
             total += len(chunk)
             tail.extend(chunk)
             if len(tail) > 2 * max_output_bytes:
                 del tail[: len(tail) - max_output_bytes]
 
-    reader = asyncio.ensure_future(read_output())
+    reading: asyncio.Future[None] | None = None
     timed_out = False
     try:
+        reading = asyncio.ensure_future(read_output(await output.reader(process)))
         try:
             await asyncio.wait_for(process.wait(), timeout)
         except asyncio.TimeoutError:  # not the builtin before Python 3.11
@@ -465,20 +475,66 @@ async def run_command(
         if process.returncode is None:
             with contextlib.suppress(Exception):
                 await asyncio.shield(process.wait())
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.shield(reader), _DRAIN_SECONDS)
-        if not reader.done():
-            reader.cancel()
-    output = bytes(tail[-max_output_bytes:]).decode("utf-8", errors="replace")
+        if reading is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(reading), _DRAIN_SECONDS)
+            if not reading.done():
+                reading.cancel()
+        output.close()
+    text = bytes(tail[-max_output_bytes:]).decode("utf-8", errors="replace")
     return CheckResult(
         tuple(argv),
         None if timed_out else process.returncode,
-        output,
+        text,
         total,
         time.monotonic() - started,
         timed_out=timed_out,
         timeout=timeout,
     )
+
+
+class _Pipe:
+    """The check's stdout and stderr: a pipe of our own, not the subprocess transport's, so
+    that the process's exit ends the wait even while a child it left holds the pipe open
+    (asyncio waits for its own pipes to close too), and so that it can be closed at will."""
+
+    def __init__(self) -> None:
+        self._transport: asyncio.ReadTransport | None = None
+        self._closed = False
+        if sys.platform == "win32":  # no pipes of our own on the proactor loop: asyncio's
+            self._read_end, self.child_end = -1, asyncio.subprocess.PIPE
+            self._child_open = False
+        else:
+            self._read_end, self.child_end = os.pipe()
+            self._child_open = True
+
+    def close_child_end(self) -> None:
+        if self._child_open:
+            os.close(self.child_end)
+            self._child_open = False
+
+    async def reader(self, process: asyncio.subprocess.Process) -> asyncio.StreamReader:
+        if self._read_end < 0:
+            assert process.stdout is not None
+            return process.stdout
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(loop=loop)
+        pipe = os.fdopen(self._read_end, "rb", buffering=0)
+        self._transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader, loop=loop), pipe
+        )
+        return reader
+
+    def close(self) -> None:
+        self.close_child_end()
+        if self._closed:
+            return
+        self._closed = True
+        if self._transport is not None:
+            self._transport.close()  # closes the read end too
+        elif self._read_end >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._read_end)
 
 
 def _own_process_group() -> dict[str, Any]:

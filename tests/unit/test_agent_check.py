@@ -255,6 +255,40 @@ async def test_a_check_past_its_time_limit_is_killed_with_its_children(tmp_path:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
+@pytest.mark.parametrize("own_session", [False, True])
+async def test_a_check_is_over_when_it_exits_even_if_a_child_holds_its_output(
+    tmp_path: Path, own_session: bool
+) -> None:
+    """Tests that leave a server running are common: the check must not wait for it (and
+    report a time-out); a child in its group is killed, one that left the group is left."""
+    pids = tmp_path / "pid.txt"
+    script = (
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'], "
+        f"start_new_session={own_session})\n"
+        f"open({str(pids)!r}, 'w').write(str(child.pid))\n"
+        "print('left a child behind', flush=True)\n"
+    )
+    started = time.monotonic()
+    result = await run_command(
+        [PY, "-c", script], cwd=tmp_path, env=os.environ, timeout=120, max_output_bytes=1000
+    )
+    child = int(pids.read_text())
+    try:
+        assert time.monotonic() - started < 60
+        assert (result.exit_code, result.timed_out) == (0, False)
+        assert result.output == "left a child behind\n"
+        if not own_session:
+            deadline = time.monotonic() + 10
+            while _alive(child) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert not _alive(child)
+    finally:
+        if _alive(child):
+            os.kill(child, 9)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
 async def test_cancelling_a_check_kills_it(tmp_path: Path) -> None:
     pids = tmp_path / "pid.txt"
     script = f"import os, time\nopen({str(pids)!r}, 'w').write(str(os.getpid()))\ntime.sleep(600)\n"
