@@ -137,6 +137,13 @@ class Session:
     def completion_requests(self) -> list[Any]:
         return [r for r in self.fake.requests if r.body.get("model") == COMPLETION_MODEL]
 
+    def diagnosis(self) -> str:
+        """What to read when a step did not happen: the server's log, the fake's view, toasts."""
+        log = self.home.parent / "glm-lsp.log"
+        text = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.is_file() else ""
+        seen = [(r.path, r.body.get("model"), r.closed_early) for r in self.fake.requests]
+        return f"glm-lsp log:\n{text}\nfake saw: {seen}\nnotifications: {self.wb.notifications()}"
+
     def glm_lsp_processes(self) -> list[psutil.Process]:
         wanted = str(self.home / ".local" / "bin" / "glm-lsp")
         found = []
@@ -181,7 +188,7 @@ def open_session(
         {
             **QUIET_SETTINGS,
             "glm.completion.model": COMPLETION_MODEL,
-            "glmLsp.serverArgs": ["--log-file", str(base / "glm-lsp.log"), "-v"],
+            "glmLsp.serverArgs": ["--log-file", str(base / "glm-lsp.log"), "-vv"],
             **settings,
         }
     )
@@ -276,11 +283,11 @@ def test_refactor_from_the_light_bulb_and_one_undo(vscode: Session) -> None:
     vscode.wb.screenshot("refactor selection")
     run_code_action(vscode, "GLM: Refactor")
 
-    assert vscode.wb.wait_editor_text(refactored) == refactored
+    assert vscode.wb.wait_editor_text(refactored) == refactored, vscode.diagnosis()
     vscode.wb.screenshot("refactored")
     assert "a+b" in vscode.chat_requests()[-1].text()  # the model was shown the selection
     vscode.wb.press("Control+Z")
-    assert vscode.wb.wait_editor_text(original) == original
+    assert vscode.wb.wait_editor_text(original) == original, vscode.diagnosis()
     vscode.wb.screenshot("undone")
 
 
@@ -295,7 +302,7 @@ def test_ghost_text_from_the_fake_and_tab_accepts_it(vscode: Session) -> None:
     assert vscode.completion_requests(), "the ghost text came from somewhere else"
     vscode.wb.press("Tab")
     expected = "def area(width, height):\n    return width * height"
-    assert vscode.wb.wait_editor_text(expected) == expected
+    assert vscode.wb.wait_editor_text(expected) == expected, vscode.diagnosis()
     vscode.wb.screenshot("ghost text accepted")
 
 
@@ -388,7 +395,8 @@ def test_set_api_key_is_used_after_the_server_restarts(vscode: Session) -> None:
     vscode.wb.open_file("calc.py")
     select_first_lines(vscode, 2)
     run_code_action(vscode, "GLM: Refactor")
-    assert vscode.wb.wait_editor_text("def add(a, b):\n    return b + a\n")
+    swapped = "def add(a, b):\n    return b + a\n"
+    assert vscode.wb.wait_editor_text(swapped) == swapped, vscode.diagnosis()
     assert vscode.chat_requests()[-1].headers["authorization"] == f"Bearer {STORED_KEY}"
     vscode.wb.screenshot("refactor with the stored key")
 
@@ -417,11 +425,12 @@ def test_base_url_from_user_settings_is_used_and_a_workspace_one_is_not(
             session.wb.open_file("calc.py")
             select_first_lines(session, 2)
             run_code_action(session, "GLM: Refactor")
-            assert session.wb.wait_editor_text("def add(a, b):\n    return a + b\n")
+            spaced = "def add(a, b):\n    return a + b\n"
+            assert session.wb.wait_editor_text(spaced) == spaced, session.diagnosis()
             session.wb.screenshot("refactor through the user's endpoint")
             assert session.chat_requests()[-1].headers["authorization"] == f"Bearer {ENV_KEY}"
-            assert workspace_endpoint.requests == []
-            assert workspace_endpoint.other_requests == []
+            redirected = [r.path for r in workspace_endpoint.requests]
+            assert redirected + workspace_endpoint.other_requests == [], "the workspace chose"
         finally:
             close_session(session)
 
