@@ -117,7 +117,9 @@ class ScratchCopy:
         real_root = os.path.realpath(workspace.root)
         parents = [p for p in (_memory_folder(), tempfile.gettempdir()) if p is not None]
         for index, parent in enumerate(parents):
-            base = Path(tempfile.mkdtemp(prefix="glm-check-", dir=parent))
+            _sweep_abandoned(parent)
+            base = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=parent))
+            (base / _OWNER).write_text(str(os.getpid()), encoding="ascii")
             if _within(os.path.realpath(base), real_root):
                 shutil.rmtree(base, ignore_errors=True)
                 raise WorkspaceError(
@@ -295,6 +297,31 @@ def _create(target: str, mode: int) -> int:
         else:
             os.unlink(target)
         return os.open(target, _CREATE_FLAGS, mode)
+
+
+_PREFIX = "glm-check-"
+_OWNER = "owner.pid"  # beside the copy: the server that made it
+_swept: set[str] = set()
+
+
+def _sweep_abandoned(parent: str) -> None:
+    """Remove the copies of servers that are gone (killed before they could remove them),
+    once per folder and server life."""
+    if parent in _swept:
+        return
+    _swept.add(parent)
+    try:
+        entries = [e for e in os.scandir(parent) if e.name.startswith(_PREFIX) and e.is_dir()]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            owner = int(Path(entry.path, _OWNER).read_text(encoding="ascii"))
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        except (OSError, ValueError):  # not ours, another user's, or being made: leave it
+            continue
 
 
 # The copy is thrown away after the run: memory is the place for it when there is room (a

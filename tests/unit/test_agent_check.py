@@ -6,13 +6,17 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from glm_lsp.agent.check import (
+    AllowFn,
     CheckResult,
     CheckRunner,
     CheckSettings,
@@ -45,6 +49,23 @@ def tree(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+_RUNNERS: list[CheckRunner] = []
+
+
+def runner(check: CheckSettings, allow: AllowFn, **kwargs: int) -> CheckRunner:
+    """A CheckRunner whose scratch copy is removed after the test (as run.py does)."""
+    made = CheckRunner(check, allow, **kwargs)
+    _RUNNERS.append(made)
+    return made
+
+
+@pytest.fixture(autouse=True)
+def _close_runners() -> Iterator[None]:
+    yield
+    while _RUNNERS:
+        _RUNNERS.pop().close()
 
 
 def settings(
@@ -159,6 +180,26 @@ def test_a_copy_whose_folder_was_replaced_by_a_link_is_not_synced(tmp_path: Path
     finally:
         copy.remove()
     assert root.exists() and snapshot(root) == user
+
+
+def test_copies_left_by_a_server_that_died_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # gettempdir() caches its answer
+    dead = subprocess.Popen([PY, "-c", "pass"])
+    dead.wait()
+    abandoned, running = scratch / "glm-check-abandoned", scratch / "glm-check-running"
+    for folder, owner in ((abandoned, dead.pid), (running, os.getpid())):
+        (folder / "project").mkdir(parents=True)
+        (folder / "owner.pid").write_text(str(owner))
+    root = make_root(tmp_path, {"a.py": ""})
+    with ScratchCopy.prepare(Workspace([root])) as copy:
+        assert copy.base.parent == scratch
+    assert not abandoned.exists()
+    assert running.exists()
 
 
 def test_scripts_stay_executable_in_the_copy(tmp_path: Path) -> None:
@@ -313,8 +354,8 @@ async def test_cancelling_a_check_kills_it(tmp_path: Path) -> None:
 
 async def test_a_program_that_does_not_exist_is_an_error_for_the_model(tmp_path: Path) -> None:
     root = make_root(tmp_path, {"a.py": ""})
-    runner = CheckRunner(settings(["no-such-program-xyz"]), allow=_yes)
-    answer = await runner.run_for_model(Workspace([root]))
+    check = runner(settings(["no-such-program-xyz"]), allow=_yes)
+    answer = await check.run_for_model(Workspace([root]))
     assert answer.startswith("error: the check `no-such-program-xyz` could not start")
 
 
@@ -331,15 +372,15 @@ async def test_refused_consent_runs_nothing_and_asks_once(tmp_path: Path) -> Non
         asked.append(1)
         return "the user did not allow it"
 
-    runner = CheckRunner(settings([PY, "-c", f"open({str(marker)!r}, 'w')"]), allow=no)
+    check = runner(settings([PY, "-c", f"open({str(marker)!r}, 'w')"]), allow=no)
     workspace = Workspace([root])
     for _ in range(2):
-        answer = await runner.run_for_model(workspace)
+        answer = await check.run_for_model(workspace)
         assert answer.startswith(f"error: the check (`{PY} -c ")
         assert "was not run: the user did not allow it. Do not call run_check again" in answer
     assert asked == [1]
     assert not marker.exists()
-    status = runner.status(workspace)
+    status = check.status(workspace)
     assert (status.state, status.label()) == ("not run", "check not run")
     assert "not allowed" in status.sentence()
 
@@ -369,7 +410,7 @@ async def test_the_check_sees_the_staged_change_and_its_writes_stay_in_the_copy(
 async def test_status_says_passed_failed_and_whether_changes_came_after(tmp_path: Path) -> None:
     root = make_root(tmp_path, {"ok.py": ""})
     workspace = Workspace([root])
-    runner = CheckRunner(
+    check = runner(
         settings(
             [
                 PY,
@@ -379,37 +420,37 @@ async def test_status_says_passed_failed_and_whether_changes_came_after(tmp_path
         ),
         allow=_yes,
     )
-    assert runner.status(workspace).state == "not run"
-    assert (await runner.run_for_model(workspace)).startswith("exit code 0")
-    assert runner.status(workspace).label() == "check passed"
+    assert check.status(workspace).state == "not run"
+    assert (await check.run_for_model(workspace)).startswith("exit code 0")
+    assert check.status(workspace).label() == "check passed"
     workspace.write(root / "ok.py", "broken\n")
-    stale = runner.status(workspace)
+    stale = check.status(workspace)
     assert stale.state == "passed" and stale.stale
     assert "unchecked" in stale.sentence()
-    assert (await runner.run_for_model(workspace)).startswith("exit code 1")
-    assert runner.status(workspace).label() == "check failed"
+    assert (await check.run_for_model(workspace)).startswith("exit code 1")
+    assert check.status(workspace).label() == "check failed"
 
 
 async def test_the_checks_of_one_run_share_a_copy_removed_at_the_end(tmp_path: Path) -> None:
     root = make_root(tmp_path, {"a.py": "A = 1\n"})
     workspace = Workspace([root])
     probe = "import os, pathlib; print(os.getcwd()); print(pathlib.Path('a.py').read_text())"
-    runner = CheckRunner(settings([PY, "-c", probe]), allow=_yes)
-    first = (await runner.run_for_model(workspace)).splitlines()
+    check = runner(settings([PY, "-c", probe]), allow=_yes)
+    first = (await check.run_for_model(workspace)).splitlines()
     workspace.write(root / "a.py", "A = 2\n")
-    second = (await runner.run_for_model(workspace)).splitlines()
+    second = (await check.run_for_model(workspace)).splitlines()
     assert first[1] == second[1]  # the same folder
     assert (first[2], second[2]) == ("A = 1", "A = 2")
     assert Path(first[1]).is_dir()
-    runner.close()
+    check.close()
     assert not Path(first[1]).exists() and not Path(first[1]).parent.exists()
 
 
 async def test_at_most_a_few_checks_per_run(tmp_path: Path) -> None:
     root = make_root(tmp_path, {"a.py": ""})
-    runner = CheckRunner(settings([PY, "-c", "pass"]), allow=_yes, max_runs=2)
+    check = runner(settings([PY, "-c", "pass"]), allow=_yes, max_runs=2)
     workspace = Workspace([root])
-    answers = [await runner.run_for_model(workspace) for _ in range(3)]
+    answers = [await check.run_for_model(workspace) for _ in range(3)]
     assert [a.split(" (")[0] for a in answers[:2]] == ["exit code 0", "exit code 0"]
     assert answers[2].startswith("error: run_check already ran 2 times")
 
@@ -420,7 +461,7 @@ def test_run_check_is_offered_only_with_a_check(tmp_path: Path) -> None:
     assert "run_check" not in [s["function"]["name"] for s in plain.schemas()]
     assert plain.run("run_check", "{}").startswith("error: there is no tool named 'run_check'")
     checked = AgentTools(
-        workspace, max_output_bytes=4096, check=CheckRunner(settings(["pytest", "-q"]), _yes)
+        workspace, max_output_bytes=4096, check=runner(settings(["pytest", "-q"]), _yes)
     )
     schema = checked.schemas()[-1]["function"]
     assert schema["name"] == "run_check"
