@@ -109,6 +109,7 @@ class ScratchCopy:
         self.written = 0  # how many of them it had to (re)write
         self._written: dict[str, _Written] = {}
         self._identity: tuple[int, int] | None = None  # the root folder's (device, inode)
+        self._synced = False  # a check may have run in it since
 
     @classmethod
     def prepare(cls, workspace: Workspace) -> ScratchCopy:
@@ -157,7 +158,8 @@ class ScratchCopy:
                 continue
         # What a check did to the copy: anything it made goes, anything it changed is
         # written again (first sync: nothing to look at).
-        stale = self._clean(expected) if self._written else set(expected)
+        stale = self._clean(expected) if self._synced else set(expected)
+        self._synced = True
         target_root = str(self.root)
         made: set[str] = {target_root}
         self.written = 0

@@ -165,6 +165,18 @@ def test_a_kept_copy_is_repaired_and_updated_without_copying_everything(
     assert snapshot(root) == user
 
 
+def test_what_a_check_made_in_a_copy_of_an_empty_folder_goes_at_the_next_sync(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "empty"
+    root.mkdir()
+    workspace = Workspace([root])
+    with ScratchCopy.prepare(workspace) as copy:
+        (copy.root / "made.txt").write_text("by the check")
+        copy.sync(workspace)
+        assert list(copy.root.iterdir()) == []
+
+
 def test_a_copy_whose_folder_was_replaced_by_a_link_is_not_synced(tmp_path: Path) -> None:
     root = make_root(tmp_path, {"a.py": "A = 1\n"})
     user = snapshot(root)
