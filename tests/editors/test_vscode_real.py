@@ -217,7 +217,7 @@ def close_session(session: Session) -> None:
     session.server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def vscode(
     tools: Tools, vsix: Path, shots: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Session]:
@@ -256,149 +256,149 @@ def run_code_action(session: Session, title: str) -> None:
     session.wb.click(title, within=".action-widget")
 
 
-def test_starts_with_the_exported_key_and_the_server_from_the_users_path(
-    vscode: Session,
-) -> None:
-    fake = vscode.fake  # the session waited for glm-lsp's first request
-    vscode.wb.screenshot("activated")
-    # The first request glm-lsp sends (its connection warm-up) carries the exported key.
-    assert fake.other_requests[0].endswith("/models")
-    assert fake.other_headers[0]["authorization"] == f"Bearer {ENV_KEY}"
-    assert fake.other_headers[0]["user-agent"].startswith("glm-lsp/")
-    # The process got VS Code's environment, not an empty one.
-    [process] = vscode.glm_lsp_processes()
-    env = process.environ()
-    assert env["HOME"] == str(vscode.home)
-    assert str(vscode.home / ".local" / "bin") in env["PATH"].split(":")
-    assert env["BIGMODEL_API_KEY"] == ENV_KEY
+class TestOneSession:
+    """The steps of a person's first session, in order, in one code-server; it closes before
+    the tests that need a code-server of their own start, so two never compete for the CPU."""
 
+    def test_starts_with_the_exported_key_and_the_server_from_the_users_path(
+        self, vscode: Session
+    ) -> None:
+        fake = vscode.fake  # the session waited for glm-lsp's first request
+        vscode.wb.screenshot("activated")
+        # The first request glm-lsp sends (its connection warm-up) carries the exported key.
+        assert fake.other_requests[0].endswith("/models")
+        assert fake.other_headers[0]["authorization"] == f"Bearer {ENV_KEY}"
+        assert fake.other_headers[0]["user-agent"].startswith("glm-lsp/")
+        # The process got VS Code's environment, not an empty one.
+        [process] = vscode.glm_lsp_processes()
+        env = process.environ()
+        assert env["HOME"] == str(vscode.home)
+        assert str(vscode.home / ".local" / "bin") in env["PATH"].split(":")
+        assert env["BIGMODEL_API_KEY"] == ENV_KEY
 
-def test_refactor_from_the_light_bulb_and_one_undo(vscode: Session) -> None:
-    original = "def add(a, b):\n    return a+b\n"
-    refactored = "def add(a: int, b: int) -> int:\n    return a + b\n"
-    vscode.replies.append(Reply(text=f"Here it is:\n```python\n{refactored}```\n"))
-    vscode.wb.open_file("calc.py")
-    assert vscode.wb.editor_text() == original
-    select_first_lines(vscode, 2)
-    vscode.wb.screenshot("refactor selection")
-    run_code_action(vscode, "GLM: Refactor")
+    def test_refactor_from_the_light_bulb_and_one_undo(self, vscode: Session) -> None:
+        original = "def add(a, b):\n    return a+b\n"
+        refactored = "def add(a: int, b: int) -> int:\n    return a + b\n"
+        vscode.replies.append(Reply(text=f"Here it is:\n```python\n{refactored}```\n"))
+        vscode.wb.open_file("calc.py")
+        assert vscode.wb.editor_text() == original
+        select_first_lines(vscode, 2)
+        vscode.wb.screenshot("refactor selection")
+        run_code_action(vscode, "GLM: Refactor")
 
-    assert vscode.wb.wait_editor_text(refactored) == refactored, vscode.diagnosis()
-    vscode.wb.screenshot("refactored")
-    assert "a+b" in vscode.chat_requests()[-1].text()  # the model was shown the selection
-    vscode.wb.press("Control+Z")
-    assert vscode.wb.wait_editor_text(original) == original, vscode.diagnosis()
-    vscode.wb.screenshot("undone")
+        assert vscode.wb.wait_editor_text(refactored) == refactored, vscode.diagnosis()
+        vscode.wb.screenshot("refactored")
+        assert "a+b" in vscode.chat_requests()[-1].text()  # the model was shown the selection
+        vscode.wb.press("Control+Z")
+        assert vscode.wb.wait_editor_text(original) == original, vscode.diagnosis()
+        vscode.wb.screenshot("undone")
 
+    def test_ghost_text_from_the_fake_and_tab_accepts_it(self, vscode: Session) -> None:
+        vscode.completion = Reply(text="    return width * height")
+        vscode.wb.open_file("shapes.py")
+        vscode.wb.press("Control+End")
+        vscode.wb.type("    ret")
+        shown = vscode.wb.wait_ghost_text("urn width * height")
+        vscode.wb.screenshot("ghost text")
+        assert "urn width * height" in shown
+        assert vscode.completion_requests(), "the ghost text came from somewhere else"
+        vscode.wb.press("Tab")
+        expected = "def area(width, height):\n    return width * height"
+        assert vscode.wb.wait_editor_text(expected) == expected, vscode.diagnosis()
+        vscode.wb.screenshot("ghost text accepted")
 
-def test_ghost_text_from_the_fake_and_tab_accepts_it(vscode: Session) -> None:
-    vscode.completion = Reply(text="    return width * height")
-    vscode.wb.open_file("shapes.py")
-    vscode.wb.press("Control+End")
-    vscode.wb.type("    ret")
-    shown = vscode.wb.wait_ghost_text("urn width * height")
-    vscode.wb.screenshot("ghost text")
-    assert "urn width * height" in shown
-    assert vscode.completion_requests(), "the ghost text came from somewhere else"
-    vscode.wb.press("Tab")
-    expected = "def area(width, height):\n    return width * height"
-    assert vscode.wb.wait_editor_text(expected) == expected, vscode.diagnosis()
-    vscode.wb.screenshot("ghost text accepted")
-
-
-def test_agent_edits_one_file_and_creates_another_through_the_refactor_preview(
-    vscode: Session,
-) -> None:
-    test_file = (
-        "from greet import greet\n\n\ndef test_greet():\n    assert greet('Ann') == 'hi Ann'\n"
-    )
-    vscode.replies.extend(
-        [
-            Reply(
-                tool_calls=[
-                    {
-                        "name": "edit_file",
-                        "arguments": {
-                            "path": "greet.py",
-                            "old_text": "'hi ' + name",
-                            "new_text": "f'hi {name}'",
+    def test_agent_edits_one_file_and_creates_another_through_the_refactor_preview(
+        self, vscode: Session
+    ) -> None:
+        test_file = (
+            "from greet import greet\n\n\ndef test_greet():\n    assert greet('Ann') == 'hi Ann'\n"
+        )
+        vscode.replies.extend(
+            [
+                Reply(
+                    tool_calls=[
+                        {
+                            "name": "edit_file",
+                            "arguments": {
+                                "path": "greet.py",
+                                "old_text": "'hi ' + name",
+                                "new_text": "f'hi {name}'",
+                            },
                         },
-                    },
-                    {
-                        "name": "write_file",
-                        "arguments": {"path": "test_greet.py", "content": test_file},
-                    },
-                ]
-            ),
-            Reply(text="greet uses an f-string now, and test_greet.py tests it."),
-        ]
-    )
-    vscode.wb.open_file("greet.py")
-    vscode.wb.command("GLM: Agent…")
-    vscode.wb.answer_input("use an f-string in greet and add a test")
+                        {
+                            "name": "write_file",
+                            "arguments": {"path": "test_greet.py", "content": test_file},
+                        },
+                    ]
+                ),
+                Reply(text="greet uses an f-string now, and test_greet.py tests it."),
+            ]
+        )
+        vscode.wb.open_file("greet.py")
+        vscode.wb.command("GLM: Agent…")
+        vscode.wb.answer_input("use an f-string in greet and add a test")
 
-    creating = '.bulk-edit-panel .monaco-list-row[aria-label^="Creating test_greet.py"]'
-    vscode.wb.wait_for(creating)
-    vscode.wb.screenshot("refactor preview")
-    assert not (vscode.workspace / "test_greet.py").exists()  # nothing before it is accepted
-    vscode.wb.call("clickSelector", selector=f"{creating} .edit-checkbox")  # needs confirmation
-    vscode.wb.screenshot("creation confirmed")
-    vscode.wb.click("Apply", within=".bulk-edit-panel")
-    vscode.wb.command("File: Save All")
+        creating = '.bulk-edit-panel .monaco-list-row[aria-label^="Creating test_greet.py"]'
+        vscode.wb.wait_for(creating)
+        vscode.wb.screenshot("refactor preview")
+        assert not (vscode.workspace / "test_greet.py").exists()  # nothing before it is accepted
+        vscode.wb.call("clickSelector", selector=f"{creating} .edit-checkbox")  # needs confirmation
+        vscode.wb.screenshot("creation confirmed")
+        vscode.wb.click("Apply", within=".bulk-edit-panel")
+        vscode.wb.command("File: Save All")
 
-    def on_disk(name: str) -> str:
-        path = vscode.workspace / name
-        return path.read_text(encoding="utf-8") if path.is_file() else ""
+        def on_disk(name: str) -> str:
+            path = vscode.workspace / name
+            return path.read_text(encoding="utf-8") if path.is_file() else ""
 
-    edited = "def greet(name):\n    return f'hi {name}'\n"
-    assert wait_until(lambda: on_disk("greet.py") == edited, 60), on_disk("greet.py")
-    assert wait_until(lambda: on_disk("test_greet.py") == test_file, 60), on_disk("test_greet.py")
-    vscode.wb.screenshot("agent applied")
-    assert len(vscode.chat_requests()[-1].messages) > 2  # the second turn saw the tool results
+        edited = "def greet(name):\n    return f'hi {name}'\n"
+        assert wait_until(lambda: on_disk("greet.py") == edited, 60), on_disk("greet.py")
+        new = "test_greet.py"
+        assert wait_until(lambda: on_disk(new) == test_file, 60), on_disk(new)
+        vscode.wb.screenshot("agent applied")
+        assert len(vscode.chat_requests()[-1].messages) > 2  # the second turn saw the tool results
 
+    def test_cancel_in_the_progress_notification_closes_the_stream_and_changes_nothing(
+        self, vscode: Session
+    ) -> None:
+        original = "def slow(x):\n    return x\n"
+        slow = "```python\ndef slow(x):\n    return x * 2\n```\n"
+        vscode.replies.append(Reply(text=slow, chunk_size=1, chunk_delay=1.0))
+        vscode.wb.open_file("slow.py")
+        select_first_lines(vscode, 2)
+        run_code_action(vscode, "GLM: Refactor")
+        # The notification streams the reply's progress ("N tokens") and offers Cancel.
+        shown = vscode.wb.wait_for(".notification-toast", text="token")
+        assert "GLM: Refactor" in shown and "Cancel" in shown
+        vscode.wb.screenshot("progress notification")
+        vscode.wb.click("Cancel", within=".notification-toast")
 
-def test_cancel_in_the_progress_notification_closes_the_stream_and_changes_nothing(
-    vscode: Session,
-) -> None:
-    original = "def slow(x):\n    return x\n"
-    slow = "```python\ndef slow(x):\n    return x * 2\n```\n"
-    vscode.replies.append(Reply(text=slow, chunk_size=1, chunk_delay=1.0))
-    vscode.wb.open_file("slow.py")
-    select_first_lines(vscode, 2)
-    run_code_action(vscode, "GLM: Refactor")
-    # The notification streams the reply's progress ("N tokens") and offers Cancel.
-    shown = vscode.wb.wait_for(".notification-toast", text="token")
-    assert "GLM: Refactor" in shown and "Cancel" in shown
-    vscode.wb.screenshot("progress notification")
-    vscode.wb.click("Cancel", within=".notification-toast")
+        assert vscode.fake.wait_closed(timeout=60), "the upstream stream was not closed"
+        request = vscode.chat_requests()[-1]
+        assert request.closed_early and request.chunks_sent < len(slow)
+        # The notification goes away and the buffer holds what it held.
+        assert wait_until(lambda: not vscode.wb.call("count", selector=".notification-toast"), 60)
+        vscode.wb.screenshot("cancelled")
+        assert vscode.wb.editor_text() == original
 
-    assert vscode.fake.wait_closed(timeout=60), "the upstream stream was not closed"
-    request = vscode.chat_requests()[-1]
-    assert request.closed_early and request.chunks_sent < len(slow)
-    # The notification goes away and the buffer holds what it held.
-    assert wait_until(lambda: not vscode.wb.call("count", selector=".notification-toast"), 60)
-    vscode.wb.screenshot("cancelled")
-    assert vscode.wb.editor_text() == original
+    def test_set_api_key_is_used_after_the_server_restarts(self, vscode: Session) -> None:
+        warmups = len(vscode.fake.other_headers)
+        vscode.wb.command("GLM: Set API key")
+        vscode.wb.answer_input(STORED_KEY)
+        vscode.wb.wait_for(".notification-toast", text="API key saved")
+        vscode.wb.screenshot("api key saved")
+        fake = vscode.fake
+        assert fake.wait_for(lambda: len(fake.other_headers) > warmups, timeout=120)
+        assert fake.other_headers[-1]["authorization"] == f"Bearer {STORED_KEY}"
 
-
-def test_set_api_key_is_used_after_the_server_restarts(vscode: Session) -> None:
-    warmups = len(vscode.fake.other_headers)
-    vscode.wb.command("GLM: Set API key")
-    vscode.wb.answer_input(STORED_KEY)
-    vscode.wb.wait_for(".notification-toast", text="API key saved")
-    vscode.wb.screenshot("api key saved")
-    fake = vscode.fake
-    assert fake.wait_for(lambda: len(fake.other_headers) > warmups, timeout=120)
-    assert fake.other_headers[-1]["authorization"] == f"Bearer {STORED_KEY}"
-
-    vscode.replies.append(Reply(text="```python\ndef add(a, b):\n    return b + a\n```"))
-    vscode.wb.open_file("calc.py")
-    select_first_lines(vscode, 2)
-    run_code_action(vscode, "GLM: Refactor")
-    swapped = "def add(a, b):\n    return b + a\n"
-    assert vscode.wb.wait_editor_text(swapped) == swapped, vscode.diagnosis()
-    assert vscode.chat_requests()[-1].headers["authorization"] == f"Bearer {STORED_KEY}"
-    vscode.wb.screenshot("refactor with the stored key")
+        vscode.replies.append(Reply(text="```python\ndef add(a, b):\n    return b + a\n```"))
+        vscode.wb.open_file("calc.py")
+        select_first_lines(vscode, 2)
+        run_code_action(vscode, "GLM: Refactor")
+        swapped = "def add(a, b):\n    return b + a\n"
+        assert vscode.wb.wait_editor_text(swapped) == swapped, vscode.diagnosis()
+        assert vscode.chat_requests()[-1].headers["authorization"] == f"Bearer {STORED_KEY}"
+        vscode.wb.screenshot("refactor with the stored key")
 
 
 def test_base_url_from_user_settings_is_used_and_a_workspace_one_is_not(
