@@ -180,12 +180,14 @@ async def test_settings_cannot_make_the_key_source_a_command(
 
 
 def test_a_workspace_cannot_choose_where_the_key_goes() -> None:
-    """VS Code applies a cloned repo's .vscode/settings.json unless a key's scope is machine:
-    glm.baseUrl and glm.apiKeyEnv from a workspace could send the key to another host."""
+    """VS Code applies a cloned repo's .vscode/settings.json unless a key's scope is machine
+    or application (user settings only): glm.baseUrl and glm.apiKeyEnv from a workspace could
+    send the key to another host (the server would ask first; the editor should not even let
+    the workspace set them)."""
     package = Path(__file__).resolve().parents[2] / "editors" / "vscode" / "package.json"
     manifest = json.loads(package.read_text(encoding="utf-8"))
     configuration = manifest["contributes"]["configuration"]
     sections = configuration if isinstance(configuration, list) else [configuration]
     properties = {k: v for section in sections for k, v in section["properties"].items()}
     for key in ("glm.baseUrl", "glm.apiKeyEnv"):
-        assert properties[key].get("scope") == "machine", key
+        assert properties[key].get("scope") in ("machine", "application"), key
