@@ -13,7 +13,13 @@ from lsprotocol import types
 from glm_lsp import __version__
 from tests.e2e.test_completion import ADD, AFTER_RETURN, FAST, inline
 from tests.fake_glm import BASE_PATH, FakeGlm, Reply, plan_limit
-from tests.lsp_harness import execute, messages_of, start_session, wait_until
+from tests.lsp_harness import (
+    after_progress_began,
+    execute,
+    messages_of,
+    start_session,
+    wait_until,
+)
 
 CODE = "def add(a, b):\n    return a + b\n"
 NEW_CODE = "def add(a: int, b: int) -> int:\n    return a + b\n"
@@ -127,9 +133,11 @@ async def test_the_multiplier_is_shown_only_for_the_coding_plan(
         assert "billed by tokens" in client.messages[-1].message
 
     env = {"GLM_LSP_BASE_URL": coding_plan_url(fake_glm)}
+    clients: list[Any] = []  # the reply waits until progress shows (it ends with the quota)
+    fake_glm.responder = after_progress_began(clients, Reply(text=NEW_CODE))
     async with start_session(fake_glm, tmp_path, extra_env=env) as (client, editor):
+        clients.append(client)
         uri = editor.open("calc.py", CODE)
-        fake_glm.enqueue(Reply(text=NEW_CODE))
         await execute(client, "glm.refactor", {"uri": uri, "range": WHOLE})
         assert fake_glm.requests[-1].path == "/api/coding/paas/v4/chat/completions"
         status = await execute(client, "glm.status", {})
@@ -150,8 +158,10 @@ async def test_pay_per_token_progress_ends_with_tokens_cached_apart(
         "total_tokens": 100,
         "prompt_tokens_details": {"cached_tokens": 64},
     }
-    fake_glm.enqueue(Reply(text=NEW_CODE, usage=usage))
+    clients: list[Any] = []  # the reply waits until progress shows (it ends with the tokens)
+    fake_glm.responder = after_progress_began(clients, Reply(text=NEW_CODE, usage=usage))
     async with start_session(fake_glm, tmp_path) as (client, editor):
+        clients.append(client)
         uri = editor.open("calc.py", CODE)
         await execute(client, "glm.refactor", {"uri": uri, "range": WHOLE})
         assert await wait_until(lambda: bool(progress_ends(client)))
