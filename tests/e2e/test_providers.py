@@ -12,7 +12,7 @@ import pytest
 from lsprotocol import types
 
 from tests.fake_glm import FakeGlm, Reply
-from tests.lsp_harness import execute, messages_of, start_session
+from tests.lsp_harness import after_progress_began, execute, messages_of, start_session
 
 CALC = "import math\n\n\ndef area(radius):\n    return math.pi * radius ** 2\n"
 ADD = "def add(a, b):\n    return \n"
@@ -79,8 +79,12 @@ async def test_vllm_action_thinks_shows_its_reasoning_as_progress_and_counts_usa
 ) -> None:
     (tmp_path / "calc.py").write_text(CALC, encoding="utf-8")
     reply = "```python\ndef area(radius: float) -> float:\n    return math.pi * radius**2\n```"
-    vllm.enqueue(Reply(reasoning="Type hints would help here. " * 4, text=reply))
+    clients: list[Any] = []  # the reply waits until progress shows: it is asserted below
+    vllm.responder = after_progress_began(
+        clients, Reply(reasoning="Type hints would help here. " * 4, text=reply)
+    )
     async with start_session(vllm, tmp_path, init_options=VLLM) as (client, editor):
+        clients.append(client)
         uri = editor.open("calc.py", CALC)
         result = await execute(client, "glm.refactor", {"uri": uri, "range": span(3, 0, 5, 0)})
         assert result == {"applied": True}
@@ -102,8 +106,14 @@ async def test_vllm_agent_preserves_reasoning_in_the_field_vllm_reads(
     vllm: FakeGlm, tmp_path: Path
 ) -> None:
     (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
-    vllm.enqueue(*read_then_finish(THOUGHT))
+    clients: list[Any] = []  # turn 1 waits until progress shows: it is asserted below
+    first_turn, last_turn = read_then_finish(THOUGHT)
+    hold = after_progress_began(clients, first_turn)
+    vllm.responder = lambda body: (
+        last_turn if any(m["role"] == "assistant" for m in body["messages"]) else hold(body)
+    )
     async with start_session(vllm, tmp_path, init_options=VLLM) as (client, _):
+        clients.append(client)
         result = await execute(client, "glm.agent", {"instruction": "check a.py"})
         assert result is not None
         status = await execute(client, "glm.status", {})
