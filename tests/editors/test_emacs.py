@@ -22,6 +22,7 @@ import pytest
 
 from tests.conftest import TEST_KEY
 from tests.editors.neovim_session import SAMPLE_WORKSPACE, VENV_BIN, find_executable
+from tests.editors.sample_scripts import script_type_hints_agent
 from tests.editors.settings_shape import EDITORS
 from tests.fake_glm import FakeGlm, Reply
 from tests.lsp_harness import KEY_VARIABLES
@@ -114,29 +115,7 @@ def test_refactor_slower_than_eglots_timeout_applies_once_with_no_timed_out(
 
 
 def test_agent_command_edits_two_buffers(fake_glm: FakeGlm, tmp_path: Path) -> None:
-    fake_glm.enqueue(
-        Reply(
-            tool_calls=[
-                {
-                    "name": "edit_file",
-                    "arguments": {
-                        "path": "calc.py",
-                        "old_text": "def add(a, b):",
-                        "new_text": "def add(a: float, b: float) -> float:",
-                    },
-                },
-                {
-                    "name": "edit_file",
-                    "arguments": {
-                        "path": "util.py",
-                        "old_text": "def clamp(value, low, high):",
-                        "new_text": "def clamp(value: float, low: float, high: float) -> float:",
-                    },
-                },
-            ]
-        ),
-        Reply(text="Added type hints to add() and clamp()."),
-    )
+    script_type_hints_agent(fake_glm)
     result = run_scenario(fake_glm, tmp_path, "agent")
     assert "def add(a: float, b: float) -> float:" in result["calc"]
     assert "def clamp(value: float, low: float, high: float) -> float:" in result["util"]

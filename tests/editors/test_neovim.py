@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.editors.neovim_session import Neovim, find_executable, neovim_session
+from tests.editors.sample_scripts import script_type_hints_agent
 from tests.fake_glm import FakeGlm, Reply
 
 pytestmark = pytest.mark.skipif(
@@ -86,32 +87,6 @@ def test_refactor_code_action_replaces_the_selection(nvim: Neovim, fake_glm: Fak
     assert lines[5:] == ["", "", "def add(a, b):", "    return a + b"]
     assert "result = result + value" in fake_glm.requests[0].text()  # the selection was sent
     assert fake_glm.requests[0].body["model"] == "glm-editor-test"  # setup()'s settings arrived
-
-
-def script_type_hints_agent(fake_glm: FakeGlm) -> None:
-    fake_glm.enqueue(
-        Reply(
-            tool_calls=[
-                {
-                    "name": "edit_file",
-                    "arguments": {
-                        "path": "calc.py",
-                        "old_text": "def add(a, b):",
-                        "new_text": "def add(a: float, b: float) -> float:",
-                    },
-                },
-                {
-                    "name": "edit_file",
-                    "arguments": {
-                        "path": "util.py",
-                        "old_text": "def clamp(value, low, high):",
-                        "new_text": "def clamp(value: float, low: float, high: float) -> float:",
-                    },
-                },
-            ]
-        ),
-        Reply(text="Added type hints to add() and clamp()."),
-    )
 
 
 HINTED_ADD = "def add(a: float, b: float) -> float:"
