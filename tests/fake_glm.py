@@ -72,7 +72,7 @@ class Reply:
 HOSTILE = (
     "error-body",  # HTTP 500, JSON content type, hostile_bytes long
     "html-body",  # HTTP 200 text/html, hostile_bytes long
-    "endless-line",  # an event stream whose `data:` line never ends
+    "endless-line",  # an event stream whose `data:` line never ends (cut at hostile_bytes)
     "long-line",  # one `data:` line of hostile_bytes, then a normal end
     "deep-line",  # a line of JSON nested hostile_depth deep, then the reply
     "deep-tool-arguments",  # a tool call whose arguments nest hostile_depth deep
@@ -369,7 +369,13 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
             out = self.wfile
             if kind in ("endless-line", "long-line"):
                 out.write(b'data: {"choices": [{"index": 0, "delta": {"content": "')
-                _write_filler(out, size if kind == "long-line" else None)
+                # "Endless" stops at hostile_bytes all the same (2 GB by default, far past any
+                # bound of ours): failure traffic stays bounded even if the client never hangs up.
+                _write_filler(out, size)
+                if kind == "endless-line":
+                    out.flush()
+                    self.close_connection = True
+                    return
                 out.write(b'"}}]}\n\n')
             elif kind == "deep-line":
                 out.write(b"data: " + b"[" * depth + b"]" * depth + b"\n\n")
@@ -438,15 +444,14 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
 _FILLER = b"A" * 65536
 
 
-def _write_filler(out: Any, size: int | None) -> None:
-    """``size`` bytes of filler (endless when None), 64 KB at a time; stops with
-    BrokenPipeError or ConnectionResetError when the client hangs up."""
+def _write_filler(out: Any, size: int) -> None:
+    """``size`` bytes of filler, 64 KB at a time; stops with BrokenPipeError or
+    ConnectionResetError when the client hangs up."""
     left = size
-    while left is None or left > 0:
-        piece = _FILLER if left is None or left >= len(_FILLER) else _FILLER[:left]
+    while left > 0:
+        piece = _FILLER if left >= len(_FILLER) else _FILLER[:left]
         out.write(piece)
-        if left is not None:
-            left -= len(piece)
+        left -= len(piece)
     out.flush()
 
 

@@ -368,7 +368,25 @@ async def start_session(
     try:
         yield client, editor
     finally:
-        await client.shutdown_session()
+        await shut_down(client)
+
+
+SHUTDOWN_GRACE = 30.0  # seconds: a loaded machine's slowest clean exit, with room to spare
+
+
+async def shut_down(client: LanguageClient, grace: float = SHUTDOWN_GRACE) -> None:
+    """shutdown + exit, as an editor does; a server still running after ``grace`` seconds is
+    killed and the test fails, so one stuck server never hangs the rest of the suite."""
+    process = client._server  # pygls keeps the server's asyncio subprocess here
+    if process is not None and process.returncode is not None:
+        return  # gone already (killed, or crashed: the test's own checks say so)
+    try:
+        await asyncio.wait_for(client.shutdown_session(), grace)
+    except asyncio.TimeoutError:
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
+        raise AssertionError(f"the server did not exit within {grace:.0f} s") from None
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
