@@ -174,8 +174,12 @@ async def run_attack(
                 result.rss_during.append(process.memory_info().rss)
             time.sleep(SAMPLE_EVERY)
 
+    # The pinger stops on a flag, not on cancel: Python 3.11's wait_for can swallow a cancel
+    # that lands as its answer arrives, and a `while True` pinger then never ends.
+    stop_pinging = asyncio.Event()
+
     async def ask_status() -> None:
-        while True:
+        while not stop_pinging.is_set():
             started = time.perf_counter()
             try:
                 await lsp.status(timeout=30)
@@ -209,9 +213,8 @@ async def run_attack(
             )
             result.edits.extend(_edit_texts(lsp.server_requests[seen_requests:]))
     finally:
-        pinger.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pinger
+        stop_pinging.set()
+        await pinger  # within one glm.status round, bounded by its 30-s timeout
         sampling.clear()
         sampler.join()
     result.rss_after = await settled_rss(process)
