@@ -427,6 +427,26 @@ def messages_of(client: LanguageClient, kind: types.MessageType | None = None) -
     return [m.message for m in client.messages if kind is None or m.type == kind]
 
 
+async def inline(
+    client: Any, uri: str, position: types.Position, *, automatic: bool = False
+) -> list[str]:
+    """Ask for inline completions at ``position``; the texts offered."""
+    kind = (
+        types.InlineCompletionTriggerKind.Automatic
+        if automatic
+        else types.InlineCompletionTriggerKind.Invoked
+    )
+    result = await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position,
+            context=types.InlineCompletionContext(trigger_kind=kind),
+        )
+    )
+    items = result.items if isinstance(result, types.InlineCompletionList) else result or []
+    return [item.insert_text for item in items]
+
+
 def execute(client: LanguageClient, command: str, argument: dict[str, Any]) -> Any:
     """Start workspace/executeCommand with ONE object argument; returns the awaitable."""
     return client.workspace_execute_command_async(

@@ -14,6 +14,7 @@ from lsprotocol import types
 from tests.fake_glm import FakeGlm, Reply
 from tests.lsp_harness import (
     EditorState,
+    inline,
     messages_of,
     start_session,
     vscode_like_capabilities,
@@ -27,25 +28,6 @@ FAST = {"completion": {"debounceMs": 0}}
 
 def at(line: int, character: int) -> types.Position:
     return types.Position(line=line, character=character)
-
-
-async def inline(
-    client: Any, uri: str, position: types.Position, *, automatic: bool = False
-) -> list[str]:
-    kind = (
-        types.InlineCompletionTriggerKind.Automatic
-        if automatic
-        else types.InlineCompletionTriggerKind.Invoked
-    )
-    result = await client.text_document_inline_completion_async(
-        types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=position,
-            context=types.InlineCompletionContext(trigger_kind=kind),
-        )
-    )
-    items = result.items if isinstance(result, types.InlineCompletionList) else result or []
-    return [item.insert_text for item in items]
 
 
 async def completion_items(

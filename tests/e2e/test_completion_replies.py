@@ -10,7 +10,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from tests.fake_glm import FakeGlm, Reply
-from tests.lsp_harness import start_session
+from tests.lsp_harness import inline, start_session
 
 ADD = "def add(a, b):\n    return \n"
 AFTER_RETURN = types.Position(line=1, character=len("    return "))
@@ -26,17 +26,7 @@ async def test_a_sentence_then_a_fenced_block_offers_the_code(
     options = {"completion": {"debounceMs": 0}}
     async with start_session(fake_glm, tmp_path, init_options=options) as (client, editor):
         uri = editor.open("calc.py", ADD)
-        result = await client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=AFTER_RETURN,
-                context=types.InlineCompletionContext(
-                    trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                ),
-            )
-        )
-        assert result is not None
-        assert [item.insert_text for item in result.items] == ["a + b"]
+        assert await inline(client, uri, AFTER_RETURN) == ["a + b"]
         # Early stop worked on the code after the sentence: the long tail was never read.
         assert await asyncio.to_thread(fake_glm.wait_closed, 0, 5.0)
         assert fake_glm.requests[0].chunks_sent < len(CHATTY) // 4 // 2

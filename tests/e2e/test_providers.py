@@ -12,7 +12,7 @@ import pytest
 from lsprotocol import types
 
 from tests.fake_glm import FakeGlm, Reply
-from tests.lsp_harness import after_progress_began, execute, messages_of, start_session
+from tests.lsp_harness import after_progress_began, execute, inline, messages_of, start_session
 
 CALC = "import math\n\n\ndef area(radius):\n    return math.pi * radius ** 2\n"
 ADD = "def add(a, b):\n    return \n"
@@ -52,17 +52,8 @@ async def test_vllm_completion_switches_thinking_off_in_the_chat_template(
     vllm.enqueue(Reply(text="a + b", usage={"prompt_tokens": 40, "completion_tokens": 3}))
     async with start_session(vllm, tmp_path, init_options=VLLM) as (client, editor):
         uri = editor.open("calc.py", ADD)
-        result = await client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=1, character=len("    return ")),
-                context=types.InlineCompletionContext(
-                    trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                ),
-            )
-        )
-        items = result.items if isinstance(result, types.InlineCompletionList) else result
-        assert [item.insert_text for item in items or []] == ["a + b"]
+        offered = await inline(client, uri, types.Position(line=1, character=len("    return ")))
+        assert offered == ["a + b"]
         status = await execute(client, "glm.status", {})
 
     (sent,) = vllm.requests

@@ -11,7 +11,7 @@ from typing import Any
 from lsprotocol import types
 
 from tests.fake_glm import FakeGlm, Reply
-from tests.lsp_harness import execute, start_session
+from tests.lsp_harness import execute, inline, start_session
 
 UTIL = '''\
 def scale(v, factor=2.5):
@@ -31,18 +31,6 @@ def workspace(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-async def complete(client: Any, uri: str, position: types.Position) -> None:
-    await client.text_document_inline_completion_async(
-        types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=position,
-            context=types.InlineCompletionContext(
-                trigger_kind=types.InlineCompletionTriggerKind.Invoked
-            ),
-        )
-    )
-
-
 def rng(l1: int, c1: int, l2: int, c2: int) -> dict[str, Any]:
     return {"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}}
 
@@ -54,7 +42,7 @@ async def test_completion_sends_the_imported_signature_from_disk(
     fake_glm.enqueue(Reply(text="v)"))
     async with start_session(fake_glm, root, init_options=FAST) as (client, editor):
         uri = editor.open("main.py")
-        await complete(client, uri, AT_SCALE)
+        await inline(client, uri, AT_SCALE)
         prompt = fake_glm.requests[0].text()
         assert "util.py:" in prompt
         assert "def scale(v, factor=2.5):" in prompt
@@ -70,7 +58,7 @@ async def test_completion_sends_the_open_buffer_with_its_unsaved_edits(
     async with start_session(fake_glm, root, init_options=FAST) as (client, editor):
         editor.open("util.py", unsaved)
         uri = editor.open("main.py")
-        await complete(client, uri, AT_SCALE)
+        await inline(client, uri, AT_SCALE)
         prompt = fake_glm.requests[0].text()
         assert "def scale(v, factor=2.5, *, clip=None):" in prompt  # the buffer, not the disk
         assert "def scale(v, factor=2.5):" not in prompt
@@ -95,7 +83,7 @@ async def test_completion_never_sends_excluded_or_gitignored_files(
         editor.open(".env", f"{SECRET}\n", language_id="dotenv")
         editor.open("local_settings.py")  # open, and still gitignored
         uri = editor.open("main.py")
-        await complete(client, uri, types.Position(line=3, character=len("scale(TOKEN, ")))
+        await inline(client, uri, types.Position(line=3, character=len("scale(TOKEN, ")))
         prompt = fake_glm.requests[0].text()
         assert "def scale(v, factor=2.5):" in prompt  # context works here...
         assert "do-not-send-4417" not in prompt  # ...and the ignored file is not in it
