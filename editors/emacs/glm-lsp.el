@@ -150,16 +150,28 @@ initializationOptions and as the answer to workspace/configuration."
   "The active region's bounds, else point twice (the server takes the block)."
   (if (use-region-p) (list (region-beginning) (region-end)) (list (point) (point))))
 
-(defun glm-lsp-execute (command argument &optional on-result)
-  "Run the server's COMMAND with its one ARGUMENT (a plist), without blocking.
+(defun glm-lsp--execute-async (server command arguments &optional on-result)
+  "Ask SERVER to run COMMAND (a string) with ARGUMENTS (a vector), without blocking.
 ON-RESULT, when given, is called with the result."
   (jsonrpc-async-request
-   (glm-lsp--server) :workspace/executeCommand
-   (list :command command :arguments (vector argument))
+   server :workspace/executeCommand
+   (list :command command :arguments arguments)
    :success-fn (lambda (result) (when on-result (funcall on-result result)))
    :error-fn (lambda (error)
                (message "GLM: %s failed: %s" command (plist-get error :message)))
    :timeout-fn #'ignore))  ; a command that outlives the timeout still reports by itself
+
+(defun glm-lsp-execute (command argument &optional on-result)
+  "Run the server's COMMAND with its one ARGUMENT (a plist), without blocking.
+ON-RESULT, when given, is called with the result."
+  (glm-lsp--execute-async (glm-lsp--server) command (vector argument) on-result))
+
+(cl-defmethod eglot-execute-command ((server glm-lsp-server) command arguments)
+  "Run a code action's COMMAND on SERVER without blocking, as `glm-lsp-execute' does.
+Emacs 28's jsonrpc answers a blocking request by throwing out of the process filter, and a
+message read in the same chunk (the progress token request the server sends right after
+its answer) then waits for the next output: the progress would show only at the end."
+  (glm-lsp--execute-async server (format "%s" command) arguments))
 
 ;;;###autoload
 (defun glm-lsp-agent (instruction)

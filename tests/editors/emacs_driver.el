@@ -16,7 +16,7 @@
 (setq eglot-confirm-server-initiated-edits nil ; batch mode cannot answer y-or-n-p
       eglot-sync-connect t
       eglot-autoreconnect nil
-      glm-lsp-command (list (getenv "GLM_TEST_SERVER"))
+      glm-lsp-command (list (getenv "GLM_TEST_SERVER") "--log-file" (getenv "GLM_TEST_LOG") "-vv")
       glm-lsp-settings '(:completion (:enabled :json-false)))
 
 (defvar glm-test-applied-edits 0 "How many workspace/applyEdit requests eglot applied.")
@@ -79,6 +79,9 @@
     (glm-test-code-action "GLM: Refactor")
     (glm-test-wait (lambda () (string-match-p "sum(values)" (glm-test-text calc)))
                    "the refactored code" 60)
+    ;; A progress that began ends after the edit; on a busy machine that can take seconds.
+    (glm-test-wait (lambda () (zerop (hash-table-count glm-lsp--progress-titles)))
+                   "the refactor's progress to end" 30)
     (glm-test-settle 2)  ; a second application would come right after the first
     `((calc . ,(glm-test-text calc)))))
 

@@ -72,6 +72,7 @@ def run_scenario(fake: FakeGlm, tmp_path: Path, scenario: str) -> dict[str, Any]
         GLM_TEST_WORKSPACE=str(workspace),
         GLM_TEST_SCENARIO=scenario,
         GLM_TEST_RESULT=str(result_file),
+        GLM_TEST_LOG=str(tmp_path / "glm-lsp.log"),  # the server's own log, for a failure's why
     )
     argv = ["emacs", "--batch", "-L", str(EDITORS / "emacs"), "-l", str(DRIVER)]
     done = subprocess.run(
