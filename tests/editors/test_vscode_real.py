@@ -251,8 +251,8 @@ def select_first_lines(session: Session, lines: int) -> None:
 def run_code_action(session: Session, title: str, attempts: int = 3) -> None:
     """Ctrl+. on the selection, then the action's entry in the light-bulb menu.
 
-    On a busy machine the first Ctrl+. can land before the editor asked for code actions
-    (VS Code then shows nothing); a person presses it again, and so does this."""
+    Under load, Ctrl+. twice showed no menu within 60 s (cause not found: it did not recur
+    in 10 loaded runs). A person presses it again, and so does this."""
     for attempt in range(1, attempts + 1):
         session.wb.press("Control+.")
         try:
