@@ -99,6 +99,20 @@ class GlmProtocol(LanguageServerProtocol):
                 self._send_response(data["id"], error=error)
             raise
 
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        # pygls' own loops over the live dict of pending requests, and cancelling a pending
+        # executeCommand removes it mid-loop (pygls#606): an editor quitting while GLM worked
+        # got an internal error for its shutdown. Same steps, over a snapshot.
+        current_id = self.msg_id
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
+
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # pygls runs executeCommand handlers as inner tasks its cancel does not reach.
         super()._handle_cancel_notification(msg_id)
@@ -228,6 +242,16 @@ class GlmLanguageServer(LanguageServer):
     def cancel_request(self, msg_id: Any) -> None:
         for task in list(self._request_tasks.pop(msg_id, ())):
             task.cancel()
+
+    async def end_requests(self, grace: float = 5.0) -> None:
+        """Cancel all running work and let it end as cancelled (nothing applied, nothing to
+        tell) before the connection it uses closes: the editor is shutting down."""
+        tasks = [task for tasks in self._request_tasks.values() for task in tasks]
+        self._request_tasks.clear()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """pygls would show "Error in server" for every unreadable frame or notification

@@ -172,6 +172,9 @@ class EditorState:
         self.init_result: types.InitializeResult | None = None
         self.message_answer: MessageAnswer = None
         self.questions: list[types.ShowMessageRequestParams] = []  # showMessageRequest, in order
+        # The user leaves each question open (neither answers nor closes it) until this is set.
+        self.leave_questions_open = False
+        self.questions_closed = asyncio.Event()
 
     # -- editor actions ----------------------------------------------------------------------
     def uri(self, relative: str) -> str:
@@ -338,9 +341,13 @@ async def start_session(
     if show_message_request:
 
         @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-        def on_show_message_request(
+        async def on_show_message_request(
             params: types.ShowMessageRequestParams,
         ) -> types.MessageActionItem | None:
+            if editor.leave_questions_open:
+                editor.questions.append(params)
+                await editor.questions_closed.wait()
+                return None
             return editor.answer_question(params)
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
@@ -389,7 +396,9 @@ async def shut_down(client: LanguageClient, grace: float = SHUTDOWN_GRACE) -> No
         raise AssertionError(f"the server did not exit within {grace:.0f} s") from None
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+async def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Poll until ``predicate`` holds; the default leaves a loaded 2-core machine room (only a
+    failing test ever waits it out)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -421,6 +430,23 @@ def after_progress_began(clients: list[Any], reply: Reply) -> Callable[[Any], Re
         return reply
 
     return turn
+
+
+async def shown_progress(client: LanguageClient, timeout: float = 30.0) -> types.ProgressToken:
+    """The token of the one progress the editor shows, once it has begun: a user can cancel
+    only what is shown, and the token request travels beside the work, so on a busy machine
+    the upstream can be streaming before the editor has heard of the token."""
+
+    def begun() -> list[types.ProgressToken]:
+        return [
+            token
+            for token, reports in list(client.progress_reports.items())
+            if any(isinstance(report, types.WorkDoneProgressBegin) for report in list(reports))
+        ]
+
+    assert await wait_until(lambda: bool(begun()), timeout), "no progress began"
+    (token,) = begun()
+    return token
 
 
 def messages_of(client: LanguageClient, kind: types.MessageType | None = None) -> list[str]:

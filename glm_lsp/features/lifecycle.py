@@ -75,6 +75,7 @@ def register(server: GlmLanguageServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: GlmLanguageServer, *args: Any) -> None:
+        await ls.end_requests()
         await ls.close_client()
 
 

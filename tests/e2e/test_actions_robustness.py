@@ -20,6 +20,8 @@ from tests.lsp_harness import (
     after_progress_began,
     execute,
     messages_of,
+    shown_progress,
+    shut_down,
     start_session,
     wait_until,
 )
@@ -38,7 +40,9 @@ def start(awaitable: Any) -> asyncio.Future[Any]:
 
 
 async def streaming_started(fake: FakeGlm, chunks: int = 2) -> None:
-    assert await wait_until(lambda: bool(fake.requests) and fake.requests[-1].chunks_sent >= chunks)
+    assert await wait_until(
+        lambda: bool(fake.requests) and fake.requests[-1].chunks_sent >= chunks, timeout=30
+    )
 
 
 async def test_progress_is_reported_while_streaming(fake_glm: FakeGlm, tmp_path: Path) -> None:
@@ -91,12 +95,14 @@ async def test_progress_cancel_closes_the_stream_and_applies_nothing(
     fake_glm: FakeGlm, tmp_path: Path
 ) -> None:
     make_workspace(tmp_path)
-    fake_glm.enqueue(refactor_reply(chunk_delay=0.2))
+    clients: list[Any] = []
+    fake_glm.responder = after_progress_began(clients, refactor_reply(chunk_delay=0.2))
     async with start_session(fake_glm, tmp_path) as (client, editor):
+        clients.append(client)
         uri = editor.open("calc.py", CALC)
         pending = start(execute(client, "glm.refactor", {"uri": uri, "range": range_json(AREA)}))
         await streaming_started(fake_glm, 1)
-        (token,) = client.progress_reports
+        token = await shown_progress(client)
         client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
         assert await asyncio.to_thread(fake_glm.wait_closed, 0, 10.0)
         assert await pending == {"applied": False}
@@ -253,3 +259,22 @@ async def test_a_bad_argument_is_one_message(fake_glm: FakeGlm, tmp_path: Path) 
         await execute(client, "glm.refactor", {"range": "nope"})
         assert any("one object argument" in m for m in messages_of(client))
         assert (await execute(client, "glm.status", {}))["requests"] == 0
+
+
+async def test_the_editor_quitting_mid_refactor_gets_its_shutdown_answered_and_no_edit(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    """An editor that closes while GLM streams sends shutdown with the command still pending;
+    pygls' own shutdown answered that with an internal error (pygls#606)."""
+    make_workspace(tmp_path)
+    fake_glm.enqueue(refactor_reply(chunk_delay=0.5))
+    async with start_session(fake_glm, tmp_path) as (client, editor):
+        uri = editor.open("calc.py", CALC)
+        pending = start(execute(client, "glm.refactor", {"uri": uri, "range": range_json(AREA)}))
+        await streaming_started(fake_glm, 1)
+        await shut_down(client)  # raises if shutdown is answered with an error
+        assert client._server is not None and client._server.returncode == 0
+        assert await pending == {"applied": False}  # the command ended as cancelled
+        assert not editor.applied_edits
+        assert editor.text(uri) == CALC
+        assert not any("failed" in m for m in messages_of(client))  # quitting is no failure

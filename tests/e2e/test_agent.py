@@ -18,6 +18,7 @@ from tests.lsp_harness import (
     after_progress_began,
     execute,
     messages_of,
+    shown_progress,
     start_session,
     vscode_like_capabilities,
 )
@@ -288,7 +289,7 @@ async def test_cancel_mid_run_closes_upstream_and_applies_nothing(
             for request_id in request_ids:
                 client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=request_id))
         else:
-            (token,) = client.progress_reports
+            token = await shown_progress(client)
             client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
         assert await asyncio.to_thread(fake_glm.wait_closed, 1, 10.0)
         if how == "cancelRequest":

@@ -17,7 +17,7 @@ from pygls.exceptions import JsonRpcRequestCancelled
 from tests.conftest import TEST_KEY
 from tests.e2e.test_agent import agent, make_workspace, play_model, tool_results, tools
 from tests.fake_glm import FakeGlm, Reply
-from tests.lsp_harness import execute, messages_of, start_session
+from tests.lsp_harness import execute, messages_of, shut_down, start_session, wait_until
 
 PY = sys.executable
 PYTEST = [PY, "-m", "pytest", "-q"]
@@ -424,3 +424,23 @@ async def test_an_editor_that_cannot_ask_never_runs_the_check(
         warnings = messages_of(client, types.MessageType.Warning)
         assert any("this editor cannot ask the user" in w for w in warnings)
         assert not marker.exists()
+
+
+async def test_the_editor_quitting_while_the_check_question_is_open_runs_nothing(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    """The command waits on the user, not on GLM: shutdown still gets its answer (pygls' own
+    shutdown failed on a pending command, pygls#606), and nothing runs."""
+    root = calc_project(tmp_path)
+    marker = tmp_path / "the-check-ran.txt"
+    argv = [PY, "-c", f"open({str(marker)!r}, 'w').write('ran')"]
+    async with start_session(fake_glm, root, init_options=check_options(argv)) as (client, editor):
+        editor.leave_questions_open = True
+        pending = asyncio.ensure_future(execute(client, "glm.check", {}))
+        assert await wait_until(lambda: bool(editor.questions))
+        await shut_down(client)  # raises if shutdown is answered with an error
+        assert client._server is not None and client._server.returncode == 0
+        editor.questions_closed.set()
+        with pytest.raises(JsonRpcRequestCancelled):
+            await pending
+    assert not marker.exists()

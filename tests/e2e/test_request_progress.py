@@ -53,7 +53,7 @@ async def test_a_command_answered_at_once_does_not_report_on_the_answered_token(
     async with start_session(fake_glm, tmp_path, init_options=settings) as (client, editor):
         uri = editor.open("calc.py")
         assert await refactor(client, uri, "client-token-2") is None
-        assert await wait_until(lambda: bool(editor.applied_edits), timeout=10)
+        assert await wait_until(lambda: bool(editor.applied_edits))
         await asyncio.sleep(0.5)
         assert client.progress_reports["client-token-2"] == []
         (own,) = [t for t in client.progress_reports if t != "client-token-2"]
