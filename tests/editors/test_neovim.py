@@ -210,15 +210,23 @@ def test_completion_at_the_cursor_offers_the_cleaned_suggestion(
     assert nvim.lines(bufnr)[-1] == "    return a * b"
 
 
-def test_cancelled_refactor_leaves_the_buffer_unchanged(nvim: Neovim, fake_glm: FakeGlm) -> None:
+def start_slow_refactor(
+    nvim: Neovim, fake_glm: FakeGlm, chunk_delay: float
+) -> tuple[int, list[str]]:
+    """:GlmRefactor on lines 4-8 of calc.py while GLM streams its reply slowly; the buffer and
+    its lines before."""
     slow = "```python\ndef total(values):\n    return 0\n```"
-    fake_glm.enqueue(Reply(text=slow, first_token_delay=0.2, chunk_delay=0.2, chunk_size=2))
+    fake_glm.enqueue(Reply(text=slow, first_token_delay=0.2, chunk_delay=chunk_delay, chunk_size=2))
     bufnr = open_attached(nvim, "calc.py")
     before = nvim.lines(bufnr)
     select_lines(nvim, 4, 8)
-
     nvim.nvim.command("'<,'>GlmRefactor make it shorter")
     assert fake_glm.wait_for_requests(1, timeout=10), nvim.logs()
+    return bufnr, before
+
+
+def test_cancelled_refactor_leaves_the_buffer_unchanged(nvim: Neovim, fake_glm: FakeGlm) -> None:
+    bufnr, before = start_slow_refactor(nvim, fake_glm, chunk_delay=0.2)
     statusline = "return require('glm_lsp').statusline()"
     assert nvim.wait_until(lambda: nvim.lua(statusline), "progress").startswith("GLM: ")
     nvim.nvim.command("GlmCancel")
@@ -306,3 +314,22 @@ def test_checkhealth_flags_a_key_that_doctor_would_reject(nvim: Neovim) -> None:
     nvim.nvim.command("checkhealth glm_lsp")
     report = "\n".join(nvim.lines(0))
     assert "ERROR the key in $BIGMODEL_API_KEY does not look like <id>.<secret>" in report
+
+
+def test_stopping_the_client_mid_refactor_lets_the_server_exit_by_itself(
+    nvim: Neovim, fake_glm: FakeGlm
+) -> None:
+    """Neovim kills a server whose shutdown answer is an error; pygls' own shutdown gave one
+    while a command was pending (pygls#606). The buffer is left as it was."""
+    bufnr, before = start_slow_refactor(nvim, fake_glm, chunk_delay=0.5)
+    # How the server ended: Client:_on_exit passes (code, signal) to these (Neovim 0.11).
+    nvim.lua(
+        "local client = vim.lsp.get_clients({ name = 'glm_lsp' })[1]\n"
+        "table.insert(client._on_exit_cbs, function(code, signal)\n"
+        "  vim.g.glm_test_exit = { code, signal }\n"
+        "end)\n"
+        "client:stop()"
+    )
+    code, signal = nvim.wait_until(lambda: nvim.lua("return vim.g.glm_test_exit"), "the exit", 30)
+    assert (code, signal) == (0, 0), nvim.logs()
+    assert nvim.lines(bufnr) == before
