@@ -246,7 +246,7 @@ class GlmLanguageServer(LanguageServer):
     async def end_requests(self, grace: float = 5.0) -> None:
         """Cancel all running work and let it end as cancelled (nothing applied, nothing to
         tell) before the connection it uses closes: the editor is shutting down."""
-        tasks = [task for tasks in self._request_tasks.values() for task in tasks]
+        tasks = [task for group in self._request_tasks.values() for task in group]
         self._request_tasks.clear()
         for task in tasks:
             task.cancel()
