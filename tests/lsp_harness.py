@@ -407,6 +407,15 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> bo
     return True
 
 
+def begun_progress(client: LanguageClient) -> list[types.ProgressToken]:
+    """The tokens whose progress the editor has been told began."""
+    return [
+        token
+        for token, reports in list(client.progress_reports.items())
+        if any(isinstance(report, types.WorkDoneProgressBegin) for report in list(reports))
+    ]
+
+
 def after_progress_began(clients: list[Any], reply: Reply) -> Callable[[Any], Reply]:
     """A reply (or model turn) given only once the editor shows progress for the work.
 
@@ -416,12 +425,7 @@ def after_progress_began(clients: list[Any], reply: Reply) -> Callable[[Any], Re
     (``clients`` is filled with the session's client once it exists)."""
 
     def began() -> bool:
-        return any(
-            isinstance(report, types.WorkDoneProgressBegin)
-            for client in clients
-            for reports in list(client.progress_reports.values())
-            for report in list(reports)
-        )
+        return any(begun_progress(client) for client in clients)
 
     def turn(_: Any) -> Reply:
         deadline = time.monotonic() + 30
@@ -436,16 +440,8 @@ async def shown_progress(client: LanguageClient, timeout: float = 30.0) -> types
     """The token of the one progress the editor shows, once it has begun: a user can cancel
     only what is shown, and the token request travels beside the work, so on a busy machine
     the upstream can be streaming before the editor has heard of the token."""
-
-    def begun() -> list[types.ProgressToken]:
-        return [
-            token
-            for token, reports in list(client.progress_reports.items())
-            if any(isinstance(report, types.WorkDoneProgressBegin) for report in list(reports))
-        ]
-
-    assert await wait_until(lambda: bool(begun()), timeout), "no progress began"
-    (token,) = begun()
+    assert await wait_until(lambda: bool(begun_progress(client)), timeout), "no progress began"
+    (token,) = begun_progress(client)
     return token
 
 

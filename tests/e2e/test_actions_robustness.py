@@ -40,9 +40,7 @@ def start(awaitable: Any) -> asyncio.Future[Any]:
 
 
 async def streaming_started(fake: FakeGlm, chunks: int = 2) -> None:
-    assert await wait_until(
-        lambda: bool(fake.requests) and fake.requests[-1].chunks_sent >= chunks, timeout=30
-    )
+    assert await wait_until(lambda: bool(fake.requests) and fake.requests[-1].chunks_sent >= chunks)
 
 
 async def test_progress_is_reported_while_streaming(fake_glm: FakeGlm, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tests.fake_glm import FakeGlm, Reply
-from tests.lsp_harness import execute, messages_of, start_session
+from tests.lsp_harness import execute, messages_of, shown_progress, start_session
 
 T = TypeVar("T")
 HELIX = types.ClientInfo(name="helix", version="25.07.1")
@@ -148,10 +148,7 @@ async def test_helix_refactor_is_cancelled_from_its_progress_and_applies_nothing
         whole = types.Range(start=types.Position(0, 0), end=types.Position(1, 16))
         assert await execute(client, "glm.refactor", {"uri": uri, "range": whole}) is None
         assert await asyncio.to_thread(fake_glm.wait_for_requests, 1, 10.0)
-        deadline = time.monotonic() + 10
-        while not progress_of(client, types.WorkDoneProgressBegin) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        (token,) = client.progress_reports
+        token = await shown_progress(client)
 
         client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
 
