@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from glm_lsp.agent.check import CheckSettings, ScratchCopy, check_workspace, run_command  # noqa: E402
 from glm_lsp.agent.tools import AgentTools  # noqa: E402
-from glm_lsp.agent.workspace import Workspace  # noqa: E402
+from glm_lsp.workspace import Workspace  # noqa: E402
 from tests.fake_glm import FakeGlm, Reply  # noqa: E402
 from tests.lsp_harness import execute, start_session  # noqa: E402
 

@@ -5,7 +5,7 @@ A sample workspace in Python, TypeScript and Go (plus generated filler modules u
 files, a ``.env``, a ``*.pem`` and a gitignored module) and 40 cursor (completion) and
 selection (code action) cases, each naming the definition the model needs and where it
 lives. For every case the prompt is built the way the server builds it, with the
-workspace context (``glm_lsp.context_sources`` over the real disk, the budgets of
+workspace context (``glm_lsp.context.sources`` over the real disk, the budgets of
 ``completion.contextChars`` / ``actions.contextChars``) and without it (today: the
 current file only). Reported:
 
@@ -41,10 +41,10 @@ from benchmarks.prompt_cache import typing_session  # noqa: E402
 from glm_lsp.completion.cursor import cursor_at  # noqa: E402
 from glm_lsp.completion.prompt import completion_messages  # noqa: E402
 from glm_lsp.config import DEFAULT_EXCLUDE, GlmSettings  # noqa: E402
-from glm_lsp.context import excerpt_around  # noqa: E402
-from glm_lsp.context_sources import ConfinedFiles, ContextGatherer  # noqa: E402
+from glm_lsp.context.definitions import Document, language_of  # noqa: E402
+from glm_lsp.context.sources import ConfinedFiles, ContextGatherer  # noqa: E402
+from glm_lsp.context.target import excerpt_around  # noqa: E402
 from glm_lsp.prompts import CodeRequest, explain_messages  # noqa: E402
-from glm_lsp.workspace_context import Document, language_of  # noqa: E402
 
 SECRET = "SECRET-VALUE-9931"
 COMPLETION_CHARS = GlmSettings().completion.context_chars

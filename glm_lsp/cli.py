@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__
+from glm_lsp import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "doctor":
         return doctor(args)
-    from .log import setup_logging
-    from .server import create_server
+    from glm_lsp.log import setup_logging
+    from glm_lsp.lsp.server import create_server
 
     logger = setup_logging(verbose=args.verbose, log_file=args.log_file)
     transport = f"tcp {args.host}:{args.port}" if args.tcp else "stdio"
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def doctor(args: argparse.Namespace) -> int:
     """One line per check; exit 1 with a reason a person can act on (glm_lsp/doctor.py)."""
-    from .doctor import run_doctor
+    from glm_lsp.doctor import run_doctor
 
     return run_doctor(args)
 

@@ -19,8 +19,8 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .glm.client import GlmClient
-    from .glm.dialects import Dialect
+    from glm_lsp.glm.client import GlmClient
+    from glm_lsp.glm.dialects import Dialect
 
 _KEY_SHAPE = re.compile(r"^[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}$")
 # Ghost text that comes later than this after a pause feels slow; glm-4.7-flash answers in
@@ -35,9 +35,12 @@ class DoctorFailure(Exception):
 
 
 def run_doctor(args: argparse.Namespace) -> int:
-    from .config import DEFAULT_KEY_ENVS, GlmSettings  # lazy: the server starts without pydantic
-    from .glm.dialects import resolve_dialect
-    from .log import redact, register_secret
+    from glm_lsp.config import (  # lazy: the server starts without pydantic
+        DEFAULT_KEY_ENVS,
+        GlmSettings,
+    )
+    from glm_lsp.glm.dialects import resolve_dialect
+    from glm_lsp.log import redact, register_secret
 
     overrides: dict[str, object] = {}
     if args.model:
@@ -82,8 +85,8 @@ async def _checks(
     completion_model: str,
     args: argparse.Namespace,
 ) -> None:
-    from .glm.client import GlmClient
-    from .glm.usage import is_coding_plan, quota_multiplier
+    from glm_lsp.glm.client import GlmClient
+    from glm_lsp.glm.usage import is_coding_plan, quota_multiplier
 
     client = GlmClient(
         base_url=base_url, api_key=key, timeout=args.timeout, max_retries=0, dialect=dialect
@@ -102,13 +105,13 @@ async def _checks(
     finally:
         await client.aclose()
     if tools_off:
-        from .glm.dialects import tool_calling_help
+        from glm_lsp.glm.dialects import tool_calling_help
 
         raise DoctorFailure(f"the agent cannot work: {tool_calling_help()}")
 
 
 async def _check_models(client: GlmClient, wanted: set[str]) -> None:
-    from .glm.errors import GlmError
+    from glm_lsp.glm.errors import GlmError
 
     try:
         served = await client.list_models()
@@ -126,7 +129,7 @@ async def _check_models(client: GlmClient, wanted: set[str]) -> None:
 
 
 async def _ping(client: GlmClient, model: str) -> tuple[float, str]:
-    from .glm.models import ChatRequest
+    from glm_lsp.glm.models import ChatRequest
 
     request = ChatRequest(
         model=model,
@@ -151,9 +154,9 @@ _PROBE_TOOL = {
 
 async def _check_tools(client: GlmClient, model: str) -> bool:
     """One tiny tool-call request; False when the server has tool calling off."""
-    from .glm.dialects import VLLM_TOOL_FLAGS, tool_calling_off
-    from .glm.errors import GlmStatusError
-    from .glm.models import ChatRequest
+    from glm_lsp.glm.dialects import VLLM_TOOL_FLAGS, tool_calling_off
+    from glm_lsp.glm.errors import GlmStatusError
+    from glm_lsp.glm.models import ChatRequest
 
     request = ChatRequest(
         model=model,
@@ -182,7 +185,7 @@ async def _check_tools(client: GlmClient, model: str) -> bool:
 async def _time_completion(client: GlmClient, model: str, dialect: Dialect) -> None:
     """Time to the first token of a completion-shaped request, thinking off, on a warm
     connection (the server keeps one warm for completions too)."""
-    from .glm.models import ChatRequest, ReasoningDelta, TextDelta
+    from glm_lsp.glm.models import ChatRequest, ReasoningDelta, TextDelta
 
     request = ChatRequest(
         model=model,

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from lsprotocol.types import Diagnostic, DiagnosticSeverity
 
-from glm_lsp.context import Excerpt
-from glm_lsp.rules_files import with_rules
+from glm_lsp.context.rules import with_rules
+from glm_lsp.context.target import Excerpt
 
 Messages = list[dict[str, str]]
 

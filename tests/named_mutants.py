@@ -53,7 +53,7 @@ MUTANTS = (
     ),
     Mutant(
         "retry after the editor refuses a moved-on edit",
-        "glm_lsp/features/apply.py",
+        "glm_lsp/lsp/features/apply.py",
         "for attempt in range(2):",
         "for attempt in range(1):",
         ("tests/e2e/test_apply_retry.py",),

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .workspace import FileChange, Workspace, WorkspaceError
+from glm_lsp.workspace import FileChange, Workspace, WorkspaceError
 
 # More checks than this in one agent run are refused: the model should finish and report.
 MAX_CHECKS_PER_RUN = 5

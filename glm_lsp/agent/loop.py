@@ -16,9 +16,8 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from glm_lsp.agent.tools import AgentTools
 from glm_lsp.glm.events import ChatResult, ReasoningDelta, StreamEvent, ToolCall, Usage
-
-from .tools import AgentTools
 
 if TYPE_CHECKING:
     from glm_lsp.glm.models import ChatRequest

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..rules_files import with_rules
-from .workspace import Workspace, WorkspaceError
+from glm_lsp.context.rules import with_rules
+from glm_lsp.workspace import Workspace, WorkspaceError
 
 LISTING_LIMIT = 200
 CURRENT_FILE_LIMIT_BYTES = 12_000

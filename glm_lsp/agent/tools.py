@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from pathspec import GitIgnoreSpec
 
-from .workspace import Workspace, WorkspaceError, matching_lines
+from glm_lsp.workspace import Workspace, WorkspaceError, matching_lines
 
 if TYPE_CHECKING:
-    from .check import CheckRunner
+    from glm_lsp.agent.check import CheckRunner
 
 log = logging.getLogger(__name__)
 

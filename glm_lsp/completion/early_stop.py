@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from .cursor import Cursor, Shape, indent_width, indentation_left_out
-from .postprocess import lead_in_length, prose_expected
+from glm_lsp.completion.cursor import Cursor, Shape, indent_width, indentation_left_out
+from glm_lsp.completion.postprocess import lead_in_length, prose_expected
 
 _CLOSING_FENCE = re.compile(r"^[ \t]*(```|~~~)", re.MULTILINE)
 # Dedented lines that continue the block instead of ending it.

@@ -20,17 +20,17 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..glm.errors import GlmError, GlmNoKeyError
-from ..glm.events import TextDelta
-from .cache import Anchor, TypeaheadCache
-from .cursor import Cursor
-from .early_stop import completion_end
-from .postprocess import clean_completion
-from .prompt import completion_messages
+from glm_lsp.completion.cache import Anchor, TypeaheadCache
+from glm_lsp.completion.cursor import Cursor
+from glm_lsp.completion.early_stop import completion_end
+from glm_lsp.completion.postprocess import clean_completion
+from glm_lsp.completion.prompt import completion_messages
+from glm_lsp.glm.errors import GlmError, GlmNoKeyError
+from glm_lsp.glm.events import TextDelta
 
 if TYPE_CHECKING:
-    from ..config import CompletionSettings, GlmSettings
-    from ..glm.client import GlmClient
+    from glm_lsp.config import CompletionSettings, GlmSettings
+    from glm_lsp.glm.client import GlmClient
 
 log = logging.getLogger(__name__)
 FEATURE = "completion"
@@ -152,7 +152,7 @@ class CompletionEngine:
             return None
         try:
             client = self._host.glm_client()
-            from ..glm.models import ChatRequest  # lazy: pydantic is not needed to start
+            from glm_lsp.glm.models import ChatRequest  # lazy: pydantic is not needed to start
 
             chat = ChatRequest(
                 model=self._host.model_for(FEATURE),

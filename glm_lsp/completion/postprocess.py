@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..parse import fenced_blocks, strip_thinking
-from .cursor import (
+from glm_lsp.completion.cursor import (
     Cursor,
     Shape,
     indent_width,
@@ -19,7 +18,8 @@ from .cursor import (
     render_indent,
     with_indent,
 )
-from .prompt import CURSOR_MARKER
+from glm_lsp.completion.prompt import CURSOR_MARKER
+from glm_lsp.parse import fenced_blocks, strip_thinking
 
 _INLINE_CODE = re.compile(r"\s*`([^`\n]+)`\s*")
 _WORD = re.compile(r"\w")

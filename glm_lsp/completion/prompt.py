@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .cursor import Cursor
+from glm_lsp.completion.cursor import Cursor
 
 CURSOR_MARKER = "<|cursor|>"
 MAX_BEFORE_CHARS = 8000

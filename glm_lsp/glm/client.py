@@ -25,10 +25,15 @@ from typing import Any
 
 import httpx
 
-from .. import __version__
-from ..log import redact, register_secret
-from .dialects import Dialect, reasoning_delta, resolve_dialect, tool_calling_help, tool_calling_off
-from .errors import (
+from glm_lsp import __version__
+from glm_lsp.glm.dialects import (
+    Dialect,
+    reasoning_delta,
+    resolve_dialect,
+    tool_calling_help,
+    tool_calling_off,
+)
+from glm_lsp.glm.errors import (
     GlmConnectionError,
     GlmContentFilteredError,
     GlmError,
@@ -42,7 +47,7 @@ from .errors import (
     GlmTimeoutError,
     error_from_response,
 )
-from .models import (
+from glm_lsp.glm.models import (
     ChatRequest,
     ChatResult,
     Finish,
@@ -51,8 +56,9 @@ from .models import (
     ToolCall,
     Usage,
 )
-from .sse import BoundedSseDecoder, SseLineTooLongError
-from .usage import UsageLedger
+from glm_lsp.glm.sse import BoundedSseDecoder, SseLineTooLongError
+from glm_lsp.glm.usage import UsageLedger
+from glm_lsp.log import redact, register_secret
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from .events import ReasoningDelta
+from glm_lsp.glm.events import ReasoningDelta
 
 if TYPE_CHECKING:
-    from .models import ChatRequest
+    from glm_lsp.glm.models import ChatRequest
 
 Provider = Literal["zai", "vllm", "sglang", "openai"]
 ThinkingSwitch = Literal["thinking_object", "chat_template_kwargs", "none"]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .events import (
+from glm_lsp.glm.events import (
     ChatResult,
     Finish,
     ReasoningDelta,
@@ -17,7 +17,7 @@ from .events import (
 )
 
 if TYPE_CHECKING:
-    from .dialects import Dialect
+    from glm_lsp.glm.dialects import Dialect
 
 __all__ = [
     "ChatRequest",
@@ -50,6 +50,6 @@ class ChatRequest(BaseModel):
 
     def to_payload(self, *, stream: bool, dialect: Dialect | None = None) -> dict[str, Any]:
         """The body for ``dialect`` (default: Z.AI's GLM API)."""
-        from .dialects import DIALECTS, build_payload
+        from glm_lsp.glm.dialects import DIALECTS, build_payload
 
         return build_payload(self, dialect or DIALECTS["zai"], stream=stream)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from .events import Usage
+from glm_lsp.glm.events import Usage
 
 _UTC8 = timezone(timedelta(hours=8))
 PEAK_START_HOUR = 14  # 14:00-18:00 UTC+8 counts 3x, other hours 2x

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from glm_lsp.agent.tools import AgentTools
-from glm_lsp.agent.workspace import Workspace
+from glm_lsp.workspace import Workspace
 
 SECRET = "s3cr3t-confinement-DO-NOT-LEAK"
 

@@ -13,9 +13,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from lsprotocol.types import Position, Range, TextDocumentContentChangePartial, TextEdit
 
-from glm_lsp.documents import LspTextDocument
-from glm_lsp.edits import minimal_text_edits, replacement_edits
-from glm_lsp.features.apply import DocumentSnapshot, EditConflict, TextChange, rebased_edit
+from glm_lsp.lsp.documents import LspTextDocument
+from glm_lsp.lsp.edits import minimal_text_edits, replacement_edits
+from glm_lsp.lsp.features.apply import DocumentSnapshot, EditConflict, TextChange, rebased_edit
 
 # Characters that trip line and column arithmetic: every line ending, separators only
 # str.splitlines knows, a character outside the BMP (two UTF-16 units), tabs.

@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 
 from benchmarks._common import free_port
-from glm_lsp.consent import CONSENT_FILE, KEY_HOST, STATE_DIR_ENV, ConsentStore
+from glm_lsp.trust.consent import CONSENT_FILE, KEY_HOST, STATE_DIR_ENV, ConsentStore
 from tests.fake_glm import FakeGlm
 from tests.robustness.fault_cases import CODE, FAULTS, MAX_RETRIES, Fault
 from tests.robustness.raw_lsp import RawLsp, raw_server

@@ -29,7 +29,7 @@ from glm_lsp.agent.check import (
     tail_text,
 )
 from glm_lsp.agent.tools import AgentTools
-from glm_lsp.agent.workspace import Workspace
+from glm_lsp.workspace import Workspace
 
 KEY = "fakeid0123.FAKEsecretNOTreal"
 PY = sys.executable

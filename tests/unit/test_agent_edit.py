@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from glm_lsp.agent.workspace import Workspace
-from glm_lsp.features.agent.edit import (
+from glm_lsp.lsp.features.agent.edit import (
     ClientEditSupport,
     apply_problem,
     changed_names,
@@ -17,8 +16,9 @@ from glm_lsp.features.agent.edit import (
     prepare_for_client,
     remove_line,
 )
-from glm_lsp.features.agent.run import agent_title
-from glm_lsp.features.apply import DocumentSnapshot, NewFile, TextChange, build_workspace_edit
+from glm_lsp.lsp.features.agent.run import agent_title
+from glm_lsp.lsp.features.apply import DocumentSnapshot, NewFile, TextChange, build_workspace_edit
+from glm_lsp.workspace import Workspace
 
 FULL = ClientEditSupport(True, frozenset({"create", "rename", "delete"}), True)
 

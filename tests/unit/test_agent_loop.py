@@ -14,7 +14,6 @@ import pytest
 
 from glm_lsp.agent.loop import execute_tool_calls, run_agent
 from glm_lsp.agent.tools import AgentTools
-from glm_lsp.agent.workspace import Workspace
 from glm_lsp.glm.models import (
     ChatRequest,
     Finish,
@@ -24,6 +23,7 @@ from glm_lsp.glm.models import (
     ToolCall,
     Usage,
 )
+from glm_lsp.workspace import Workspace
 
 Turn = Callable[[list[dict[str, Any]]], list[StreamEvent]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from glm_lsp.agent.prompt import LISTING_LIMIT, CurrentFile, build_agent_messages
-from glm_lsp.agent.workspace import Workspace
+from glm_lsp.workspace import Workspace
 
 
 def test_rules_first_then_instruction_selection_and_listing(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from glm_lsp.agent.tools import TOOL_NAMES, TOOL_SCHEMAS, AgentTools, cap_output
-from glm_lsp.agent.workspace import CreateChange, TextChange, Workspace
+from glm_lsp.workspace import CreateChange, TextChange, Workspace
 
 SECRET = "s3cr3t-DO-NOT-LEAK"
 

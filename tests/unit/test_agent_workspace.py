@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from glm_lsp.agent.workspace import (
+from glm_lsp.workspace import (
     HUGE_FILE_BYTES,
     CreateChange,
     DeleteChange,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from glm_lsp.config import CustomAction
-from glm_lsp.features.actions.menu import build_code_actions, filter_kinds
+from glm_lsp.lsp.features.actions.menu import build_code_actions, filter_kinds
 
 TEXT = "x = 1\n\n\ndef f(a):\n    # glm: validate a\n    return a\n"
 URI = "file:///ws/m.py"

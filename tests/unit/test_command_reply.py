@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from glm_lsp.config import parse_settings
-from glm_lsp.features.command_reply import answers_at_once
+from glm_lsp.lsp.features.command_reply import answers_at_once
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from lsprotocol import types
 
 from glm_lsp.completion.cursor import cursor_at
-from glm_lsp.features.completion.handlers import adjust_capabilities
-from glm_lsp.features.completion.items import (
+from glm_lsp.lsp.features.completion.handlers import adjust_capabilities
+from glm_lsp.lsp.features.completion.items import (
     completion_list,
     escape_snippet,
     first_line,

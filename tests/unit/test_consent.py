@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from glm_lsp.consent import (
+from glm_lsp.trust.consent import (
     ALLOW,
     CHECK,
     DONT_ALLOW,

@@ -4,7 +4,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from glm_lsp.context import (
+from glm_lsp.context.target import (
     InstructionComment,
     conventional_test_path,
     enclosing_block,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from glm_lsp import context_sources
 from glm_lsp.config import DEFAULT_EXCLUDE
-from glm_lsp.context_sources import ConfinedFiles, ContextGatherer
-from glm_lsp.workspace_context import Document
+from glm_lsp.context import sources as context_sources
+from glm_lsp.context.definitions import Document
+from glm_lsp.context.sources import ConfinedFiles, ContextGatherer
 
 MAIN = "from util import scale\nfrom private import token\n\nscale(token, \n"
 

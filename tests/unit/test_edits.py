@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol.types import Position, Range, TextEdit
 
-from glm_lsp.edits import (
+from glm_lsp.lsp.edits import (
     LineIndex,
     apply_text_edits,
     full_range,
@@ -18,10 +18,9 @@ from glm_lsp.edits import (
     rebase_edits,
     rebase_range,
     replacement_edits,
-    split_lines,
     text_in_range,
-    utf16_length,
 )
+from glm_lsp.text import split_lines, utf16_length
 
 
 def pos(line: int, character: int) -> Position:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from glm_lsp.config import GlmSettings
-from glm_lsp.consent import Answer
-from glm_lsp.key_destination import (
+from glm_lsp.trust.consent import Answer
+from glm_lsp.trust.key_destination import (
     GlmKeyHostNotAllowedError,
     consent_question,
     host_needing_consent,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from glm_lsp.completion.cursor import cursor_at
 from glm_lsp.completion.prompt import SYSTEM_PROMPT as COMPLETION_SYSTEM
 from glm_lsp.completion.prompt import completion_messages
-from glm_lsp.context import excerpt_around
+from glm_lsp.context.target import excerpt_around
 from glm_lsp.prompts import SYSTEM_PROMPT, CodeRequest, explain_messages, refactor_messages
 
 CONTEXT = "Definitions from other files:\nutil.py:\n```python\ndef scale(v, factor=2.5):\n```\n"

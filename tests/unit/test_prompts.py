@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from lsprotocol.types import Diagnostic, DiagnosticSeverity, Position, Range
 
-from glm_lsp.context import Excerpt
+from glm_lsp.context.target import Excerpt
 from glm_lsp.prompts import (
     SYSTEM_PROMPT,
     CodeRequest,

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from glm_lsp.agent.workspace import Workspace
-from glm_lsp.features.agent.edit import (
+from glm_lsp.lsp.features.agent.edit import (
     RUNS_LABEL,
     ClientEditSupport,
     changes_for_apply,
@@ -18,8 +17,9 @@ from glm_lsp.features.agent.edit import (
     prepare_for_client,
     runs_note,
 )
-from glm_lsp.features.apply import DocumentSnapshot, build_workspace_edit, uri_to_path
-from glm_lsp.risky_paths import git_hooks_path, why_it_runs
+from glm_lsp.lsp.features.apply import DocumentSnapshot, build_workspace_edit, uri_to_path
+from glm_lsp.trust.risky_paths import git_hooks_path, why_it_runs
+from glm_lsp.workspace import Workspace
 
 
 @pytest.mark.parametrize(
@@ -165,7 +165,7 @@ def test_plain_text_edits_to_such_files_need_confirmation(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("support", [NO_ANNOTATIONS, PLAIN])
 def test_without_annotations_the_message_names_them(support: ClientEditSupport) -> None:
-    from glm_lsp.features.agent.edit import RunsOnMachine
+    from glm_lsp.lsp.features.agent.edit import RunsOnMachine
 
     runs = {
         "file:///w/Makefile": RunsOnMachine("Makefile", "make runs its recipes"),

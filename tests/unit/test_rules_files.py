@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from glm_lsp.agent.workspace import Workspace
 from glm_lsp.config import DEFAULT_RULES_FILES
-from glm_lsp.rules_files import RULES_LIMIT_BYTES, read_rules, with_rules
+from glm_lsp.context.rules import RULES_LIMIT_BYTES, read_rules, with_rules
+from glm_lsp.workspace import Workspace
 
 
 def folder(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -7,7 +7,7 @@ import posixpath
 
 import pytest
 
-from glm_lsp.workspace_context import (
+from glm_lsp.context.definitions import (
     HEADER,
     Document,
     definitions_in,

@@ -1,0 +1,119 @@
+"""The key goes only where the user sent it (DESIGN.md, "Contract, second round").
+
+A GLM host, a loopback address, or the endpoint in ``GLM_LSP_BASE_URL`` (the user's own
+environment) get the key without a question. A ``baseUrl`` from settings naming any other host
+may come from a cloned repository (``.helix/languages.toml``, ``.nvim.lua``, ``.dir-locals.el``):
+that host gets no request at all, warm-up included, until the user answers ``Allow`` to
+"Send your GLM API key to <host>?". The answer is remembered per host in the user's state
+directory (``consent.py``), never in the workspace.
+
+``check_key_destination`` is the hard gate (the server calls it before it hands out the GLM
+client, so no feature can get past it); ``confirm_key_destination`` is where a feature asks.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from glm_lsp.glm.errors import GlmError
+from glm_lsp.trust.consent import KEY_HOST, Answer, ask
+
+if TYPE_CHECKING:
+    from glm_lsp.config import GlmSettings
+    from glm_lsp.lsp.server import GlmLanguageServer
+
+BASE_URL_ENV = "GLM_LSP_BASE_URL"
+GLM_DOMAINS = ("bigmodel.cn", "z.ai")  # open.bigmodel.cn, api.z.ai and the rest of them
+
+
+def is_trusted_host(host: str) -> bool:
+    """GLM's own domains and this machine."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    return any(host == domain or host.endswith("." + domain) for domain in GLM_DOMAINS)
+
+
+def host_subject(url: str) -> str:
+    """``host[:port]`` of a URL, as consent is remembered (another port is another service)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port is not None else host
+
+
+def host_needing_consent(
+    settings: GlmSettings, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """The ``host[:port]`` the key would go to when only the settings chose it and it is
+    neither GLM nor this machine; None when the key may go without asking."""
+    env = os.environ if environ is None else environ
+    if env.get(BASE_URL_ENV, "").strip():
+        return None  # the user's own environment chose the endpoint
+    host = urlsplit(settings.base_url).hostname or ""
+    if is_trusted_host(host):
+        return None
+    return host_subject(settings.base_url)
+
+
+def consent_question(host: str) -> str:
+    return (
+        f"Send your GLM API key to {host}? The glm.baseUrl setting names this host, which is "
+        "not a GLM host; workspace settings can set it."
+    )
+
+
+class GlmKeyHostNotAllowedError(GlmError):
+    """The settings name a host the user has not allowed: nothing was sent."""
+
+    def __init__(self, host: str, answer: Answer | None = None) -> None:
+        self.host = host
+        self.answer = answer
+        super().__init__(_why(host, answer))
+
+
+def _why(host: str, answer: Answer | None) -> str:
+    head = f"your GLM API key was not sent to {host} (glm.baseUrl)"
+    if answer is Answer.UNSUPPORTED:
+        return (
+            f"{head}: this editor cannot ask you to allow it (no window/showMessageRequest). "
+            f"If you trust {host}, set {BASE_URL_ENV} to that URL in the environment glm-lsp "
+            "starts from; otherwise remove the setting."
+        )
+    if answer is Answer.DECLINED:
+        return f"{head}: you chose Don't allow. Remove the setting to use GLM."
+    return (
+        f'{head}: it is sent there only once you answer Allow to "Send your GLM API key '
+        f'to {host}?". Run a GLM action to be asked again, or remove the setting.'
+    )
+
+
+def check_key_destination(ls: GlmLanguageServer) -> None:
+    """Raise unless the key may go to the configured endpoint now (no question asked)."""
+    host = host_needing_consent(ls.settings)
+    if host is not None and not ls.consent.allowed(KEY_HOST, host):
+        raise GlmKeyHostNotAllowedError(host, ls.key_host_answers.get(host))
+
+
+async def confirm_key_destination(ls: GlmLanguageServer) -> None:
+    """Ask the user when the settings name an unknown host; raise unless they allow it."""
+    host = host_needing_consent(ls.settings)
+    if host is None or not ls.has_key():
+        return  # no key: the feature's own "no key" message is the one to show
+    answer = await ask(ls, KEY_HOST, host, consent_question(host))
+    ls.key_host_answers[host] = answer
+    if answer is not Answer.ALLOWED:
+        raise GlmKeyHostNotAllowedError(host, answer)
