@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lsprotocol.types import Diagnostic, DiagnosticSeverity
-
 from glm_lsp.context.rules import with_rules
 from glm_lsp.context.target import Excerpt
 
@@ -70,23 +68,6 @@ def fenced(code: str, language: str) -> str:
     fence = fence_for(code)
     body = code if code.endswith("\n") or not code else code + "\n"
     return f"{fence}{language}\n{body}{fence}"
-
-
-_SEVERITY = {
-    DiagnosticSeverity.Error: "error",
-    DiagnosticSeverity.Warning: "warning",
-    DiagnosticSeverity.Information: "info",
-    DiagnosticSeverity.Hint: "hint",
-}
-
-
-def describe_diagnostic(diagnostic: Diagnostic) -> str:
-    """``line 12: error: undefined name 'x' [pyflakes F821]`` (1-based line)."""
-    severity = _SEVERITY.get(diagnostic.severity or DiagnosticSeverity.Error, "error")
-    origin = " ".join(str(part) for part in (diagnostic.source, diagnostic.code) if part)
-    suffix = f" [{origin}]" if origin else ""
-    line = diagnostic.range.start.line + 1
-    return f"line {line}: {severity}: {diagnostic.message.strip()}{suffix}"
 
 
 def _file_block(request: CodeRequest) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePath, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 from urllib.parse import unquote, urlparse
 
 # --- language ---------------------------------------------------------------------------
@@ -274,3 +274,10 @@ def conventional_test_path(
     if language == "go":
         return source.with_name(f"{stem}_test.go")
     return source.with_name(f"test_{stem}{suffix}")
+
+
+def path_for_model(path: Path, root: Path | None) -> str:
+    """How a file is named to the model: relative to its workspace folder, else its name."""
+    if root is not None and path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    return path.name

@@ -28,6 +28,7 @@ import httpx
 from glm_lsp import __version__
 from glm_lsp.glm.dialects import (
     Dialect,
+    build_payload,
     reasoning_delta,
     resolve_dialect,
     tool_calling_help,
@@ -168,7 +169,7 @@ class GlmClient:
         a response, is retried once more at once, whatever ``max_retries`` says: the request
         never reached the model."""
         retries = self.max_retries if max_retries is None else max_retries
-        payload = request.to_payload(stream=True, dialect=self.dialect)
+        payload = build_payload(request, self.dialect, stream=True)
         payload.setdefault("request_id", str(uuid.uuid4()))
         attempt = 0
         stale_retried = False

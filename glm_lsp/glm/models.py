@@ -1,8 +1,11 @@
-"""The API's payloads (pydantic at the edge) and the typed events of a stream."""
+"""The API's payloads (pydantic at the edge) and the typed events of a stream.
+
+The wire body for a dialect is built by ``glm_lsp.glm.dialects.build_payload``: the builder
+depends on the request model, never the other way round."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -15,9 +18,6 @@ from glm_lsp.glm.events import (
     ToolCall,
     Usage,
 )
-
-if TYPE_CHECKING:
-    from glm_lsp.glm.dialects import Dialect
 
 __all__ = [
     "ChatRequest",
@@ -47,9 +47,3 @@ class ChatRequest(BaseModel):
     preserve_thinking: bool = False
     """Earlier turns' reasoning is in the messages and the model should keep it (agent loops)."""
     request_id: str | None = None
-
-    def to_payload(self, *, stream: bool, dialect: Dialect | None = None) -> dict[str, Any]:
-        """The body for ``dialect`` (default: Z.AI's GLM API)."""
-        from glm_lsp.glm.dialects import DIALECTS, build_payload
-
-        return build_payload(self, dialect or DIALECTS["zai"], stream=stream)

@@ -20,11 +20,12 @@ from glm_lsp import __version__
 from glm_lsp.glm.errors import GlmError, GlmNoKeyError
 from glm_lsp.glm.usage import UsageLedger
 from glm_lsp.log import redact, register_secret
+from glm_lsp.lsp.asker import LspAsker
 from glm_lsp.lsp.documents import LspWorkspace
 from glm_lsp.lsp.request_progress import REQUEST_WORK_DONE_TOKEN
 from glm_lsp.lsp.stdio import TolerantStdin
-from glm_lsp.trust.consent import Answer, ConsentStore
-from glm_lsp.trust.key_destination import check_key_destination
+from glm_lsp.trust.consent import ConsentStore
+from glm_lsp.trust.key_destination import KeyDestination
 
 if TYPE_CHECKING:
     from glm_lsp.config import GlmSettings
@@ -139,7 +140,8 @@ class GlmLanguageServer(LanguageServer):
         self._configured: asyncio.Event | None = None
         self._background: set[asyncio.Future[Any]] = set()
         self.consent = ConsentStore()  # what the user allowed, in the user's state directory
-        self.key_host_answers: dict[str, Answer] = {}  # this session's answers, to say why
+        self.key_destination = KeyDestination(self.consent)
+        self.asker = LspAsker(self)  # how trust code asks this editor's user
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         # One malformed frame from the client must not end the session (see stdio.py).
@@ -174,13 +176,18 @@ class GlmLanguageServer(LanguageServer):
             await asyncio.wait_for(self._configured_event().wait(), timeout)
 
     # -- the GLM client ------------------------------------------------------------------------
+    async def confirm_key_destination(self) -> None:
+        """Ask when the settings name an unknown host; raise unless the user allows it."""
+        await self.key_destination.confirm(self.settings, self.asker, has_key=self.has_key())
+
     def glm_client(self) -> GlmClient:
         """The one client for the server's life; rebuilt only when key or endpoint change."""
         key = self.settings.api_key()
         if not key:
             raise GlmNoKeyError()
         register_secret(key)
-        check_key_destination(self)  # a host from settings only once the user allowed it
+        # A host from settings gets the key only once the user allowed it.
+        self.key_destination.check(self.settings)
         identity = (
             self.settings.effective_base_url(),
             key,

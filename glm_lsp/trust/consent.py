@@ -18,12 +18,9 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lsprotocol import types
-
-if TYPE_CHECKING:
-    from glm_lsp.lsp.server import GlmLanguageServer
+from glm_lsp.trust.asker import Asker, AskUnsupported
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +114,15 @@ class Answer(enum.Enum):
     UNSUPPORTED = "unsupported"  # the client cannot ask (an error answer)
 
 
-async def ask(ls: GlmLanguageServer, kind: str, subject: str, question: str) -> Answer:
-    """Like ``ask_consent``, saying why the answer is no (callers tell the user)."""
-    store = ls.consent
+async def ask(asker: Asker, store: ConsentStore, kind: str, subject: str, question: str) -> Answer:
+    """True-ish when remembered; else asks (``Allow`` / ``Don't allow``) and remembers
+    ``Allow``. The answer says why it is no (callers tell the user)."""
     if store.allowed(kind, subject):
         return Answer.ALLOWED
     key = (kind, subject)
     pending = store.pending.get(key)
     if pending is None:
-        pending = asyncio.ensure_future(_ask_client(ls, question))
+        pending = asyncio.ensure_future(_ask_user(asker, question))
         store.pending[key] = pending
         pending.add_done_callback(lambda _: store.pending.pop(key, None))
     answer = await asyncio.shield(pending)
@@ -134,23 +131,12 @@ async def ask(ls: GlmLanguageServer, kind: str, subject: str, question: str) -> 
     return answer
 
 
-async def ask_consent(ls: GlmLanguageServer, kind: str, subject: str, question: str) -> bool:
-    """True when remembered; else asks (``Allow`` / ``Don't allow``) and remembers ``Allow``.
-    Any other answer, null, or an error (a client without showMessageRequest) is False."""
-    return await ask(ls, kind, subject, question) is Answer.ALLOWED
-
-
-async def _ask_client(ls: GlmLanguageServer, question: str) -> Answer:
-    params = types.ShowMessageRequestParams(
-        type=types.MessageType.Warning,
-        message=question,
-        actions=[types.MessageActionItem(title=ALLOW), types.MessageActionItem(title=DONT_ALLOW)],
-    )
+async def _ask_user(asker: Asker, question: str) -> Answer:
     try:
-        choice = await ls.window_show_message_request_async(params)
-    except Exception as exc:  # method not found, or the client failed: no way to ask
-        log.info("window/showMessageRequest failed: %s", exc)
+        choice = await asker.ask(question, [ALLOW, DONT_ALLOW])
+    except AskUnsupported as exc:
+        log.info("cannot ask the user: %s", exc)
         return Answer.UNSUPPORTED
     if choice is None:
         return Answer.DISMISSED
-    return Answer.ALLOWED if choice.title == ALLOW else Answer.DECLINED
+    return Answer.ALLOWED if choice == ALLOW else Answer.DECLINED

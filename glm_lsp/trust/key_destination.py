@@ -7,8 +7,8 @@ that host gets no request at all, warm-up included, until the user answers ``All
 "Send your GLM API key to <host>?". The answer is remembered per host in the user's state
 directory (``consent.py``), never in the workspace.
 
-``check_key_destination`` is the hard gate (the server calls it before it hands out the GLM
-client, so no feature can get past it); ``confirm_key_destination`` is where a feature asks.
+``KeyDestination.check`` is the hard gate (a front door calls it before it hands out the GLM
+client, so no feature can get past it); ``KeyDestination.confirm`` is where a feature asks.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from glm_lsp.glm.errors import GlmError
-from glm_lsp.trust.consent import KEY_HOST, Answer, ask
+from glm_lsp.trust.asker import Asker
+from glm_lsp.trust.consent import KEY_HOST, Answer, ConsentStore, ask
 
 if TYPE_CHECKING:
     from glm_lsp.config import GlmSettings
-    from glm_lsp.lsp.server import GlmLanguageServer
 
 BASE_URL_ENV = "GLM_LSP_BASE_URL"
 GLM_DOMAINS = ("bigmodel.cn", "z.ai")  # open.bigmodel.cn, api.z.ai and the rest of them
@@ -101,19 +101,25 @@ def _why(host: str, answer: Answer | None) -> str:
     )
 
 
-def check_key_destination(ls: GlmLanguageServer) -> None:
-    """Raise unless the key may go to the configured endpoint now (no question asked)."""
-    host = host_needing_consent(ls.settings)
-    if host is not None and not ls.consent.allowed(KEY_HOST, host):
-        raise GlmKeyHostNotAllowedError(host, ls.key_host_answers.get(host))
+class KeyDestination:
+    """The gate for the key's destination, with this session's answers (to say why not)."""
 
+    def __init__(self, consent: ConsentStore) -> None:
+        self.consent = consent
+        self.answers: dict[str, Answer] = {}
 
-async def confirm_key_destination(ls: GlmLanguageServer) -> None:
-    """Ask the user when the settings name an unknown host; raise unless they allow it."""
-    host = host_needing_consent(ls.settings)
-    if host is None or not ls.has_key():
-        return  # no key: the feature's own "no key" message is the one to show
-    answer = await ask(ls, KEY_HOST, host, consent_question(host))
-    ls.key_host_answers[host] = answer
-    if answer is not Answer.ALLOWED:
-        raise GlmKeyHostNotAllowedError(host, answer)
+    def check(self, settings: GlmSettings) -> None:
+        """Raise unless the key may go to the configured endpoint now (no question asked)."""
+        host = host_needing_consent(settings)
+        if host is not None and not self.consent.allowed(KEY_HOST, host):
+            raise GlmKeyHostNotAllowedError(host, self.answers.get(host))
+
+    async def confirm(self, settings: GlmSettings, asker: Asker, *, has_key: bool) -> None:
+        """Ask the user when the settings name an unknown host; raise unless they allow it."""
+        host = host_needing_consent(settings)
+        if host is None or not has_key:
+            return  # no key: the feature's own "no key" message is the one to show
+        answer = await ask(asker, self.consent, KEY_HOST, host, consent_question(host))
+        self.answers[host] = answer
+        if answer is not Answer.ALLOWED:
+            raise GlmKeyHostNotAllowedError(host, answer)

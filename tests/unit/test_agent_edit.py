@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
+from glm_lsp.agent.session import remove_line
 from glm_lsp.lsp.features.agent.edit import (
     ClientEditSupport,
     apply_problem,
@@ -14,7 +15,6 @@ from glm_lsp.lsp.features.agent.edit import (
     changes_for_apply,
     parse_agent_params,
     prepare_for_client,
-    remove_line,
 )
 from glm_lsp.lsp.features.agent.run import agent_title
 from glm_lsp.lsp.features.apply import DocumentSnapshot, NewFile, TextChange, build_workspace_edit

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
+from glm_lsp.lsp.asker import LspAsker
 from glm_lsp.trust.consent import (
     ALLOW,
     CHECK,
@@ -18,7 +19,6 @@ from glm_lsp.trust.consent import (
     Answer,
     ConsentStore,
     ask,
-    ask_consent,
     state_dir,
 )
 
@@ -77,6 +77,15 @@ def test_the_state_dir_comes_from_the_environment(
     assert "glm-lsp" in str(ConsentStore().path)
 
 
+async def ask_editor(editor: Editor, kind: str, subject: str, question: str) -> Answer:
+    """The trust core's question, asked through the LSP front door's asker."""
+    return await ask(LspAsker(editor), editor.consent, kind, subject, question)  # type: ignore[arg-type]
+
+
+async def ask_consent(editor: Editor, kind: str, subject: str, question: str) -> bool:
+    return await ask_editor(editor, kind, subject, question) is Answer.ALLOWED
+
+
 class Editor:
     """The client's side of window/showMessageRequest: records questions, answers as told."""
 
@@ -100,8 +109,8 @@ class Editor:
 async def test_allow_is_remembered_and_not_asked_again(tmp_path: Path) -> None:
     editor = Editor(ConsentStore(tmp_path / "c.json"), ALLOW)
     question = "Send your GLM API key to llm.example.com?"
-    assert await ask_consent(editor, KEY_HOST, "llm.example.com", question)  # type: ignore[arg-type]
-    assert await ask_consent(editor, KEY_HOST, "llm.example.com", question)  # type: ignore[arg-type]
+    assert await ask_consent(editor, KEY_HOST, "llm.example.com", question)
+    assert await ask_consent(editor, KEY_HOST, "llm.example.com", question)
     assert len(editor.questions) == 1
     asked = editor.questions[0]
     assert asked.message == question
@@ -122,8 +131,8 @@ async def test_anything_but_allow_is_no_and_nothing_is_remembered(
     tmp_path: Path, answer: Any, expected: Answer
 ) -> None:
     editor = Editor(ConsentStore(tmp_path / "c.json"), answer)
-    assert await ask(editor, KEY_HOST, "h.example", "?") is expected  # type: ignore[arg-type]
-    assert not await ask_consent(editor, KEY_HOST, "h.example", "?")  # type: ignore[arg-type]
+    assert await ask_editor(editor, KEY_HOST, "h.example", "?") is expected
+    assert not await ask_consent(editor, KEY_HOST, "h.example", "?")
     assert len(editor.questions) == 2  # a no is asked again next time
     assert not (tmp_path / "c.json").exists()
 
@@ -132,8 +141,7 @@ async def test_concurrent_requests_share_one_question(tmp_path: Path) -> None:
     editor = Editor(ConsentStore(tmp_path / "c.json"), ALLOW)
     editor.release.clear()
     waiting = [
-        asyncio.ensure_future(ask_consent(editor, KEY_HOST, "h.example", "?"))  # type: ignore[arg-type]
-        for _ in range(3)
+        asyncio.ensure_future(ask_consent(editor, KEY_HOST, "h.example", "?")) for _ in range(3)
     ]
     await asyncio.sleep(0.01)
     editor.release.set()

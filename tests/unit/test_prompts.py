@@ -3,11 +3,11 @@ from __future__ import annotations
 from lsprotocol.types import Diagnostic, DiagnosticSeverity, Position, Range
 
 from glm_lsp.context.target import Excerpt
+from glm_lsp.lsp.diagnostics import describe_diagnostic
 from glm_lsp.prompts import (
     SYSTEM_PROMPT,
     CodeRequest,
     StyleSample,
-    describe_diagnostic,
     explain_messages,
     fence_for,
     fix_messages,

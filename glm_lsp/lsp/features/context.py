@@ -10,8 +10,9 @@ from pathlib import Path
 
 from glm_lsp.context.definitions import Document, language_of
 from glm_lsp.context.sources import ContextGatherer, open_buffers, relative_path
-from glm_lsp.lsp.features.actions.target import ActionTarget, workspace_root
+from glm_lsp.lsp.features.actions.target import ActionTarget
 from glm_lsp.lsp.features.apply import uri_to_path
+from glm_lsp.lsp.folders import workspace_root
 from glm_lsp.lsp.server import GlmLanguageServer
 from glm_lsp.prompts import CodeRequest
 

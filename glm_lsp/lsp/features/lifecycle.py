@@ -13,7 +13,6 @@ from glm_lsp.lsp.server import GlmLanguageServer, preload_implementations
 from glm_lsp.trust.consent import Answer
 from glm_lsp.trust.key_destination import (
     GlmKeyHostNotAllowedError,
-    confirm_key_destination,
     host_needing_consent,
 )
 
@@ -83,7 +82,7 @@ async def prepare_upstream(ls: GlmLanguageServer) -> None:
     """Ask about a host the settings chose (once), then open the connection, so the first
     real request pays no connect/TLS cost. A host not allowed gets no request, not even this."""
     try:
-        await confirm_key_destination(ls)
+        await ls.confirm_key_destination()
     except GlmKeyHostNotAllowedError as exc:
         log.warning("%s", exc.user_message)
         if exc.answer is Answer.UNSUPPORTED:  # nobody saw a question: say it now, once

@@ -23,7 +23,6 @@ from glm_lsp.glm.events import ChatResult, ReasoningDelta, TextDelta, ToolCall
 from glm_lsp.glm.usage import is_coding_plan, progress_note
 from glm_lsp.lsp.request_progress import REQUEST_WORK_DONE_TOKEN
 from glm_lsp.lsp.server import GlmLanguageServer
-from glm_lsp.trust.key_destination import confirm_key_destination
 
 if TYPE_CHECKING:
     from glm_lsp.glm.models import ChatRequest
@@ -92,7 +91,7 @@ async def operation(server: GlmLanguageServer, title: str) -> AsyncIterator[Oper
     untrack = server.track_request_task(server.protocol.msg_id, task)
     await server.wait_configured()
     try:
-        await confirm_key_destination(server)  # a host from settings: ask before any request
+        await server.confirm_key_destination()  # a host from settings: ask before any request
     except BaseException:
         untrack()
         raise

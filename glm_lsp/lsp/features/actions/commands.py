@@ -7,12 +7,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from glm_lsp.lsp.features.actions.names import EXPLAIN, FIX, GENERATE_TESTS, REFACTOR
 from glm_lsp.lsp.server import GlmLanguageServer
-
-EXPLAIN = "glm.explain"
-REFACTOR = "glm.refactor"
-FIX = "glm.fix"
-GENERATE_TESTS = "glm.generateTests"
 
 
 def register(server: GlmLanguageServer) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from glm_lsp.context.target import conventional_test_path, looks_like_test_file
+from glm_lsp.context.target import conventional_test_path, looks_like_test_file, path_for_model
 from glm_lsp.lsp.edits import LineIndex
-from glm_lsp.lsp.features.actions.target import ActionTarget, path_for_model
+from glm_lsp.lsp.features.actions.target import ActionTarget
 from glm_lsp.lsp.features.apply import DocumentSnapshot, NewFile, TextChange, snapshot
 from glm_lsp.lsp.features.context import agent_may_read
 from glm_lsp.lsp.server import GlmLanguageServer

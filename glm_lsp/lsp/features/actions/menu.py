@@ -11,7 +11,7 @@ from lsprotocol.converters import get_converter
 
 from glm_lsp.context.target import instruction_comments, instruction_target
 from glm_lsp.lsp.edits import lines_range
-from glm_lsp.lsp.features.actions.commands import EXPLAIN, FIX, GENERATE_TESTS, REFACTOR
+from glm_lsp.lsp.features.actions.names import EXPLAIN, FIX, GENERATE_TESTS, REFACTOR
 from glm_lsp.lsp.features.actions.target import block_range
 from glm_lsp.lsp.features.agent.command import AGENT_COMMAND as AGENT
 from glm_lsp.text import split_lines

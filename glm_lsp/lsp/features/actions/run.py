@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from glm_lsp.lsp.features.actions.commands import EXPLAIN, FIX, GENERATE_TESTS, REFACTOR
 from glm_lsp.lsp.features.actions.explanation import show_explanation
 from glm_lsp.lsp.features.actions.generated_tests import plan_tests_file, tests_change
+from glm_lsp.lsp.features.actions.names import EXPLAIN, FIX, GENERATE_TESTS, REFACTOR
 from glm_lsp.lsp.features.actions.target import (
     ActionArguments,
     ActionTarget,

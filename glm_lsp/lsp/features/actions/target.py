@@ -10,11 +10,13 @@ from typing import Any
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 
-from glm_lsp.context.target import enclosing_block, excerpt_around, language_id
+from glm_lsp.context.target import enclosing_block, excerpt_around, language_id, path_for_model
+from glm_lsp.lsp.diagnostics import describe_diagnostic
 from glm_lsp.lsp.edits import LineIndex, lines_range
 from glm_lsp.lsp.features.apply import DocumentSnapshot, snapshot, uri_to_path
+from glm_lsp.lsp.folders import workspace_root
 from glm_lsp.lsp.server import GlmLanguageServer
-from glm_lsp.prompts import CodeRequest, describe_diagnostic
+from glm_lsp.prompts import CodeRequest
 from glm_lsp.text import split_lines
 
 _converter = get_converter()
@@ -83,26 +85,6 @@ class ActionTarget:
     @property
     def display_path(self) -> str:
         return self.document.uri if self.path is None else path_for_model(self.path, self.root)
-
-
-def path_for_model(path: Path, root: Path | None) -> str:
-    """How a file is named to the model: relative to its workspace folder, else its name."""
-    if root is not None and path.is_relative_to(root):
-        return path.relative_to(root).as_posix()
-    return path.name
-
-
-def workspace_root(server: GlmLanguageServer, path: Path | None) -> Path | None:
-    """The workspace folder holding ``path`` (the deepest one), else the root path."""
-    candidates = []
-    for folder in server.workspace.folders.values():
-        folder_path = uri_to_path(folder.uri)
-        if folder_path is not None and path is not None and path.is_relative_to(folder_path):
-            candidates.append(folder_path)
-    if candidates:
-        return max(candidates, key=lambda p: len(p.parts))
-    root = server.workspace.root_path
-    return Path(root) if root else None
 
 
 def resolve_target(server: GlmLanguageServer, arguments: ActionArguments) -> ActionTarget:

@@ -32,17 +32,13 @@ def register(server: GlmLanguageServer) -> None:
 async def run_check_command(ls: GlmLanguageServer) -> dict[str, Any]:
     """One check, its result shown and returned (``ran`` false when nothing ran, and why)."""
     from glm_lsp.agent.check import command_text
-    from glm_lsp.lsp.features.agent.run import (
-        allow_check,
-        check_settings,
-        open_documents,
-        workspace_folders,
-    )
+    from glm_lsp.agent.session import allow_check, check_settings
+    from glm_lsp.lsp.features.agent.run import open_documents, workspace_folders
     from glm_lsp.lsp.features.operation import run_operation
     from glm_lsp.workspace import Workspace
 
     await ls.wait_configured()
-    settings = check_settings(ls)
+    settings = check_settings(ls.settings)
     if settings is None:
         ls.show_warning(
             "glm.check: no check is set; set glm.agent.checkCommand to an argv, e.g. "
@@ -59,7 +55,7 @@ async def run_check_command(ls: GlmLanguageServer) -> dict[str, Any]:
         open_buffers={path: start.text for path, start in open_documents(ls).items()},
         exclude=ls.settings.agent.exclude,
     )
-    refusal = await allow_check(ls, workspace.root, settings.argv)
+    refusal = await allow_check(ls.asker, ls.consent, workspace.root, settings.argv)
     if refusal is not None:
         ls.show_warning(f"glm.check: `{command}` was not run: {refusal}.")
         return {"ran": False, "reason": "not allowed"}

@@ -287,14 +287,3 @@ def changed_names(workspace: Workspace, changes: Sequence[FileChange]) -> list[s
         else:
             names.setdefault(change.path, workspace.display(change.path))
     return list(names.values())
-
-
-def remove_line(text: str, line_text: str, *, near: int) -> str:
-    """``text`` without the line equal to ``line_text`` closest to line ``near`` (0-based);
-    unchanged when there is no such line."""
-    lines = text.splitlines(keepends=True)
-    matches = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == line_text]
-    if not matches:
-        return text
-    closest = min(matches, key=lambda i: abs(i - near))
-    return "".join(lines[:closest] + lines[closest + 1 :])

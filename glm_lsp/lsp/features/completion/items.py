@@ -9,9 +9,9 @@ from lsprotocol import types
 
 from glm_lsp.completion.cursor import Cursor, cursor_at, leading_whitespace
 from glm_lsp.completion.engine import CompletionEngine, CompletionRequest
-from glm_lsp.context.target import language_id
-from glm_lsp.lsp.features.actions.target import path_for_model, workspace_root
+from glm_lsp.context.target import language_id, path_for_model
 from glm_lsp.lsp.features.apply import uri_to_path
+from glm_lsp.lsp.folders import workspace_root
 from glm_lsp.lsp.server import GlmLanguageServer
 
 DETAIL = "GLM suggestion"
