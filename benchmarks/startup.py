@@ -2,7 +2,8 @@
 
 Each round spawns both servers (alternating which goes first) and measures, per server:
 spawn → the ``initialize`` response (wall clock), then, after ``initialized`` and a settle
-pause, the resident memory of the idle process. glm-lsp gets a key and an endpoint (a closed
+pause, the resident memory of the idle process after the editor's first ``didOpen`` of a
+Python file (what an editor does first). glm-lsp gets a key and an endpoint (a closed
 local port) as a user would, so what it loads at start (its warm-up included) is counted.
 Goals: initialize <= 1.15x the floor, idle RSS <= 60 MB.
 
@@ -33,6 +34,18 @@ SERVERS = {
     "bare pygls": [sys.executable, str(ROOT / "benchmarks" / "bare_pygls_server.py")],
 }
 INIT_GOAL = 1.15
+DID_OPEN = {
+    "jsonrpc": "2.0",
+    "method": "textDocument/didOpen",
+    "params": {
+        "textDocument": {
+            "uri": "file:///tmp/glm-lsp-startup/main.py",
+            "languageId": "python",
+            "version": 1,
+            "text": "def add(a, b):\n    return a + b\n",
+        }
+    },
+}
 RSS_GOAL_MB = 60.0
 
 
@@ -79,6 +92,8 @@ def measure_once(command: list[str], env: dict[str, str], settle: float) -> tupl
         _read_response(process.stdout, 1)
         elapsed = time.perf_counter() - started
         process.stdin.write(_frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+        # What an editor does first: open a file. glm-lsp loads what completions need then.
+        process.stdin.write(_frame(DID_OPEN))
         process.stdin.flush()
         time.sleep(settle)
         rss = psutil.Process(process.pid).memory_info().rss / 2**20

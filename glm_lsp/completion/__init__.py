@@ -1,1 +1,1 @@
-"""Inline completions: prompt, cleaning, early stop, typeahead cache and the engine."""
+"""CORE: inline completions: prompt, cleaning, early stop, typeahead cache and the engine."""

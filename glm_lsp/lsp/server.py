@@ -45,16 +45,14 @@ FEATURE_MODULES = (
     "agent.check_command",
 )
 
-# What the feature modules load on first use; preloaded in a thread when the first document
-# opens, so neither `initialize` nor the first command pays for it.
+# What completions load on first use; preloaded in a thread when the first document opens, so
+# neither `initialize` nor the first completion pays for it. Code actions and the agent load
+# their modules on first use: an idle server does not hold them (idle RSS, benchmarks/startup.py).
 IMPLEMENTATION_MODULES = (
     "glm_lsp.config",
     "glm_lsp.glm.client",
     "glm_lsp.glm.models",
-    "glm_lsp.lsp.features.actions.run",
-    "glm_lsp.lsp.features.actions.menu",
     "glm_lsp.lsp.features.completion.items",
-    "glm_lsp.lsp.features.agent.run",
 )
 
 CapabilityAdjuster = Callable[[types.ClientCapabilities, types.ServerCapabilities], None]

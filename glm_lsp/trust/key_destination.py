@@ -5,7 +5,7 @@ environment) get the key without a question. A ``baseUrl`` from settings naming 
 may come from a cloned repository (``.helix/languages.toml``, ``.nvim.lua``, ``.dir-locals.el``):
 that host gets no request at all, warm-up included, until the user answers ``Allow`` to
 "Send your GLM API key to <host>?". The answer is remembered per host in the user's state
-directory (``consent.py``), never in the workspace.
+directory (``trust/consent.py``), never in the workspace.
 
 ``KeyDestination.check`` is the hard gate (a front door calls it before it hands out the GLM
 client, so no feature can get past it); ``KeyDestination.confirm`` is where a feature asks.

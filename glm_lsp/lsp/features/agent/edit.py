@@ -1,4 +1,4 @@
-"""The agent's result in LSP terms: from staged file changes to what ``features/apply.py``
+"""The agent's result in LSP terms: from staged file changes to what ``lsp/features/apply.py``
 sends, shaped for what the client declared (change annotations, plain ``changes``)."""
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def changes_for_apply(
     changes: Sequence[FileChange],
     starts: Mapping[Path, DocumentSnapshot],
 ) -> list[apply.Change]:
-    """The staged changes as ``features/apply.py`` changes, each text change measured
+    """The staged changes as ``lsp/features/apply.py`` changes, each text change measured
     against the document as the run saw it (open buffer with its version, else the disk)."""
 
     def uri(path: Path) -> str:
@@ -167,7 +167,7 @@ def files_that_run(
     starts: Mapping[Path, DocumentSnapshot],
 ) -> dict[str, RunsOnMachine]:
     """The changes that touch tasks, workflows, hooks, direnv, make or npm scripts (see
-    ``risky_paths.py``), by the URI the edit names them with."""
+    ``trust/risky_paths.py``), by the URI the edit names them with."""
     hooks_paths: dict[Path, str | None] = {}
     found: dict[str, RunsOnMachine] = {}
 

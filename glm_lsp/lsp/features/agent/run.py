@@ -1,9 +1,10 @@
 """``glm.agent {instruction, uri?, range?}``: a tool-using GLM run whose whole result comes
 back as ONE ``workspace/applyEdit`` the editor previews, applies and undoes as a unit.
 
-The handler only wires things: the tool loop (``agent/loop.py``) runs over a staged overlay
-(``agent/workspace.py``); ``features/apply.py`` turns the result into a versioned, rebased
-edit; ``agent_edit.py`` adapts it to what the client can take.
+The LSP adapter of the agent core: it gathers the folders, open documents and selection, runs
+``agent/session.py`` with this editor as the port, and delivers the staged changes through
+``lsp/features/apply.py`` (a versioned, rebased edit) as ``edit.py`` adapts them to what the
+client can take.
 """
 
 from __future__ import annotations
