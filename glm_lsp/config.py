@@ -6,8 +6,10 @@ every key that fails validation and returns one warning per key.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -195,6 +197,61 @@ def unwrap_section(raw: Any) -> dict[str, Any]:
         return {}
     inner = raw.get("glm")
     return inner if isinstance(inner, dict) else raw
+
+
+USER_SETTINGS_FILE = "settings.json"
+USER_SETTINGS_MAX_BYTES = 1_000_000
+
+
+def user_settings_path() -> Path:
+    """``settings.json`` in the user's config directory: the lowest settings layer of every
+    front door (ACP has no other channel), the same schema as the ``glm`` section."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("glm-lsp")) / USER_SETTINGS_FILE
+
+
+def read_user_settings(path: Path | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The settings file's ``glm`` section (or the object itself); ``{}`` when there is none.
+    A file that cannot be read or parsed is one warning naming it, and counts as empty."""
+    path = user_settings_path() if path is None else path
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(USER_SETTINGS_MAX_BYTES + 1)
+    except FileNotFoundError:
+        return {}, []
+    except OSError as exc:
+        return {}, [f"glm-lsp could not read {path}: {exc.strerror or exc}; it was ignored"]
+    if len(raw) > USER_SETTINGS_MAX_BYTES:
+        return {}, [f"{path} is over {USER_SETTINGS_MAX_BYTES:,} bytes; it was ignored"]
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        return {}, [f"{path} is not valid JSON ({exc}); it was ignored"]
+    if not isinstance(data, dict):
+        return {}, [f"{path} must hold a JSON object; it was ignored"]
+    return unwrap_section(data), []
+
+
+def layered(lower: dict[str, Any], upper: dict[str, Any]) -> dict[str, Any]:
+    """``upper`` over ``lower``: objects merge key by key, anything else replaces."""
+    merged = dict(lower)
+    for key, value in upper.items():
+        below = merged.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            merged[key] = layered(below, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_layered_settings(raw: Any = None) -> tuple[GlmSettings, list[str]]:
+    """Settings from a front door's own channel (``raw``) over the user's settings file."""
+    base, warnings = read_user_settings()
+    if raw is not None and not isinstance(raw, dict):
+        warnings.append(f"glm settings must be an object, got {type(raw).__name__}; ignored")
+    settings, more = parse_settings(layered(base, unwrap_section(raw)))
+    return settings, warnings + more
 
 
 def parse_settings(raw: Any) -> tuple[GlmSettings, list[str]]:

@@ -231,6 +231,13 @@ class Workspace:
             )
         return self.base_text(path)
 
+    def offer_buffer(self, path: Path, text: str) -> None:
+        """The editor's unsaved text of ``path`` (a real path), fetched on demand by a front door
+        that cannot list its open buffers up front. Ignored once the run has a base for that
+        file: a later read never replaces what earlier tool calls saw or staged."""
+        if path not in self._staged and path not in self._buffers and path not in self._disk_text:
+            self._buffers[path] = text
+
     def base_text(self, path: Path) -> str:
         """The text the run started from (open buffer or disk), read once and remembered."""
         if path in self._buffers:

@@ -306,6 +306,8 @@ def server_env(fake: FakeGlm | None, *, key: str | None = TEST_KEY, **extra: str
         env["BIGMODEL_API_KEY"] = key
     env.update(extra)
     env.setdefault(STATE_DIR_ENV, fresh_state_dir())
+    # The user's settings file (the lowest layer) comes from the test, never this machine's.
+    env.setdefault("XDG_CONFIG_HOME", os.path.join(env[STATE_DIR_ENV], "config"))
     return env
 
 

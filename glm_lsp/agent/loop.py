@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from glm_lsp.agent.tools import AgentTools
-from glm_lsp.glm.events import ChatResult, ReasoningDelta, StreamEvent, ToolCall, Usage
+from glm_lsp.glm.events import (
+    ChatResult,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from glm_lsp.glm.models import ChatRequest
@@ -33,6 +40,32 @@ class ChatStreamer(Protocol):
     def stream_chat(
         self, request: ChatRequest, *, feature: str
     ) -> AsyncGenerator[StreamEvent, None]: ...
+
+
+class AgentEvents(Protocol):
+    """What a front door that shows the run as it happens (ACP) is told, beside progress."""
+
+    def text(self, delta: str) -> None: ...
+
+    def thought(self, delta: str) -> None: ...
+
+    async def tool_started(self, call: ToolCall) -> None: ...
+
+    def tool_finished(self, call: ToolCall, output: str) -> None: ...
+
+
+class _NoEvents:
+    def text(self, delta: str) -> None:
+        pass
+
+    def thought(self, delta: str) -> None:
+        pass
+
+    async def tool_started(self, call: ToolCall) -> None:
+        pass
+
+    def tool_finished(self, call: ToolCall, output: str) -> None:
+        pass
 
 
 @dataclass
@@ -74,13 +107,16 @@ async def run_agent(
     max_iterations: int,
     progress: ProgressFn,
     feature: str = "agent",
+    events: AgentEvents | None = None,
 ) -> AgentRun:
     """Run the tool loop from ``request`` (its messages start the conversation)."""
     # The first turn leaves the disk idle for seconds: read the files' texts meanwhile.
     stop_preload = threading.Event()
     preload = asyncio.ensure_future(asyncio.to_thread(tools.workspace.preload, stop_preload))
     try:
-        return await _tool_loop(client, request, tools, max_iterations, progress, feature)
+        return await _tool_loop(
+            client, request, tools, max_iterations, progress, feature, events or _NoEvents()
+        )
     finally:
         stop_preload.set()
         with contextlib.suppress(Exception):
@@ -94,6 +130,7 @@ async def _tool_loop(
     max_iterations: int,
     progress: ProgressFn,
     feature: str,
+    events: AgentEvents,
 ) -> AgentRun:
     messages = list(request.messages)
     status = _Progress(progress, max_iterations)
@@ -104,7 +141,7 @@ async def _tool_loop(
         status.turn, status.streamed = turn, 0
         run.turns = turn
         turn_request = request.model_copy(update={"messages": messages, "tools": tools.schemas()})
-        result = await _stream_turn(client, turn_request, status, feature)
+        result = await _stream_turn(client, turn_request, status, feature, events)
         if result.usage is not None:
             run.prompt_tokens += result.usage.prompt_tokens
             run.completion_tokens += result.usage.completion_tokens
@@ -113,7 +150,7 @@ async def _tool_loop(
         if not result.tool_calls:
             run.stopped, run.summary = "done", result.text.strip()
             return run
-        outputs = await execute_tool_calls(tools, result.tool_calls, status.say)
+        outputs = await execute_tool_calls(tools, result.tool_calls, status.say, events)
         messages.extend(
             {"role": "tool", "tool_call_id": call.id, "content": output}
             for call, output in zip(result.tool_calls, outputs, strict=True)
@@ -122,15 +159,23 @@ async def _tool_loop(
 
 
 async def _stream_turn(
-    client: ChatStreamer, request: ChatRequest, status: _Progress, feature: str
+    client: ChatStreamer,
+    request: ChatRequest,
+    status: _Progress,
+    feature: str,
+    events: AgentEvents,
 ) -> ChatResult:
     result = ChatResult()
     status.say("waiting for GLM")
-    async with aclosing(client.stream_chat(request, feature=feature)) as events:
-        async for event in events:
+    async with aclosing(client.stream_chat(request, feature=feature)) as stream:
+        async for event in stream:
             result.add(event)
             if isinstance(event, Usage):
                 continue
+            if isinstance(event, TextDelta):
+                events.text(event.text)
+            elif isinstance(event, ReasoningDelta):
+                events.thought(event.text)
             status.streamed += 1
             if status.streamed % _CHUNKS_PER_REPORT == 1:
                 status.say("thinking…" if isinstance(event, ReasoningDelta) else "writing")
@@ -138,7 +183,10 @@ async def _stream_turn(
 
 
 async def execute_tool_calls(
-    tools: AgentTools, calls: Sequence[ToolCall], say: ProgressFn
+    tools: AgentTools,
+    calls: Sequence[ToolCall],
+    say: ProgressFn,
+    events: AgentEvents | None = None,
 ) -> list[str]:
     """Every call's output, in call order. Consecutive read-only calls run concurrently;
     a write waits for the reads before it and the reads after it wait for it."""
@@ -151,10 +199,15 @@ async def execute_tool_calls(
                 batch_end += 1
         batch = list(range(index, batch_end))
         say(", ".join(tools.activity(calls[i].name, calls[i].arguments) for i in batch))
+        if events is not None:
+            for i in batch:
+                await events.tool_started(calls[i])
         results = await asyncio.gather(
             *(tools.execute(calls[i].name, calls[i].arguments) for i in batch)
         )
         for i, output in zip(batch, results, strict=True):
             outputs[i] = output
+            if events is not None:
+                events.tool_finished(calls[i], output)
         index = batch_end
     return outputs

@@ -25,9 +25,9 @@ from glm_lsp.agent.check import (
     consent_question,
     consent_subject,
 )
-from glm_lsp.agent.loop import AgentRun, run_agent
+from glm_lsp.agent.loop import AgentEvents, AgentRun, run_agent
 from glm_lsp.agent.prompt import CurrentFile, build_agent_messages
-from glm_lsp.agent.tools import AgentTools
+from glm_lsp.agent.tools import AgentTools, BufferSource
 from glm_lsp.context.rules import read_rules
 from glm_lsp.context.target import instruction_comments
 from glm_lsp.trust.asker import Asker
@@ -65,6 +65,9 @@ class AgentRequest:
     folders: list[Path]
     open_buffers: dict[Path, str] = field(default_factory=dict)  # real path -> unsaved text
     selection: Selection | None = None
+    # An editor that cannot list its unsaved buffers up front is asked per file (ACP).
+    buffers: BufferSource | None = None
+    events: AgentEvents | None = None  # streamed text, thoughts and tool calls (ACP)
 
 
 @dataclass
@@ -97,10 +100,20 @@ async def run_agent_session(
         preserve_thinking=agent.preserve_thinking,
         temperature=settings.temperature,
     )
-    tools = AgentTools(workspace, max_output_bytes=agent.max_tool_output_bytes, check=check)
+    tools = AgentTools(
+        workspace,
+        max_output_bytes=agent.max_tool_output_bytes,
+        check=check,
+        buffers=request.buffers,
+    )
     try:
         run = await run_agent(
-            client, chat, tools, max_iterations=agent.max_iterations, progress=port.report
+            client,
+            chat,
+            tools,
+            max_iterations=agent.max_iterations,
+            progress=port.report,
+            events=request.events,
         )
     finally:
         if check is not None:  # its scratch copy goes with the run, cancelled or not

@@ -15,7 +15,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pathspec import GitIgnoreSpec
 
@@ -207,15 +207,32 @@ def _find_all(text: str, needle: str) -> _Match:
     return _Match(positions[0] if positions else -1, len(positions), lines)
 
 
+# Tools that name one file: a front door whose editor keeps unsaved buffers is asked for that
+# file's text before the call runs.
+PATH_TOOLS = frozenset({"read_file", "write_file", "edit_file", "delete_file", "rename_file"})
+
+
+class BufferSource(Protocol):
+    async def read(self, path: Path) -> str | None:
+        """The editor's text of ``path`` (unsaved changes included); None when it has none."""
+        ...
+
+
 class AgentTools:
     """Runs the model's tool calls against one workspace overlay."""
 
     def __init__(
-        self, workspace: Workspace, *, max_output_bytes: int, check: CheckRunner | None = None
+        self,
+        workspace: Workspace,
+        *,
+        max_output_bytes: int,
+        check: CheckRunner | None = None,
+        buffers: BufferSource | None = None,
     ) -> None:
         self.workspace = workspace
         self.max_output_bytes = max_output_bytes
         self.check = check
+        self.buffers = buffers
         self._handlers: dict[str, Callable[[dict[str, Any]], str]] = {
             "read_file": self._read_file,
             "list_files": self._list_files,
@@ -240,7 +257,29 @@ class AgentTools:
         (it asks the user, and cancelling the run must kill it)."""
         if name == CHECK_TOOL and self.check is not None:
             return self.check.run_for_model(self.workspace)
+        if self.buffers is not None and name in PATH_TOOLS:
+            return self._with_buffers(name, arguments)
         return asyncio.to_thread(self.run, name, arguments)
+
+    async def _with_buffers(self, name: str, arguments: str) -> str:
+        """Fetch the editor's unsaved text of the files a call names, then run it."""
+        assert self.buffers is not None
+        try:
+            args = parse_arguments(name, arguments)
+        except WorkspaceError:
+            args = {}  # the tool itself reports the bad arguments
+        for key in ("path", "new_path"):
+            raw = args.get(key)
+            if not isinstance(raw, str):
+                continue
+            try:
+                real = self.workspace.resolve(raw)  # confinement first: never ask for more
+            except WorkspaceError:
+                continue
+            text = await self.buffers.read(real)
+            if text is not None:
+                self.workspace.offer_buffer(real, text)
+        return await asyncio.to_thread(self.run, name, arguments)
 
     def run(self, name: str, arguments: str) -> str:
         """The tool's result for the model; failures are ``error: ...`` strings."""

@@ -149,11 +149,13 @@ class GlmLanguageServer(LanguageServer):
     @property
     def settings(self) -> GlmSettings:
         if self._settings is None:
-            from glm_lsp.config import (
-                GlmSettings,  # lazy: pydantic is not needed to answer initialize
-            )
+            # Lazy: pydantic is not needed to answer initialize. Before the editor sends any
+            # settings, the user's settings file is all there is.
+            from glm_lsp.config import parse_layered_settings
 
-            self._settings = GlmSettings()
+            self._settings, warnings = parse_layered_settings()
+            for warning in warnings:
+                log.warning("%s", warning)
         return self._settings
 
     @settings.setter

@@ -92,11 +92,11 @@ async def prepare_upstream(ls: GlmLanguageServer) -> None:
 
 
 def apply_settings(ls: GlmLanguageServer, raw: Any, *, source: str) -> None:
-    from glm_lsp.config import parse_settings
+    from glm_lsp.config import parse_layered_settings
 
     if raw is None:
         return
-    settings, warnings = parse_settings(raw)
+    settings, warnings = parse_layered_settings(raw)  # over the user's settings file
     for warning in warnings:
         log.warning("%s (from %s)", warning, source)
         ls.show_warning(warning)
