@@ -7,6 +7,9 @@ Python file (what an editor does first). glm-lsp gets a key and an endpoint (a c
 local port) as a user would, so what it loads at start (its warm-up included) is counted.
 Goals: initialize <= 1.15x the floor, idle RSS <= 60 MB.
 
+The ACP front door (``glm-lsp --acp``) is measured the same way (``initialize``, then idle), against
+the LSP server. Goal: within 10% of it, start-up and RSS.
+
     python benchmarks/startup.py [--rounds 15] [--settle 1.0] [--json]
 """
 
@@ -32,7 +35,9 @@ from benchmarks._common import free_port  # noqa: E402
 SERVERS = {
     "glm-lsp": [sys.executable, "-m", "glm_lsp"],
     "bare pygls": [sys.executable, str(ROOT / "benchmarks" / "bare_pygls_server.py")],
+    "glm-lsp --acp": [sys.executable, "-m", "glm_lsp", "--acp"],
 }
+ACP_GOAL = 1.10  # the ACP front door within 10% of the LSP server, start-up and idle RSS
 INIT_GOAL = 1.15
 DID_OPEN = {
     "jsonrpc": "2.0",
@@ -73,8 +78,40 @@ def _read_response(stream: Any, msg_id: int) -> dict[str, Any]:
             return message
 
 
+def measure_acp_once(command: list[str], env: dict[str, str], settle: float) -> tuple[float, float]:
+    """The ACP front door: newline-delimited JSON-RPC, ``initialize``, then idle."""
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": 1, "clientCapabilities": {}},
+    }
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        process.stdin.write(json.dumps(initialize).encode() + b"\n")
+        process.stdin.flush()
+        while json.loads(process.stdout.readline() or b"{}").get("id") != 1:
+            pass
+        elapsed = time.perf_counter() - started
+        time.sleep(settle)
+        rss = psutil.Process(process.pid).memory_info().rss / 2**20
+        process.stdin.close()  # the editor goes away: the agent ends
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return elapsed, rss
+
+
 def measure_once(command: list[str], env: dict[str, str], settle: float) -> tuple[float, float]:
     """(seconds from spawn to the initialize response, idle RSS in MB)."""
+    if "--acp" in command:
+        return measure_acp_once(command, env, settle)
     initialize = {
         "jsonrpc": "2.0",
         "id": 1,
@@ -133,6 +170,13 @@ def run(rounds: int, settle: float) -> dict[str, Any]:
         result[f"{key}_rss_spread_mb"] = max(rss[name]) - min(rss[name])
     result["init_ratio"] = result["glm_lsp_init_median_ms"] / result["bare_pygls_init_median_ms"]
     result["rss_ratio"] = result["glm_lsp_rss_median_mb"] / result["bare_pygls_rss_median_mb"]
+    result["acp_init_ratio"] = (
+        result["glm_lsp___acp_init_median_ms"] / result["glm_lsp_init_median_ms"]
+    )
+    result["acp_rss_ratio"] = (
+        result["glm_lsp___acp_rss_median_mb"] / result["glm_lsp_rss_median_mb"]
+    )
+    result["acp_goal_met"] = max(result["acp_init_ratio"], result["acp_rss_ratio"]) <= ACP_GOAL
     result["init_goal_met"] = result["init_ratio"] <= INIT_GOAL
     result["rss_goal_met"] = result["glm_lsp_rss_median_mb"] <= RSS_GOAL_MB
     result["rows"] = [
@@ -156,6 +200,15 @@ def run(rounds: int, settle: float) -> dict[str, Any]:
             "goal": f"<= {RSS_GOAL_MB:.0f} MB",
             "ok": result["rss_goal_met"],
         },
+        {
+            "measured": "ACP front door: spawn → initialize, idle RSS (--acp / LSP)",
+            "median": f"{result['glm_lsp___acp_init_median_ms']:.0f} ms, "
+            f"{result['glm_lsp___acp_rss_median_mb']:.1f} MB",
+            "spread": f"{result['glm_lsp___acp_init_spread_ms']:.0f} ms",
+            "ratio": f"{result['acp_init_ratio']:.2f}x, {result['acp_rss_ratio']:.2f}x",
+            "goal": f"<= {ACP_GOAL}x each",
+            "ok": result["acp_goal_met"],
+        },
     ]
     return result
 
@@ -176,13 +229,18 @@ def main() -> None:
         init, init_spread = result[f"{key}_init_median_ms"], result[f"{key}_init_spread_ms"]
         rss, rss_spread = result[f"{key}_rss_median_mb"], result[f"{key}_rss_spread_mb"]
         print(
-            f"  {name:<11} initialize {init:7.1f} ms (spread {init_spread:.1f})   "
+            f"  {name:<13} initialize {init:7.1f} ms (spread {init_spread:.1f})   "
             f"idle RSS {rss:5.1f} MB (spread {rss_spread:.1f})"
         )
     print(
         f"  ratio glm-lsp/bare: initialize {result['init_ratio']:.2f}x (goal <= {INIT_GOAL}x), "
         f"RSS {result['rss_ratio']:.2f}x; glm-lsp idle RSS goal <= {RSS_GOAL_MB:.0f} MB: "
         f"{'met' if result['rss_goal_met'] else 'NOT met'}"
+    )
+    print(
+        f"  ratio --acp/LSP: initialize {result['acp_init_ratio']:.2f}x, RSS "
+        f"{result['acp_rss_ratio']:.2f}x (goal <= {ACP_GOAL}x each): "
+        f"{'met' if result['acp_goal_met'] else 'NOT met'}"
     )
 
 

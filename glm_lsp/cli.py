@@ -1,5 +1,6 @@
-"""Command line: ``glm-lsp`` (stdio), ``--tcp --port N``, ``--log-file``, ``-v``, ``--version``,
-and ``glm-lsp doctor``. The CLI's own output is the only place print is allowed."""
+"""Command line: ``glm-lsp`` (stdio), ``--acp`` (the agent over ACP), ``--tcp --port N``,
+``--log-file``, ``-v``, ``--version``, and ``glm-lsp doctor``. The CLI's own output is the
+only place print is allowed."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"glm-lsp {__version__}")
     parser.add_argument("--tcp", action="store_true", help="serve over TCP instead of stdio")
+    parser.add_argument(
+        "--acp",
+        action="store_true",
+        help="speak the Agent Client Protocol over stdio (Zed, JetBrains, agent plugins)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
     parser.add_argument("--log-file", help="also write the log to this file")
@@ -41,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "doctor":
         return doctor(args)
+    if args.acp:
+        return acp(args)
     from glm_lsp.log import setup_logging
     from glm_lsp.lsp.server import create_server
 
@@ -54,6 +62,19 @@ def main(argv: list[str] | None = None) -> int:
         server.start_tcp(args.host, args.port)
     else:
         server.start_io()
+    return 0
+
+
+def acp(args: argparse.Namespace) -> int:
+    """The agent over ACP on stdio (glm_lsp/acp/); logs go to stderr and --log-file."""
+    import asyncio
+
+    from glm_lsp.acp.agent import serve
+    from glm_lsp.log import setup_logging
+
+    logger = setup_logging(verbose=args.verbose, log_file=args.log_file)
+    logger.info("glm-lsp %s starting the ACP agent on stdio", __version__)
+    asyncio.run(serve())
     return 0
 
 

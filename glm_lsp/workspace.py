@@ -233,9 +233,9 @@ class Workspace:
 
     def offer_buffer(self, path: Path, text: str) -> None:
         """The editor's unsaved text of ``path`` (a real path), fetched on demand by a front door
-        that cannot list its open buffers up front. Ignored once the run has a base for that
-        file: a later read never replaces what earlier tool calls saw or staged."""
-        if path not in self._staged and path not in self._buffers and path not in self._disk_text:
+        that cannot list its open buffers up front. It wins over the disk's text (read ahead
+        or not), but never over what the run staged or a buffer it already has."""
+        if path not in self._staged and path not in self._buffers:
             self._buffers[path] = text
 
     def base_text(self, path: Path) -> str:

@@ -18,6 +18,7 @@ from pygls.protocol.language_server import lsp_method
 
 from glm_lsp import __version__
 from glm_lsp.glm.errors import GlmError, GlmNoKeyError
+from glm_lsp.glm.holder import GlmClientHolder
 from glm_lsp.glm.usage import UsageLedger
 from glm_lsp.log import redact, register_secret
 from glm_lsp.lsp.asker import LspAsker
@@ -131,8 +132,7 @@ class GlmLanguageServer(LanguageServer):
         self.ledger = UsageLedger()
         self.capability_adjusters: list[CapabilityAdjuster] = []
         self.client_name: str | None = None  # initialize's clientInfo.name
-        self._client: GlmClient | None = None
-        self._client_identity: tuple[object, ...] | None = None
+        self._clients = GlmClientHolder(self.ledger)
         self._warned: set[str] = set()
         self._request_tasks: dict[Any, set[asyncio.Task[Any]]] = {}
         self._configured: asyncio.Event | None = None
@@ -188,30 +188,10 @@ class GlmLanguageServer(LanguageServer):
         register_secret(key)
         # A host from settings gets the key only once the user allowed it.
         self.key_destination.check(self.settings)
-        identity = (
-            self.settings.effective_base_url(),
-            key,
-            self.settings.request_timeout,
-            self.settings.max_retries,
-            self.settings.provider,
-        )
-        if self._client is None or identity != self._client_identity:
-            from glm_lsp.glm.client import GlmClient  # lazy: keeps start-up fast
-            from glm_lsp.glm.dialects import resolve_dialect
-
-            old = self._client
-            self._client = GlmClient(
-                base_url=self.settings.effective_base_url(),
-                api_key=key,
-                timeout=self.settings.request_timeout,
-                max_retries=self.settings.max_retries,
-                ledger=self.ledger,
-                dialect=resolve_dialect(self.settings.provider, self.settings.effective_base_url()),
-            )
-            self._client_identity = identity
-            if old is not None:
-                self.spawn(old.aclose())
-        return self._client
+        client, old = self._clients.get(self.settings, key)
+        if old is not None:
+            self.spawn(old.aclose())
+        return client
 
     def spawn(self, work: Awaitable[Any]) -> None:
         """Fire-and-forget work that is kept referenced until it ends."""
@@ -223,9 +203,7 @@ class GlmLanguageServer(LanguageServer):
         return self.settings.api_key() is not None
 
     async def close_client(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._clients.aclose()
 
     def model_for(self, feature: str) -> str:
         if feature == "completion" and self.settings.completion.model:

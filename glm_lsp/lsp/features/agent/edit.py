@@ -10,9 +10,9 @@ from typing import Any
 
 from lsprotocol import types
 
+from glm_lsp.agent.risky_changes import RunsOnMachine, risky_changes
 from glm_lsp.lsp.features import apply
 from glm_lsp.lsp.features.apply import DocumentSnapshot, NewFile
-from glm_lsp.trust.risky_paths import git_hooks_path, why_it_runs
 from glm_lsp.workspace import (
     CreateChange,
     DeleteChange,
@@ -20,7 +20,6 @@ from glm_lsp.workspace import (
     RenameChange,
     TextChange,
     Workspace,
-    WorkspaceError,
 )
 
 _ANNOTATIONS = {
@@ -153,57 +152,15 @@ def _uri(workspace: Workspace, starts: Mapping[Path, DocumentSnapshot], path: Pa
     return start.uri if start is not None else workspace.client_path(path).as_uri()
 
 
-@dataclass(frozen=True)
-class RunsOnMachine:
-    """A changed file that alters what runs on the user's machine, and why."""
-
-    name: str  # as people see it, relative to the workspace
-    reason: str
-
-
 def files_that_run(
     workspace: Workspace,
     changes: Sequence[FileChange],
     starts: Mapping[Path, DocumentSnapshot],
 ) -> dict[str, RunsOnMachine]:
-    """The changes that touch tasks, workflows, hooks, direnv, make or npm scripts (see
-    ``trust/risky_paths.py``), by the URI the edit names them with."""
-    hooks_paths: dict[Path, str | None] = {}
-    found: dict[str, RunsOnMachine] = {}
-
-    def consider(path: Path, old_text: str | None, new_text: str | None) -> None:
-        located = workspace.folder_and_relative(path)
-        if located is None:
-            return
-        folder, relative = located
-        if folder not in hooks_paths:
-            hooks_paths[folder] = git_hooks_path(folder)
-        reason = why_it_runs(
-            relative, old_text=old_text, new_text=new_text, hooks_path=hooks_paths[folder]
-        )
-        if reason is not None:
-            found[_uri(workspace, starts, path)] = RunsOnMachine(workspace.display(path), reason)
-
-    for change in changes:
-        if isinstance(change, TextChange):
-            consider(change.path, change.old_text, change.new_text)
-        elif isinstance(change, CreateChange):
-            consider(change.path, None, change.text)
-        elif isinstance(change, DeleteChange):
-            consider(change.path, _text_of(workspace.base_text, change.path), None)
-        else:
-            text = _text_of(workspace.read_text, change.new_path)
-            consider(change.old_path, text, None)
-            consider(change.new_path, None, text)
-    return found
-
-
-def _text_of(read: Any, path: Path) -> str | None:
-    try:
-        text = read(path)
-    except (WorkspaceError, OSError, ValueError):
-        return None  # unreadable: a package.json then counts as changed (see risky_paths)
-    return text if isinstance(text, str) else None
+    """The changes that alter what runs on the machine (``agent/risky_changes.py``), by the
+    URI the edit names them with."""
+    found = risky_changes(workspace, changes)
+    return {_uri(workspace, starts, path): run for path, run in found.items()}
 
 
 def runs_note(runs: Mapping[str, RunsOnMachine], support: ClientEditSupport) -> str:
