@@ -62,8 +62,8 @@ class RecordingClient:
             await asyncio.Event().wait()  # a client that never answers
         if answer == "cancelled":
             return RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"))
-        wanted = "allow_once" if answer == "allow" else "reject_once"
-        chosen = next(o for o in options if o.kind == wanted)
+        wanted = ("allow_once", "allow_always") if answer == "allow" else ("reject_once",)
+        chosen = next(o for o in options if o.kind in wanted)
         return RequestPermissionResponse(
             outcome=AllowedOutcome(outcome="selected", option_id=chosen.option_id)
         )

@@ -16,6 +16,7 @@ from acp.interfaces import Client
 from acp.schema import (
     AllowedOutcome,
     PermissionOption,
+    PermissionOptionKind,
     ToolCallLocation,
     ToolCallUpdate,
 )
@@ -55,11 +56,7 @@ class AcpAsker:
     async def ask(self, question: str, actions: Sequence[str]) -> str | None:
         self._count += 1
         options = [
-            PermissionOption(
-                option_id=f"option-{index}",
-                name=title,
-                kind="allow_once" if index == 0 else "reject_once",
-            )
+            PermissionOption(option_id=f"option-{index}", name=title, kind=_option_kind(title))
             for index, title in enumerate(actions)
         ]
         tool_call = ToolCallUpdate(
@@ -80,6 +77,17 @@ class AcpAsker:
             if option.option_id == outcome.option_id:
                 return option.name
         return None
+
+
+def _option_kind(title: str) -> PermissionOptionKind:
+    """How the editor should present an answer: "Allow" is remembered (consent), so it is an
+    allow-always; "Allow once" is not; anything else declines."""
+    lowered = title.lower()
+    if lowered == "allow once":
+        return "allow_once"
+    if lowered.startswith(("allow", "always allow")):
+        return "allow_always"
+    return "reject_once"
 
 
 class ClientBuffers:
