@@ -94,6 +94,9 @@ class AgentSettings(_Section):
     the agent runs it in a scratch copy holding its changes. Empty: no check."""
     check_timeout: float = Field(120.0, gt=0, le=3600)
     """Seconds a check may run before it is killed with its child processes."""
+    max_tools: int = Field(64, ge=8, le=512)
+    """At most this many tools in one request (built-ins first, then MCP servers' tools);
+    the rest are left out with one log line naming them."""
 
     @field_validator("check_command")
     @classmethod
@@ -137,6 +140,10 @@ class GlmSettings(_Section):
     agent: AgentSettings = Field(default_factory=AgentSettings)
     custom_actions: list[CustomAction] = Field(default_factory=list)
     """Extra code actions: ``[{"title": "Add docstrings", "prompt": "Add docstrings"}]``."""
+    mcp_servers: dict[str, Any] | None = None
+    """The agent's MCP servers: ``{name: {command, args?, env?, cwd?, startupTimeout?,
+    callTimeout?, alwaysAllow?, disabled?}}`` (or ``url`` + ``headers``). From
+    initializationOptions they are trusted; from workspace settings they ask first."""
     rules_files: list[str] = Field(default_factory=lambda: list(DEFAULT_RULES_FILES))
     """Project rules for the model, workspace-relative, read in order (at most 8 KB
     together) into the system prompt of code actions and the agent; ``[]`` turns it off.

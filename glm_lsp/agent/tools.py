@@ -27,12 +27,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_LIST_ENTRIES = 2000
+DEFAULT_MAX_TOOLS = 64
 MAX_SEARCH_MATCHES = 200
 MAX_MATCH_LINE_CHARS = 200
 
 
 class ToolArgumentError(WorkspaceError):
     """The model called a tool with arguments it cannot use."""
+
+
+class ExtraTools(Protocol):
+    """Tools from elsewhere (the user's MCP servers) offered beside the built-in ones."""
+
+    def schemas(self) -> list[dict[str, Any]]: ...
+
+    def activity(self, name: str) -> str: ...
+
+    async def call(self, name: str, arguments: dict[str, Any]) -> str: ...
 
 
 def _function(
@@ -228,11 +239,16 @@ class AgentTools:
         max_output_bytes: int,
         check: CheckRunner | None = None,
         buffers: BufferSource | None = None,
+        extra: ExtraTools | None = None,
+        max_tools: int = DEFAULT_MAX_TOOLS,
     ) -> None:
         self.workspace = workspace
         self.max_output_bytes = max_output_bytes
         self.check = check
         self.buffers = buffers
+        self.extra = extra
+        self._extra_schemas = self._offered_extras(max_tools)
+        self._extra_names = frozenset(s["function"]["name"] for s in self._extra_schemas)
         self._handlers: dict[str, Callable[[dict[str, Any]], str]] = {
             "read_file": self._read_file,
             "list_files": self._list_files,
@@ -243,10 +259,41 @@ class AgentTools:
             "rename_file": self._rename_file,
         }
 
-    def schemas(self) -> list[dict[str, Any]]:
+    def _builtin_schemas(self) -> list[dict[str, Any]]:
         if self.check is None:
             return TOOL_SCHEMAS
         return [*TOOL_SCHEMAS, check_schema(self.check.command)]
+
+    def schemas(self) -> list[dict[str, Any]]:
+        if not self._extra_schemas:
+            return self._builtin_schemas()
+        return [*self._builtin_schemas(), *self._extra_schemas]
+
+    def _offered_extras(self, max_tools: int) -> list[dict[str, Any]]:
+        """The extra tools that fit: built-in names win a clash, and at most ``max_tools``
+        tools in all (APIs refuse long lists); one log line names those left out."""
+        if self.extra is None:
+            return []
+        builtin = {schema["function"]["name"] for schema in self._builtin_schemas()}
+        offered: list[dict[str, Any]] = []
+        left_out: list[str] = []
+        room = max(0, max_tools - len(builtin))
+        for schema in self.extra.schemas():
+            name = schema["function"]["name"]
+            if name in builtin:
+                left_out.append(f"{name} (a built-in tool's name)")
+            elif len(offered) >= room:
+                left_out.append(name)
+            else:
+                offered.append(schema)
+        if left_out:
+            log.warning(
+                "agent.maxTools is %d: %d MCP tool(s) left out: %s",
+                max_tools,
+                len(left_out),
+                ", ".join(left_out),
+            )
+        return offered
 
     @staticmethod
     def is_read_only(name: str) -> bool:
@@ -257,6 +304,8 @@ class AgentTools:
         (it asks the user, and cancelling the run must kill it)."""
         if name == CHECK_TOOL and self.check is not None:
             return self.check.run_for_model(self.workspace)
+        if name in self._extra_names:
+            return self._call_extra(name, arguments)
         if self.buffers is not None and name in PATH_TOOLS:
             return self._with_buffers(name, arguments)
         return asyncio.to_thread(self.run, name, arguments)
@@ -281,6 +330,17 @@ class AgentTools:
                 self.workspace.offer_buffer(real, text)
         return await asyncio.to_thread(self.run, name, arguments)
 
+    async def _call_extra(self, name: str, arguments: str) -> str:
+        assert self.extra is not None
+        try:
+            output = await self.extra.call(name, parse_arguments(name, arguments))
+        except WorkspaceError as exc:
+            return f"error: {exc}"
+        except Exception as exc:  # a bug or a broken server must not end the run
+            log.exception("tool %s failed", name)
+            return f"error: {name} failed unexpectedly ({type(exc).__name__}); try another way"
+        return self._cap(output, "the tool's output is longer; ask it for less")
+
     def run(self, name: str, arguments: str) -> str:
         """The tool's result for the model; failures are ``error: ...`` strings."""
         handler = self._handlers.get(name)
@@ -294,6 +354,12 @@ class AgentTools:
         except Exception as exc:  # a bug here must not end the run: tell the model, log it
             log.exception("tool %s failed", name)
             return f"error: {name} failed unexpectedly ({type(exc).__name__}); try another way"
+
+    def describe(self, name: str, arguments: str) -> str:
+        """What progress shows for a call, extra tools included ("MCP time: now")."""
+        if name in self._extra_names and self.extra is not None:
+            return self.extra.activity(name)
+        return self.activity(name, arguments)
 
     @staticmethod
     def activity(name: str, arguments: str) -> str:

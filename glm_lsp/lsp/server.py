@@ -31,6 +31,7 @@ from glm_lsp.trust.key_destination import KeyDestination
 if TYPE_CHECKING:
     from glm_lsp.config import GlmSettings
     from glm_lsp.glm.client import GlmClient
+    from glm_lsp.mcp_client.hub import McpHub
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,7 @@ class GlmLanguageServer(LanguageServer):
         self.consent = ConsentStore()  # what the user allowed, in the user's state directory
         self.key_destination = KeyDestination(self.consent)
         self.asker = LspAsker(self)  # how trust code asks this editor's user
+    from glm_lsp.mcp_client.hub import McpHub
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         # One malformed frame from the client must not end the session (see stdio.py).
