@@ -61,15 +61,19 @@ class McpConnection:
         return self.session is not None and not self._ended.is_set()
 
     def exit_note(self) -> str:
-        """Why it ended, in a few words: the exit code and its last stderr line."""
+        """Why it ended, in a few words: its exit status and its last stderr line."""
         if self.process is None:
             return "it did not start"
-        code = self.process.process.returncode
-        parts = [f"exit code {code}" if code is not None else "its output ended"]
+        parts = [self.process.server_exit or "its output ended"]
         last = self.process.last_error_line()
         if last:
-            parts.append(repr(last))
+            parts.append(f"last said {last!r}")
         return ", ".join(parts)
+
+    async def ended(self) -> None:
+        """Wait (briefly) until the process is gone and its stderr read to the end."""
+        if self.process is not None:
+            await self.process.ended(2.0)
 
     async def start(self) -> list[mcp_types.Tool]:
         """Spawn, initialize and list the tools within the definition's startup timeout."""
@@ -152,6 +156,8 @@ class McpConnection:
         try:
             await self._run_session(session_reads, session_writes, started)
         finally:
+            # A server that ended by itself: let the watchdog say how, then clear the group.
+            await self.process.ended(1.0)
             self.process.kill()
             for pump in pumps:
                 pump.cancel()

@@ -81,9 +81,11 @@ def qualified_name(server: str, tool: str) -> str:
 
 
 def result_text(result: mcp_types.CallToolResult) -> str:
-    """The tool's text for the model: structured content as JSON, else the content blocks;
-    images, audio and resources by their kind (the agent has no use for their bytes)."""
-    if result.structured_content is not None:
+    """The tool's text for the model: its content blocks (images, audio and resources by
+    their kind: the agent has no use for their bytes), and structured content as JSON when
+    there is no text (servers send both as a rule, the text being the same JSON)."""
+    texts = [b for b in result.content if isinstance(b, mcp_types.TextContent)]
+    if result.structured_content is not None and not texts:
         return json.dumps(result.structured_content, ensure_ascii=False)
     parts: list[str] = []
     for block in result.content:
@@ -276,6 +278,7 @@ class McpHub:
             raise
         except Exception as exc:
             if not connection.alive:
+                await connection.ended()  # its exit code and last words, for the message
                 return self._crashed(server, connection, tool)
             return _call_error(exc, tool, timeout)
         text = result_text(result)

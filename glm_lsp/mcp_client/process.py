@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 WATCHDOG = str(Path(__file__).with_name("watchdog.py"))
 MAX_LINE_BYTES = 16 * 1024 * 1024  # one JSON-RPC message from a server, at most
 STDERR_LINES_KEPT = 20
+EXIT_MARK = "glm-lsp watchdog:"  # the watchdog's last stderr line: how the server ended
 
 
 class _LifePipe:
@@ -43,6 +44,7 @@ class ServerProcess:
         self.name = name
         self.process = process
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_LINES_KEPT)
+        self.server_exit: str | None = None  # "exit code 3", told by the watchdog
         self._stderr_task = asyncio.ensure_future(self._read_stderr())
 
     @property
@@ -78,8 +80,15 @@ class ServerProcess:
                 if not line:
                     return
                 text = line.decode("utf-8", errors="replace").rstrip()
+                if text.startswith(EXIT_MARK):
+                    self.server_exit = text[len(EXIT_MARK) :].strip()
+                    continue
                 self.stderr_tail.append(text[:1000])
                 log.debug("MCP %s stderr: %s", self.name, text[:1000])
+
+    async def ended(self, timeout: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._stderr_task), timeout)
 
     def kill(self) -> None:
         """The whole group, at once (the watchdog leads it: its pid is the group's id)."""

@@ -25,7 +25,9 @@ def main() -> None:
         except OSError as exc:
             os.write(2, f"cannot run {argv[0]}: {exc.strerror}\n".encode())
         os._exit(127)
-    # No copy of the server's pipes stays here: glm-lsp sees end-of-file when the server ends.
+    # No copy of the server's pipes stays here: glm-lsp sees end-of-file when the server ends
+    # (but one of stderr, closed on exec, to say how the server ended).
+    report = os.dup(2)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
@@ -39,9 +41,11 @@ def main() -> None:
         ready, _, _ = select.select(watched, [], [], 0.5 if server is None else None)
         if watch_fd in ready:
             break  # glm-lsp is gone (or wrote to us: never happens, means the same)
-        if server is not None and server in ready:
-            break
-        if server is None and os.waitpid(pid, os.WNOHANG)[0]:
+        done, status = os.waitpid(pid, os.WNOHANG) if server is None or server in ready else (0, 0)
+        if done:
+            code = os.waitstatus_to_exitcode(status)
+            how = f"exit code {code}" if code >= 0 else f"killed by signal {-code}"
+            os.write(report, f"glm-lsp watchdog: {how}\n".encode())
             break
     os.killpg(0, signal.SIGKILL)
 
