@@ -1,13 +1,14 @@
 """A small MCP server of the suite's own, on the mcp package's server side, for what the
 real servers cannot be made to do on purpose: hang, fail, die mid-call, print junk.
 
-``python tests/mcp_probe.py [--log FILE] [--tools N] [--start-delay S] [--junk-at-start]``
+``python tests/mcp_probe.py [--log FILE] [--started FILE] [--tools N] [--start-delay S]
+[--junk-at-start]``
 
 Tools: ``env`` (the environment's variable names, as JSON), ``echo {text}``,
 ``slow {seconds}``, ``big {size}`` (a text of ``size`` bytes), ``fail {}`` (an error result),
 ``die {}`` (exits mid-call), ``junk {}`` (a line that is not JSON-RPC on stdout, then "ok"),
 and ``--tools N`` more named ``t0``...; ``--log`` gets one line per call (the tool's name),
-so a test can tell which calls reached the server.
+so a test can tell which calls reached the server; ``--started`` gets the process id.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -28,7 +30,10 @@ def main() -> None:
     parser.add_argument("--tools", type=int, default=0)
     parser.add_argument("--start-delay", type=float, default=0.0)
     parser.add_argument("--junk-at-start", action="store_true")
+    parser.add_argument("--started")
     options = parser.parse_args()
+    if options.started:
+        Path(options.started).write_text(str(os.getpid()))
     # The mcp package moves its wire off fd 1 (stray prints go to stderr); a copy taken now
     # still reaches the client, as junk from a careless server would.
     wire = os.dup(1)
