@@ -27,7 +27,7 @@ from glm_lsp.agent.check import (
 )
 from glm_lsp.agent.loop import AgentEvents, AgentRun, run_agent
 from glm_lsp.agent.prompt import CurrentFile, build_agent_messages
-from glm_lsp.agent.tools import AgentTools, BufferSource
+from glm_lsp.agent.tools import AgentTools, BufferSource, ExtraTools
 from glm_lsp.context.rules import read_rules
 from glm_lsp.context.target import instruction_comments
 from glm_lsp.trust.asker import Asker
@@ -68,6 +68,7 @@ class AgentRequest:
     # An editor that cannot list its unsaved buffers up front is asked per file (ACP).
     buffers: BufferSource | None = None
     events: AgentEvents | None = None  # streamed text, thoughts and tool calls (ACP)
+    extra_tools: ExtraTools | None = None  # the user's MCP servers' tools for this run
 
 
 @dataclass
@@ -105,6 +106,8 @@ async def run_agent_session(
         max_output_bytes=agent.max_tool_output_bytes,
         check=check,
         buffers=request.buffers,
+        extra=request.extra_tools,
+        max_tools=agent.max_tools,
     )
     try:
         run = await run_agent(

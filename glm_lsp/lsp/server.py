@@ -141,7 +141,7 @@ class GlmLanguageServer(LanguageServer):
         self.consent = ConsentStore()  # what the user allowed, in the user's state directory
         self.key_destination = KeyDestination(self.consent)
         self.asker = LspAsker(self)  # how trust code asks this editor's user
-    from glm_lsp.mcp_client.hub import McpHub
+        self.mcp: McpHub | None = None  # the agent's MCP servers, from the first agent run on
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         # One malformed frame from the client must not end the session (see stdio.py).

@@ -80,14 +80,11 @@ class McpConnection:
         started: asyncio.Future[list[mcp_types.Tool]] = asyncio.get_running_loop().create_future()
         self._owner = asyncio.ensure_future(self._own(started))
         try:
-            return await asyncio.wait_for(
-                asyncio.shield(started), self.definition.startup_timeout
-            )
+            return await asyncio.wait_for(asyncio.shield(started), self.definition.startup_timeout)
         except asyncio.TimeoutError:
             await self.close()
             raise StartFailed(
-                f"it did not answer within {self.definition.startup_timeout:g} s "
-                "(startupTimeout)"
+                f"it did not answer within {self.definition.startup_timeout:g} s (startupTimeout)"
             ) from None
         except StartFailed:
             await self.close()
@@ -145,9 +142,7 @@ class McpConnection:
             self.env,
             self.definition.cwd,
         )
-        to_session, session_reads = anyio.create_memory_object_stream[
-            SessionMessage | Exception
-        ](0)
+        to_session, session_reads = anyio.create_memory_object_stream[SessionMessage | Exception](0)
         session_writes, from_session = anyio.create_memory_object_stream[SessionMessage](0)
         pumps = [
             asyncio.ensure_future(self._read_stdout(self.process, to_session)),

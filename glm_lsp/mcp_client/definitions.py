@@ -101,8 +101,9 @@ def parse_servers(
         if definition is not None:
             definitions.append(definition)
     if len(entries) > MAX_SERVERS:
-        warnings.append(f"{source} defines {len(entries)} MCP servers; only the first "
-                        f"{MAX_SERVERS} are read")
+        warnings.append(
+            f"{source} defines {len(entries)} MCP servers; only the first {MAX_SERVERS} are read"
+        )
     return definitions, warnings
 
 
@@ -201,9 +202,7 @@ def _pairs(value: Any, key: str) -> tuple[tuple[str, str], ...]:
     if value is None:
         return ()
     if isinstance(value, list):  # ACP: [{name, value}]
-        value = {
-            item.get("name"): item.get("value") for item in value if isinstance(item, Mapping)
-        }
+        value = {item.get("name"): item.get("value") for item in value if isinstance(item, Mapping)}
     if not isinstance(value, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):

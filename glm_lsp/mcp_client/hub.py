@@ -16,7 +16,6 @@ Nothing here knows the editor: asking goes through an :class:`Asker`, rememberin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -204,9 +203,7 @@ class McpHub:
         except Exception as exc:
             log.warning("MCP server %s failed to start", definition.name, exc_info=True)
             server.state = "failed"
-            self.notify(
-                f"MCP server {definition.name} was left out: {type(exc).__name__}: {exc}."
-            )
+            self.notify(f"MCP server {definition.name} was left out: {type(exc).__name__}: {exc}.")
             return
         if self._servers.get(definition.name) is not server:  # redefined meanwhile
             await connection.close()
@@ -261,6 +258,23 @@ class McpHub:
     def for_run(self, asker: Asker) -> McpRun:
         return McpRun(self, asker)
 
+    async def prepare_run(
+        self,
+        definitions: Sequence[ServerDefinition],
+        asker: Asker,
+        report: Callable[[str], None],
+    ) -> McpRun | None:
+        """An agent run's MCP tools (None when there are none): the definitions as they are
+        now, the servers not yet running started (the workspace's asked about first)."""
+        self.set_definitions(definitions)
+        if not self.defined:
+            return None
+        if self.has_new:
+            report("starting MCP servers…")
+        await self.start(asker)
+        run = self.for_run(asker)
+        return run if run.names() else None
+
     async def call(self, server_name: str, tool: str, arguments: dict[str, Any]) -> str:
         """One call, as text for the model; ``error: ...`` when it failed."""
         server = self._servers.get(server_name)
@@ -298,9 +312,8 @@ class McpHub:
                 server.state = "failed"
                 self.notify(f"MCP server {name} stopped again ({note}); it is left out.")
             self._stop_later_connection(connection)
-        return (
-            f"error: the MCP server {name} stopped while running {tool} ({note})"
-            + ("; it is being restarted, you may try again" if server.state == "starting" else "")
+        return f"error: the MCP server {name} stopped while running {tool} ({note})" + (
+            "; it is being restarted, you may try again" if server.state == "starting" else ""
         )
 
     # -- stopping --------------------------------------------------------------------------
@@ -424,8 +437,7 @@ def _call_error(exc: BaseException, tool: str, timeout: float) -> str:
 
     if isinstance(exc, MCPError):
         if exc.code == mcp_types.REQUEST_TIMEOUT:
-            return f"error: {tool} did not finish within {timeout:g} s (callTimeout); it was cut off"
+            return f"error: {tool} did not finish within {timeout:g} s (callTimeout); cut off"
         return f"error: {exc.message}"
-    with contextlib.suppress(Exception):
-        log.info("MCP tool %s failed: %r", tool, exc)
+    log.info("MCP tool %s failed: %r", tool, exc)
     return f"error: {tool} failed ({type(exc).__name__}: {exc})"

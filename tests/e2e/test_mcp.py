@@ -101,7 +101,7 @@ async def test_real_registry_servers_tools_reach_the_model_and_their_results_com
         assert result["applied"] is False  # nothing to change; the run finished
         first, second = fake_glm.requests[0].body, fake_glm.requests[1].body
         names = offered(first)
-        assert BUILT_INS <= set(names)
+        assert set(names) >= BUILT_INS
         assert {"time__get_current_time", "time__convert_time"} <= set(names)
         assert {"everything__echo", "everything__get-sum"} <= set(names)
         time_tool = next(t for t in first["tools"] if t["function"]["name"].startswith("time__get"))
@@ -186,14 +186,15 @@ async def test_max_tools_caps_the_list_and_keeps_every_built_in(
     root = make_workspace(tmp_path, {"a.py": "x = 1\n"})
     fake_glm.enqueue(Reply(text="nothing to do"))
     servers = {"probe": probe("--tools", "20")}
-    async with start_session(
-        fake_glm, root, init_options=mcp_options(servers, maxTools=10)
-    ) as (client, _):
+    async with start_session(fake_glm, root, init_options=mcp_options(servers, maxTools=10)) as (
+        client,
+        _,
+    ):
         await execute(client, "glm.agent", agent("look around"))
 
         names = offered(fake_glm.requests[0].body)
         assert len(names) == 10
-        assert BUILT_INS <= set(names)
+        assert set(names) >= BUILT_INS
         assert all(n in BUILT_INS or n.startswith("probe__") for n in names)
         logs = [m.message for m in client.log_messages]
         capped = [m for m in logs if "agent.maxTools is 10" in m]

@@ -72,16 +72,17 @@ def register(server: GlmLanguageServer) -> None:
         if ls.has_key() and host_needing_consent(ls.settings):
             ls.spawn(prepare_upstream(ls))  # a new host is asked about now, not mid-typing
         if ls.mcp is not None:  # a server whose definition changed or went stops now
-            from .agent.mcp import refresh_mcp
+            from glm_lsp.lsp.features.agent.mcp import refresh_mcp
+            from glm_lsp.lsp.features.agent.run import workspace_folders
 
-            refresh_mcp(ls)
+            refresh_mcp(ls, workspace_folders(ls, None))
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: GlmLanguageServer, *args: Any) -> None:
         await ls.end_requests()
         await ls.close_client()
         if ls.mcp is not None:
-            from .agent.mcp import shutdown_mcp
+            from glm_lsp.lsp.features.agent.mcp import shutdown_mcp
 
             await shutdown_mcp(ls)
 

@@ -1,4 +1,4 @@
-"""The LSP front door's side of MCP: where definitions come from, how the user is asked.
+"""The LSP front door's side of MCP: where definitions come from.
 
 Trusted: ``mcpServers`` in initializationOptions (the editor's own configuration).
 Asked first: ``mcpServers`` from workspace/configuration (it carries a workspace's settings
@@ -14,46 +14,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lsprotocol import types
-
-from ... import __version__
-from ...config import unwrap_section
-from ...server import GlmLanguageServer
+from glm_lsp import __version__
+from glm_lsp.config import unwrap_section
+from glm_lsp.lsp.server import GlmLanguageServer
 
 if TYPE_CHECKING:
-    from ...agent.loop import ProgressFn
-    from ...mcp_client.definitions import ServerDefinition
-    from ...mcp_client.hub import McpHub, McpRun
+    from glm_lsp.agent.loop import ProgressFn
+    from glm_lsp.mcp_client.definitions import ServerDefinition
+    from glm_lsp.mcp_client.hub import McpHub, McpRun
 
 log = logging.getLogger(__name__)
 
 
-class CannotAsk(Exception):
-    """The client has no window/showMessageRequest (or it failed)."""
-
-
-class LspAsker:
-    """Asks through window/showMessageRequest."""
-
-    def __init__(self, ls: GlmLanguageServer) -> None:
-        self.ls = ls
-
-    async def ask(self, question: str, actions: Sequence[str]) -> str | None:
-        params = types.ShowMessageRequestParams(
-            type=types.MessageType.Warning,
-            message=question,
-            actions=[types.MessageActionItem(title=title) for title in actions],
-        )
-        try:
-            choice = await self.ls.window_show_message_request_async(params)
-        except Exception as exc:
-            raise CannotAsk(str(exc)) from exc
-        return None if choice is None else choice.title
-
-
 def definitions(ls: GlmLanguageServer, folders: Sequence[Path]) -> list[ServerDefinition]:
     """Every source, trusted first (a name defined twice keeps its trusted definition)."""
-    from ...mcp_client.definitions import merge, parse_servers, read_workspace_files
+    from glm_lsp.mcp_client.definitions import merge, parse_servers, read_workspace_files
 
     warnings: list[str] = []
     trusted, problems = parse_servers(
@@ -78,7 +53,7 @@ def definitions(ls: GlmLanguageServer, folders: Sequence[Path]) -> list[ServerDe
 
 def hub(ls: GlmLanguageServer) -> McpHub:
     if ls.mcp is None:
-        from ...mcp_client.hub import McpHub
+        from glm_lsp.mcp_client.hub import McpHub
 
         ls.mcp = McpHub(ls.consent, ls.show_warning, client_version=__version__)
     return ls.mcp
@@ -87,29 +62,17 @@ def hub(ls: GlmLanguageServer) -> McpHub:
 async def mcp_tools_for_run(
     ls: GlmLanguageServer, folders: Sequence[Path], report: ProgressFn
 ) -> McpRun | None:
-    """This run's MCP tools (None when no server is defined): the servers start now, the
-    first time, in parallel; the workspace's ask first."""
+    """This run's MCP tools; None when no server is defined (and none ever was)."""
     found = definitions(ls, folders)
     if not found and ls.mcp is None:
         return None
-    servers = hub(ls)
-    servers.set_definitions(found)
-    if not servers.defined:
-        return None
-    asker = LspAsker(ls)
-    if servers.has_new:
-        report("starting MCP servers…")
-    await servers.start(asker)
-    run = servers.for_run(asker)
-    return run if run.names() else None
+    return await hub(ls).prepare_run(found, ls.asker, report)
 
 
-def refresh_mcp(ls: GlmLanguageServer) -> None:
+def refresh_mcp(ls: GlmLanguageServer, folders: Sequence[Path]) -> None:
     """Settings changed: stop the servers whose definition changed or went."""
-    from .run import workspace_folders
-
     if ls.mcp is not None:
-        ls.mcp.set_definitions(definitions(ls, workspace_folders(ls, None)))
+        ls.mcp.set_definitions(definitions(ls, folders))
 
 
 async def shutdown_mcp(ls: GlmLanguageServer) -> None:

@@ -98,11 +98,14 @@ async def _run(ls: GlmLanguageServer, op: Operation, params: AgentParams) -> Lsp
     if not folders:
         ls.show_warning("glm.agent needs a workspace folder (open a folder, not a single file).")
         return None
+    from glm_lsp.lsp.features.agent.mcp import mcp_tools_for_run
+
     request = AgentRequest(
         params.instruction,
         folders,
         open_buffers={path: start.text for path, start in starts.items()},
         selection=_selection(params),
+        extra_tools=await mcp_tools_for_run(ls, folders, op.report),  # started at the first run
     )
     port = LspAgentPort(ls.asker, ls.consent, op)
     outcome = await run_agent_session(request, ls.settings, ls.glm_client(), port)
