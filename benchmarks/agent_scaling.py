@@ -12,7 +12,12 @@ prompt), running a trivial check (`python -c pass`) in it and removing it, minus
 command's own run time outside any copy (goal: under 150 ms for 1,000 files), and the refresh
 a later check of the same run pays instead of a new copy.
 
-    python benchmarks/agent_scaling.py [--sizes 10 100 1000] [--check-only]
+MCP rows: one MCP tool call as the agent makes it (AgentTools -> the hub -> the mcp package's
+session -> the pipes), against the suite's probe server, minus the same call made by a bare
+JSON-RPC client writing and reading the pipes itself (the server's own time; goal: p50 under
+5 ms); and three probe servers starting in parallel against one at a time.
+
+    python benchmarks/agent_scaling.py [--sizes 10 100 1000] [--check-only] [--mcp-only]
 """
 
 from __future__ import annotations
@@ -216,15 +221,149 @@ def report_check(sizes: list[int]) -> None:
         )
 
 
+PROBE = ROOT / "tests" / "mcp_probe.py"
+
+
+class _Allowed:
+    """Consent given for everything: the benchmark measures calls, not questions."""
+
+    def allowed(self, kind: str, subject: str) -> bool:
+        return True
+
+    def remember(self, kind: str, subject: str) -> None:
+        pass
+
+    async def ask(self, question: str, actions: Any) -> str | None:
+        return actions[0]
+
+
+def _probe_definition(name: str) -> Any:
+    from glm_lsp.mcp_client.definitions import parse_servers
+
+    found, _ = parse_servers(
+        {name: {"command": sys.executable, "args": [str(PROBE)]}}, source="bench", trusted=True
+    )
+    return found[0]
+
+
+async def _bare_calls(count: int) -> list[float]:
+    """tools/call round trips of a client that only writes and reads JSON lines."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(PROBE),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    stdin, stdout = process.stdin, process.stdout
+
+    async def request(message_id: int, method: str, params: dict[str, Any]) -> None:
+        message = {"jsonrpc": "2.0", "id": message_id, "method": method, "params": params}
+        stdin.write(json.dumps(message).encode() + b"\n")
+        await stdin.drain()
+        while json.loads(await stdout.readline()).get("id") != message_id:
+            pass
+
+    hello = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "b"}}
+    await request(0, "initialize", hello)
+    stdin.write(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n')
+    times = []
+    for n in range(1, count + 1):
+        start = time.perf_counter()
+        await request(n, "tools/call", {"name": "echo", "arguments": {"text": "hello"}})
+        times.append((time.perf_counter() - start) * 1000)
+    stdin.close()
+    process.kill()
+    await process.wait()
+    return times
+
+
+async def _agent_calls(count: int, folder: Path) -> list[float]:
+    """The same call as the agent makes it: AgentTools.execute -> McpRun -> McpHub."""
+    from glm_lsp.mcp_client.hub import McpHub
+
+    allowed = _Allowed()
+    hub = McpHub(allowed, print)
+    hub.set_definitions([_probe_definition("probe")])
+    await hub.start(allowed)
+    tools = AgentTools(Workspace([folder]), max_output_bytes=32768, extra=hub.for_run(allowed))
+    times = []
+    try:
+        for _ in range(count):
+            start = time.perf_counter()
+            output = await tools.execute("probe__echo", '{"text": "hello"}')
+            times.append((time.perf_counter() - start) * 1000)
+            assert output == "probe heard: hello", output
+    finally:
+        await hub.shutdown()
+    return times
+
+
+async def _start_times(servers: int) -> tuple[float, float]:
+    """ms for ``servers`` probes to be ready: all at once, then one after another."""
+    from glm_lsp.mcp_client.hub import McpHub
+
+    allowed = _Allowed()
+    hub = McpHub(allowed, print)
+    hub.set_definitions([_probe_definition(f"p{n}") for n in range(servers)])
+    start = time.perf_counter()
+    await hub.start(allowed)
+    parallel = (time.perf_counter() - start) * 1000
+    assert len(hub.tools()) == servers * 7
+    await hub.shutdown()
+    start = time.perf_counter()
+    for n in range(servers):
+        single = McpHub(allowed, print)
+        single.set_definitions([_probe_definition(f"p{n}")])
+        await single.start(allowed)
+        await single.shutdown()  # not counted as start-up, but small: a kill
+    one_by_one = (time.perf_counter() - start) * 1000
+    return parallel, one_by_one
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def report_mcp(calls: int = 300, rounds: int = 3) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        ours: list[float] = []
+        bare: list[float] = []
+        for _ in range(rounds):  # alternated, so a busy moment hits both sides
+            ours += asyncio.run(_agent_calls(calls // rounds, Path(tmp)))
+            bare += asyncio.run(_bare_calls(calls // rounds))
+    overhead = statistics.median(ours) - statistics.median(bare)
+    verdict = "ok" if overhead <= 5 else "SLOW"
+    print(
+        f"MCP tool call ({calls} calls): overhead beyond the server p50 {overhead:.2f} ms "
+        f"[{verdict}: goal p50 <= 5 ms]; agent call p50 {statistics.median(ours):.2f} ms "
+        f"(p90 {_percentile(ours, 0.9):.2f}), bare JSON-RPC client p50 "
+        f"{statistics.median(bare):.2f} ms (p90 {_percentile(bare, 0.9):.2f})"
+    )
+    starts = [asyncio.run(_start_times(3)) for _ in range(3)]
+    parallel = statistics.median(p for p, _ in starts)
+    serial = statistics.median(s for _, s in starts)
+    print(
+        f"MCP start-up of 3 servers: in parallel {parallel:.0f} ms, one at a time {serial:.0f} ms "
+        f"({serial / parallel:.2f}x)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument(
         "--check-only", action="store_true", help="only the run_check row (no scripted runs)"
     )
+    parser.add_argument("--mcp-only", action="store_true", help="only the MCP rows")
     args = parser.parse_args(argv)
     if args.check_only:
         report_check(args.sizes)
+        return 0
+    if args.mcp_only:
+        report_mcp()
         return 0
     measured = {files: asyncio.run(scripted_run(files)) for files in args.sizes}
     runs = {files: rows for files, (_, rows) in measured.items()}
@@ -260,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
             f"(reads every file), later {later:4.1f} ms  [{verdict}: goal < 100 ms]"
         )
     report_check(args.sizes)
+    report_mcp()
     return 0
 
 
