@@ -120,6 +120,35 @@ async def test_real_registry_servers_tools_reach_the_model_and_their_results_com
         assert any("MCP time: get_current_time" in (m or "") for m in progress)
 
 
+async def test_servers_that_fail_to_start_are_left_out_with_one_message_each(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = make_workspace(tmp_path, {"a.py": "x = 1\n"})
+    fake_glm.responder = lambda body: Reply(text="ok")
+    servers = {
+        "gone": {"command": "no-such-mcp-server-anywhere"},
+        "sleepy": probe("--start-delay", "60", startupTimeout=2),
+        "probe": probe(),
+    }
+    async with start_session(
+        fake_glm, root, init_options=mcp_options(servers), extra_env={"SHELL": "/bin/sh"}
+    ) as (client, _):
+        await execute(client, "glm.agent", agent("one"))
+        await execute(client, "glm.agent", agent("two"))
+
+        names = offered(fake_glm.requests[-1].body)
+        assert "probe__echo" in names
+        assert not any(n.startswith(("gone__", "sleepy__")) for n in names)
+        warnings = messages_of(client, types.MessageType.Warning)
+        gone = [w for w in warnings if "MCP server gone" in w]
+        assert gone == [
+            "MCP server gone was left out: command 'no-such-mcp-server-anywhere' was not found "
+            "in the editor's PATH, nor in your login shell's PATH."
+        ]
+        sleepy = [w for w in warnings if "MCP server sleepy" in w]
+        assert len(sleepy) == 1 and "did not answer within 2 s (startupTimeout)" in sleepy[0]
+
+
 async def test_the_probe_is_bounded_env_timeout_size_and_errors(
     fake_glm: FakeGlm, tmp_path: Path
 ) -> None:
