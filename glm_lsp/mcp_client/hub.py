@@ -255,6 +255,10 @@ class McpHub:
                     tools.append(tool)
         return tools
 
+    def definition(self, server_name: str) -> ServerDefinition | None:
+        server = self._servers.get(server_name)
+        return server.definition if server is not None else None
+
     def for_run(self, asker: Asker) -> McpRun:
         return McpRun(self, asker)
 
@@ -375,10 +379,9 @@ class McpRun:
         return await self.hub.call(tool.server, tool.tool, arguments)
 
     async def _consent(self, tool: McpTool, arguments: dict[str, Any]) -> str | None:
-        server = self.hub._servers.get(tool.server)
-        if server is None:
+        definition = self.hub.definition(tool.server)
+        if definition is None:
             return f"the MCP server {tool.server} is no longer configured"
-        definition = server.definition
         subject = f"{definition.fingerprint()}\0{tool.tool}"
         if (
             tool.name in self._allowed

@@ -5,6 +5,7 @@ real MCP servers as child processes: two from the registries (``mcp-server-time`
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -24,6 +25,7 @@ from tests.lsp_harness import (
     execute,
     fresh_state_dir,
     messages_of,
+    shown_progress,
     start_session,
     wait_until,
 )
@@ -178,6 +180,24 @@ async def test_the_probe_is_bounded_env_timeout_size_and_errors(
         assert len(big.encode()) <= 4096 and "[output cut at" in big
         assert fail.startswith("error: ") and "fail" in fail
         assert editor.questions == []  # alwaysAllow from the user's own settings
+
+
+async def test_cancelling_the_run_cancels_the_mcp_call(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    root = make_workspace(tmp_path, {"a.py": "x = 1\n"})
+    log = tmp_path / "calls.log"
+    play_model(fake_glm, tools(("probe__slow", {"seconds": 300})), Reply(text="done"))
+    servers = {"probe": probe("--log", str(log), alwaysAllow=["slow", "echo"])}
+    async with start_session(fake_glm, root, init_options=mcp_options(servers)) as (client, _):
+        pending = asyncio.ensure_future(execute(client, "glm.agent", agent("wait")))
+        assert await wait_until(lambda: calls_logged(log) == ["slow"])
+        token = await shown_progress(client)
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+        assert (await asyncio.wait_for(pending, 10))["applied"] is False
+        assert len(fake_glm.requests) == 1  # the slow result never went to the model
+
+        play_model(fake_glm, tools(("probe__echo", {"text": "next"})), Reply(text="done"))
+        await execute(client, "glm.agent", agent("next run"))
+        assert tool_results(fake_glm.requests[-1].body) == ["probe heard: next"]
 
 
 async def test_junk_on_stdout_and_a_death_mid_call_cost_one_message_each(
