@@ -287,7 +287,10 @@ class McpHub:
         if server.state == "starting" and server.starting is not None:
             await asyncio.wait([server.starting])  # a restart under way
         connection = server.connection
-        if server.state != "running" or connection is None or not connection.alive:
+        if connection is not None and not connection.alive:  # it died while idle
+            await connection.ended()
+            return self._crashed(server, connection, None)
+        if server.state != "running" or connection is None:
             return f"error: the MCP server {server_name} is not running"
         timeout = server.definition.call_timeout
         try:
@@ -302,7 +305,8 @@ class McpHub:
         text = result_text(result)
         return f"error: {text}" if result.is_error else text
 
-    def _crashed(self, server: _Server, connection: McpConnection, tool: str) -> str:
+    def _crashed(self, server: _Server, connection: McpConnection, tool: str | None) -> str:
+        """The server is gone: restart it once (one message), and tell the model."""
         name = server.definition.name
         note = connection.exit_note()
         if server.connection is connection:
@@ -316,7 +320,8 @@ class McpHub:
                 server.state = "failed"
                 self.notify(f"MCP server {name} stopped again ({note}); it is left out.")
             self._stop_later_connection(connection)
-        return f"error: the MCP server {name} stopped while running {tool} ({note})" + (
+        during = f" while running {tool}" if tool else ""
+        return f"error: the MCP server {name} stopped{during} ({note})" + (
             "; it is being restarted, you may try again" if server.state == "starting" else ""
         )
 
