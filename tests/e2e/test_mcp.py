@@ -9,6 +9,8 @@ import asyncio
 import json
 import os
 import signal
+import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,12 @@ def everything_server() -> dict[str, Any]:
             pytest.fail(message)
         pytest.skip(message)
     return {"command": str(node), "args": [str(entry), "stdio"]}
+
+
+def free_port() -> int:
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        return int(probe_socket.getsockname()[1])
 
 
 def offered(body: dict[str, Any]) -> list[str]:
@@ -120,6 +128,32 @@ async def test_real_registry_servers_tools_reach_the_model_and_their_results_com
         reports = [r for rs in client.progress_reports.values() for r in rs]
         progress = [r.message for r in reports if isinstance(r, types.WorkDoneProgressReport)]
         assert any("MCP time: get_current_time" in (m or "") for m in progress)
+
+
+async def test_a_streamable_http_server_by_url(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    """server-everything serving streamable HTTP on 127.0.0.1, defined by ``url``."""
+    stdio = everything_server()
+    port = free_port()
+    server = subprocess.Popen(
+        [stdio["command"], stdio["args"][0], "streamableHttp"],
+        env={**os.environ, "PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert server.stderr is not None
+        assert b"listening" in await asyncio.to_thread(server.stderr.readline)
+        root = make_workspace(tmp_path, {"a.py": "x = 1\n"})
+        play_model(fake_glm, tools(("web__get-sum", {"a": 20, "b": 22})), Reply(text="42"))
+        web = {"url": f"http://127.0.0.1:{port}/mcp", "alwaysAllow": ["get-sum"]}
+        options = mcp_options({"web": web})
+        async with start_session(fake_glm, root, init_options=options) as (client, _):
+            await execute(client, "glm.agent", agent("add"))
+            assert "web__echo" in offered(fake_glm.requests[0].body)
+            assert tool_results(fake_glm.requests[1].body) == ["The sum of 20 and 22 is 42."]
+    finally:
+        server.kill()
+        server.wait()
 
 
 async def test_servers_that_fail_to_start_are_left_out_with_one_message_each(
