@@ -335,6 +335,25 @@ async def test_a_workspace_mcp_json_starts_nothing_until_allowed_and_asks_again_
         assert await wait_until(lambda: not running(first_pid))  # the old one went
 
 
+async def test_the_users_settings_file_is_trusted(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    """``mcpServers`` in the user's settings.json start without a question, and its
+    ``alwaysAllow`` counts."""
+    root = make_workspace(tmp_path, {"a.py": "x = 1\n"})
+    state = fresh_state_dir()
+    settings = Path(state) / "config" / "glm-lsp" / "settings.json"  # XDG_CONFIG_HOME's
+    settings.parent.mkdir(parents=True)
+    servers = {"probe": probe(alwaysAllow=["echo"])}
+    settings.write_text(json.dumps({"glm": {"mcpServers": servers}}))
+    play_model(fake_glm, tools(("probe__echo", {"text": "hi"})), Reply(text="done"))
+    async with start_session(fake_glm, root, extra_env={"GLM_LSP_STATE_DIR": state}) as (
+        client,
+        editor,
+    ):
+        await execute(client, "glm.agent", agent("echo"))
+        assert tool_results(fake_glm.requests[1].body) == ["probe heard: hi"]
+        assert editor.questions == []
+
+
 async def test_dont_allow_for_a_tool_means_no_call_reaches_the_server(
     fake_glm: FakeGlm, tmp_path: Path
 ) -> None:

@@ -1,10 +1,11 @@
 """The LSP front door's side of MCP: where definitions come from.
 
-Trusted: ``mcpServers`` in initializationOptions (the editor's own configuration).
-Asked first: ``mcpServers`` from workspace/configuration (it carries a workspace's settings
-file: ``.vscode/settings.json``, a project-local Neovim config), ``.mcp.json`` and
-``.vscode/mcp.json`` in each workspace folder. The hub itself (``glm_lsp/mcp_client``) lives
-as long as the server and starts its servers at the first agent run.
+Trusted: ``mcpServers`` in the user's ``settings.json`` (their config directory) and in
+initializationOptions (the editor's own configuration). Asked first: ``mcpServers`` from
+workspace/configuration (it carries a workspace's settings file: ``.vscode/settings.json``,
+a project-local Neovim config), ``.mcp.json`` and ``.vscode/mcp.json`` in each workspace
+folder. The hub itself (``glm_lsp/mcp_client``) lives as long as the server and starts its
+servers at the first agent run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glm_lsp import __version__
-from glm_lsp.config import unwrap_section
+from glm_lsp.config import read_user_settings, unwrap_section
 from glm_lsp.lsp.server import GlmLanguageServer
 
 if TYPE_CHECKING:
@@ -31,7 +32,12 @@ def definitions(ls: GlmLanguageServer, folders: Sequence[Path]) -> list[ServerDe
     from glm_lsp.mcp_client.definitions import merge, parse_servers, read_workspace_files
 
     warnings: list[str] = []
-    trusted, problems = parse_servers(
+    user_file, _ = read_user_settings()  # its own warnings were shown with the settings
+    from_file, problems = parse_servers(
+        user_file.get("mcpServers"), source="settings.json", trusted=True
+    )
+    warnings += problems
+    from_editor, problems = parse_servers(
         unwrap_section(ls.initialization_options).get("mcpServers"),
         source="initializationOptions",
         trusted=True,
@@ -48,7 +54,7 @@ def definitions(ls: GlmLanguageServer, folders: Sequence[Path]) -> list[ServerDe
         warnings += problems
     for warning in warnings:
         ls.warn_once(f"mcp:{warning}", warning)
-    return merge(trusted, workspace_settings, files)
+    return merge(from_editor, from_file, workspace_settings, files)
 
 
 def hub(ls: GlmLanguageServer) -> McpHub:
