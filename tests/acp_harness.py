@@ -155,6 +155,7 @@ async def start_acp(
     write: bool = True,
     extra_env: dict[str, str] | None = None,
     key: str | None = None,
+    mcp_servers: list[Any] | None = None,
 ) -> AsyncIterator[AcpSession]:
     """The real ``glm-lsp --acp`` process, initialized, with one session in ``workspace``."""
     client = client or RecordingClient()
@@ -173,7 +174,9 @@ async def start_acp(
                 ),
                 60,
             )
-            new = await asyncio.wait_for(conn.new_session(cwd=str(workspace), mcp_servers=[]), 60)
+            new = await asyncio.wait_for(
+                conn.new_session(cwd=str(workspace), mcp_servers=mcp_servers or []), 60
+            )
             yield AcpSession(conn, client, new.session_id, process)
         finally:
             if process.returncode is None:

@@ -16,7 +16,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from acp import PROTOCOL_VERSION, RequestError, helpers
 from acp.interfaces import Client
@@ -53,6 +53,9 @@ from glm_lsp.trust.asker import Asker
 from glm_lsp.trust.consent import ConsentStore
 from glm_lsp.trust.key_destination import KeyDestination
 
+if TYPE_CHECKING:
+    from glm_lsp.mcp_client.hub import McpHub, McpRun
+
 log = logging.getLogger(__name__)
 
 MODELS = ("glm-5.1", "glm-4.7", "glm-4.5-air")  # offered in the model option, beside settings
@@ -64,6 +67,9 @@ class AcpSession:
     id: str
     cwd: Path
     mcp_servers: list[Any] = field(default_factory=list)  # as the editor sent them
+    mcp: McpHub | None = None  # their processes, from the session's first turn on
+    notes: list[str] = field(default_factory=list)  # MCP messages, said in the turn's text
+    warned: set[str] = field(default_factory=set)  # definition problems already said
     model: str | None = None
     thinking: bool | None = None
     turn: asyncio.Task[str] | None = None
@@ -241,15 +247,43 @@ class GlmAcpAgent:
         if old is not None:
             await old.aclose()
         fs = self._client_capabilities.fs
+        extra_tools = await self._mcp_tools(session, settings, asker)
+        _say_notes(session, updates)
         request = AgentRequest(
             instruction,
             [session.cwd],
             buffers=ClientBuffers(self.conn, session.id) if fs and fs.read_text_file else None,
             events=updates,
+            extra_tools=extra_tools,
         )
         outcome = await run_agent_session(request, settings, client, _Port(asker, self.consent))
+        _say_notes(session, updates)  # an MCP server that stopped during the turn
         await updates.flush()  # the model's words before the change set
         return await self._deliver(session, settings, outcome, updates)
+
+    async def _mcp_tools(
+        self, session: AcpSession, settings: GlmSettings, asker: Asker
+    ) -> McpRun | None:
+        """The turn's MCP tools: session/new's servers (the editor's own configuration) and
+        the settings file's, both trusted; started at the session's first turn."""
+        from glm_lsp.mcp_client.definitions import merge, parse_servers
+
+        sent = [
+            s.model_dump(by_alias=True) if hasattr(s, "model_dump") else s
+            for s in session.mcp_servers
+        ]
+        from_editor, problems = parse_servers(sent, source="session/new", trusted=True)
+        from_file, more = parse_servers(settings.mcp_servers, source="settings.json", trusted=True)
+        session.notes += [p for p in problems + more if p not in session.warned]
+        session.warned.update(problems + more)
+        found = merge(from_editor, from_file)
+        if not found and session.mcp is None:
+            return None
+        if session.mcp is None:
+            from glm_lsp.mcp_client.hub import McpHub
+
+            session.mcp = McpHub(self.consent, session.notes.append, client_version=__version__)
+        return await session.mcp.prepare_run(found, asker, log.debug)
 
     async def _deliver(
         self,
@@ -304,6 +338,9 @@ class GlmAcpAgent:
         for session in self._sessions.values():
             if session.turn is not None and not session.turn.done():
                 session.turn.cancel()
+        for session in self._sessions.values():
+            if session.mcp is not None:  # every MCP server's process group, now
+                await session.mcp.shutdown()
         await self._clients.aclose()
 
 
@@ -358,6 +395,12 @@ def _instruction(prompt: list[Any]) -> str:
         elif kind == "resource_link":
             texts.append(f"\n(see {getattr(block, 'uri', '')})")
     return "".join(texts).strip()
+
+
+def _say_notes(session: AcpSession, updates: SessionUpdates) -> None:
+    for note in session.notes:
+        updates.text(f"glm-lsp: {note}\n\n")
+    session.notes.clear()
 
 
 async def _flush_and_close(updates: SessionUpdates) -> None:

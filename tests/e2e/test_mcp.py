@@ -421,3 +421,42 @@ async def test_no_server_outlives_the_language_server_killed_with_sigkill(
         os.kill(process.pid, signal.SIGKILL)
         await process.wait()
     assert await wait_until(lambda: not any(running(pid) for pid in pids))
+
+
+async def test_acp_session_new_servers_reach_the_model_and_ask_through_permissions(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    """``glm-lsp --acp``: the editor's ``session/new.mcpServers`` (ACP's own shape, env as
+    ``[{name, value}]``) are trusted; each tool's first call asks as a permission."""
+    from acp.schema import EnvVariable, McpServerStdio
+
+    from tests.acp_harness import RecordingClient, start_acp
+
+    root = make_workspace(tmp_path, {"a.py": "x = 1\n"})
+    log = tmp_path / "calls.log"
+    server = McpServerStdio(
+        name="probe",
+        command=sys.executable,
+        args=[PROBE, "--log", str(log)],
+        env=[EnvVariable(name="PROBE_NOTE", value="from the editor")],
+    )
+    play_model(
+        fake_glm,
+        tools(("probe__echo", {"text": "over acp"})),
+        tools(("probe__env", {})),
+        Reply(text="done"),
+    )
+    client = RecordingClient(answers=["allow", "reject"])
+    async with start_acp(fake_glm, root, client, mcp_servers=[server]) as acp:
+        response = await acp.prompt("echo over acp")
+
+    assert response.stop_reason == "end_turn"
+    assert "probe__echo" in offered(fake_glm.requests[0].body)
+    assert tool_results(fake_glm.requests[1].body) == ["probe heard: over acp"]
+    assert tool_results(fake_glm.requests[2].body)[-1].startswith(
+        "error: the user did not allow probe__env"
+    )
+    questions = [p.title for p in client.permissions]
+    assert any("echo of probe" in q for q in questions)
+    assert any("env of probe" in q for q in questions)
+    assert calls_logged(log) == ["echo"]  # the refused tool never reached the server
