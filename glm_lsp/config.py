@@ -58,6 +58,21 @@ class CompletionSettings(_Section):
     completion: signatures and docstrings first. 0 turns it off."""
 
 
+class NextEditSettings(_Section):
+    enabled: bool = True
+    """Answer ``textDocument/copilotInlineEdit``: predict the next edit anywhere in a window
+    around the cursor from your recent edits."""
+    model: str | None = None
+    """Model for next edits; empty means the completion model (thinking is always off)."""
+    window_lines: int = Field(21, ge=3, le=200)
+    """Lines around the cursor the model may rewrite."""
+    history_edits: int = Field(6, ge=0, le=32)
+    """Recent edits (as unified diffs, this file and others) shown to the model."""
+    debounce_ms: int = Field(100, ge=0, le=5000)
+    """Wait this long before asking GLM for an automatic request; a newer request for the
+    document cancels the older one, so a burst of keys costs at most one call."""
+
+
 class ActionSettings(_Section):
     max_tokens: int = Field(4096, ge=1, le=131072)
     """Upper bound on the tokens of one code action's reply."""
@@ -136,6 +151,7 @@ class GlmSettings(_Section):
     apply with workspace/applyEdit; for clients that give up on slow requests), ``whenDone``,
     or ``auto``: at once for Helix and Emacs, when done elsewhere."""
     completion: CompletionSettings = Field(default_factory=CompletionSettings)
+    next_edit: NextEditSettings = Field(default_factory=NextEditSettings)
     actions: ActionSettings = Field(default_factory=ActionSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     custom_actions: list[CustomAction] = Field(default_factory=list)

@@ -1,0 +1,136 @@
+"""Reading the model's rewrite of the window as it streams (pure).
+
+The reply is one fenced block holding the rewritten window, or ``NO_CHANGE``. Most of a
+rewrite repeats the window, and a 21-line window costs the model about 200 output tokens,
+so the reader stops early: once the rewrite has changed something and then matched the
+original again for ``MATCHING_LINES_TO_STOP`` lines in a row, the rest is taken to be the
+original's rest and the caller closes the stream.
+
+Why 3 lines: the edits a next edit makes are often several lines apart (the uses of a
+renamed parameter), and stopping at the first run of unchanged lines would lose the later
+ones. benchmarks/next_edit.py counts, over this repository's own history, how many
+unchanged lines separate two changed lines inside one 21-line window: runs of 1 or 2 lines
+are common, runs of 3 or more between two changes of one edit are rare (see RESULTS.md).
+Three matching lines also make a wrong alignment on repeated lines unlikely; runs made only
+of blank or punctuation lines never count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .prompt import NO_CHANGE, REGION_END, REGION_START
+from .window import CURSOR_MARK
+
+MATCHING_LINES_TO_STOP = 3
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+_WORDY = re.compile(r"\w")
+
+
+@dataclass
+class Reading:
+    """What the reply said: ``lines`` (the rewritten window) or ``no_change``, else
+    ``rejected`` says why it is unusable."""
+
+    lines: list[str] | None = None
+    no_change: bool = False
+    rejected: str = ""
+    stopped_early: bool = False
+
+
+@dataclass
+class RewriteReader:
+    original: Sequence[str]
+    max_chars: int
+    stop_early: bool = True
+    matching_lines: int = MATCHING_LINES_TO_STOP
+    _buffer: str = ""
+    _size: int = 0
+    _in_block: bool = False
+    _closed: bool = False
+    _code: list[str] = field(default_factory=list)
+    _diverged_at: int | None = None
+    _early: list[str] | None = None
+    _verdict: Reading | None = None
+
+    def feed(self, text: str) -> bool:
+        """Take more of the reply; True once enough is known (close the stream)."""
+        if self._verdict is not None or self._closed or self._early is not None:
+            return True
+        self._size += len(text)
+        if self._size > self.max_chars:
+            self._verdict = Reading(rejected=f"the reply is longer than {self.max_chars} characters")
+            return True
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            if self._take_line(line):
+                return True
+        if not self._in_block and self._buffer.strip().upper().startswith(NO_CHANGE):
+            self._verdict = Reading(no_change=True)
+            return True
+        return False
+
+    def _take_line(self, line: str) -> bool:
+        line = line.rstrip("\r")
+        if not self._in_block:
+            if _FENCE.match(line):
+                self._in_block = True
+            elif line.strip().upper().startswith(NO_CHANGE):
+                self._verdict = Reading(no_change=True)
+                return True
+            return False
+        if _FENCE.match(line):
+            self._closed = True
+            return True
+        if line.strip() in (REGION_START, REGION_END):
+            return False
+        self._code.append(line.replace(CURSOR_MARK, ""))
+        return self.stop_early and self._aligned_again()
+
+    def _aligned_again(self) -> bool:
+        """After a change, the last lines match the original's: the rest is unchanged."""
+        code, original, size = self._code, self.original, self.matching_lines
+        j = len(code) - 1
+        if self._diverged_at is None:
+            if j < len(original) and code[j] == original[j]:
+                return False
+            self._diverged_at = j
+            return False
+        run_start = j - size + 1
+        if run_start <= self._diverged_at:
+            return False
+        run = code[run_start:]
+        if not any(_WORDY.search(line) for line in run):
+            return False  # blank lines and braces match anywhere
+        candidates = [
+            i
+            for i in range(self._diverged_at, len(original) - size + 1)
+            if list(original[i : i + size]) == run
+        ]
+        if not candidates:
+            return False
+        at = min(candidates, key=lambda i: abs(i - run_start))
+        self._early = code + list(original[at + size :])
+        return True
+
+    def finish(self, *, complete: bool) -> Reading:
+        """The verdict once the stream ended (``complete``: it ended normally, not cut off
+        by the token limit) or was closed by us."""
+        if self._verdict is not None:
+            return self._verdict
+        if self._early is not None:
+            return Reading(lines=self._early, stopped_early=True)
+        if not self._in_block:
+            if self._buffer.strip().upper().startswith(NO_CHANGE):
+                return Reading(no_change=True)
+            return Reading(rejected="the reply has no fenced code block")
+        if not self._closed:
+            if not complete:
+                return Reading(rejected="the reply was cut off before the rewrite ended")
+            tail = self._buffer.rstrip("\r")
+            if tail and not _FENCE.match(tail):
+                self._code.append(tail.replace(CURSOR_MARK, ""))
+        return Reading(lines=list(self._code))
