@@ -45,6 +45,7 @@ FEATURE_MODULES = (
     "agent.command",
     "command_reply",
     "agent.check_command",
+    "next_edit.handlers",
 )
 
 # What completions load on first use; preloaded in a thread when the first document opens, so
@@ -134,6 +135,8 @@ class GlmLanguageServer(LanguageServer):
         self.capability_adjusters: list[CapabilityAdjuster] = []
         self.client_name: str | None = None  # initialize's clientInfo.name
         self._clients = GlmClientHolder(self.ledger)
+        # Called with each document opened (after the workspace holds it).
+        self.on_document_open: list[Callable[[GlmLanguageServer, str], None]] = []
         self._warned: set[str] = set()
         self._request_tasks: dict[Any, set[asyncio.Task[Any]]] = {}
         self._configured: asyncio.Event | None = None

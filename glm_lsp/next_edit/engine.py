@@ -180,6 +180,8 @@ class NextEditEngine:
         if self._stale(request):
             return Outcome(reason="the document changed meanwhile")
         window = window_around(request.lines, request.line, request.column, settings.window_lines)
+        # The history as it is now, matching request.lines (the version has not moved).
+        last = self.history.last_for(request.uri)
         prompt = NextEditPrompt(
             path=request.path,
             language=request.language,
@@ -195,11 +197,13 @@ class NextEditEngine:
             key = "no-key" if isinstance(exc, GlmNoKeyError) else f"nextEdit:{type(exc).__name__}"
             self.host.warn_once(key, f"GLM next edit: {exc.user_message}")
             return Outcome(reason=exc.user_message)
+        if self._stale(request):
+            return Outcome(reason="the document changed meanwhile")
         if reading.rejected:
             return Outcome(reason=reading.rejected)
         if reading.no_change or reading.lines is None:
             return Outcome(reason="the model predicts no change")
-        why = rejection(window, reading.lines, self.history.last_for(request.uri))
+        why = rejection(window, reading.lines, last)
         if why:
             return Outcome(reason=why)
         span = smallest_span(window.text, "\n".join(reading.lines))

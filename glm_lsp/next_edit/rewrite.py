@@ -61,7 +61,9 @@ class RewriteReader:
             return True
         self._size += len(text)
         if self._size > self.max_chars:
-            self._verdict = Reading(rejected=f"the reply is longer than {self.max_chars} characters")
+            self._verdict = Reading(
+                rejected=f"the reply is longer than {self.max_chars} characters"
+            )
             return True
         self._buffer += text
         while "\n" in self._buffer:

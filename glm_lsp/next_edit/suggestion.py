@@ -91,7 +91,10 @@ def undoes(window: Window, rewrite: Sequence[str], last: Hunk, old: str, new: st
     # Character level: the removed text is what the user typed, or the inserted text is
     # what they deleted, and it happens on the lines they edited.
     prefix, suffix = differing(old, new)
-    removed, inserted = old[prefix : len(old) - suffix].strip(), new[prefix : len(new) - suffix].strip()
+    removed, inserted = (
+        old[prefix : len(old) - suffix].strip(),
+        new[prefix : len(new) - suffix].strip(),
+    )
     first_line = window.first + old[:prefix].count("\n")
     last_line = window.first + old[: len(old) - suffix].count("\n")
     if last_line < hunk_first or first_line > hunk_last:

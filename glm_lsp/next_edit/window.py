@@ -35,13 +35,13 @@ class Window:
         """The window with the cursor marked, as the model reads it."""
         lines = list(self.lines)
         line = lines[self.cursor_line]
-        lines[self.cursor_line] = line[: self.cursor_column] + CURSOR_MARK + line[self.cursor_column :]
+        lines[self.cursor_line] = (
+            line[: self.cursor_column] + CURSOR_MARK + line[self.cursor_column :]
+        )
         return "\n".join(lines)
 
 
-def window_around(
-    lines: Sequence[str], cursor_line: int, cursor_column: int, size: int
-) -> Window:
+def window_around(lines: Sequence[str], cursor_line: int, cursor_column: int, size: int) -> Window:
     """``size`` lines centred on the cursor, shifted to stay inside the document.
 
     ``lines`` keep their endings (as the server's documents hold them); ``cursor_column``

@@ -150,7 +150,11 @@ def test_edit_positions_are_utf16() -> None:
     span = smallest_span(window.text, "s = '😀'; b = 1")
     assert span is not None
     edit = to_edit(window, span)
-    assert (edit.start_line, edit.start_character, edit.text) == (0, 10, "b")  # the emoji counts two UTF-16 units
+    assert (edit.start_line, edit.start_character, edit.text) == (
+        0,
+        10,
+        "b",
+    )  # the emoji counts two UTF-16 units
 
 
 def test_guards() -> None:

@@ -59,6 +59,8 @@ def register(server: GlmLanguageServer) -> None:
         if not preloaded:
             preloaded.append(True)
             ls.spawn(asyncio.to_thread(preload_implementations))
+        for listener in ls.on_document_open:
+            listener(ls, params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration_changed(

@@ -33,6 +33,9 @@ def register(server: GlmLanguageServer) -> None:
             ls.settings.custom_actions,
             agent_available=AGENT_COMMAND in ls.protocol.fm.commands,
         )
+        from ..next_edit.handlers import predict_action
+
+        actions += predict_action(ls, params.text_document.uri, params.range.start)
         actions = filter_kinds(actions, params.context.only)
         if not ls.supports("text_document", "code_action", "code_action_literal_support"):
             return [action.command for action in actions if action.command]  # old clients

@@ -1,0 +1,129 @@
+"""``textDocument/copilotInlineEdit`` and friends: registration and thin handlers. The work
+is in :mod:`glm_lsp.next_edit` (the engine) and :mod:`.wire` (the wire shapes)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lsprotocol import types
+
+from ...server import GlmLanguageServer
+from .state import state_of
+
+log = logging.getLogger(__name__)
+
+INLINE_EDIT = "textDocument/copilotInlineEdit"
+DID_SHOW = "textDocument/didShowInlineEdit"
+DID_FOCUS = "textDocument/didFocus"
+ACCEPTED = "glm.nextEditAccepted"
+PREDICT = "glm.predictNextEdit"
+PREDICT_TITLE = "GLM: Predict next edit"
+NO_EDITS: dict[str, Any] = {"edits": []}
+
+
+def register(server: GlmLanguageServer) -> None:
+    server.on_document_open.append(lambda ls, uri: _opened(ls, uri))
+
+    @server.feature(INLINE_EDIT)
+    async def inline_edit(ls: GlmLanguageServer, params: Any) -> dict[str, Any]:
+        from .wire import BadRequest, edits_result, next_edit_request
+
+        await ls.wait_configured()
+        try:
+            request = next_edit_request(ls, params)
+            outcome = await state_of(ls).engine(ls).suggest(request)
+        except BadRequest as exc:
+            log.info("next edit: no suggestion: %s", exc)
+            return NO_EDITS
+        except Exception:  # never an error in the editor for a suggestion
+            log.exception("next edit failed unexpectedly")
+            return NO_EDITS
+        if outcome.edit is None:
+            log.info("next edit: no suggestion for %s: %s", request.uri, outcome.reason)
+        return edits_result(request, outcome)
+
+    @server.feature(DID_SHOW)
+    def did_show(ls: GlmLanguageServer, params: Any) -> None:
+        from .wire import plain
+
+        data = plain(params)
+        item = data.get("item") if isinstance(data, dict) else None
+        command = item.get("command") if isinstance(item, dict) else None
+        arguments = (command.get("arguments") if isinstance(command, dict) else None) or [None]
+        state_of(ls).stats(ls).mark_shown(arguments[0])
+
+    @server.feature(DID_FOCUS)
+    def did_focus(ls: GlmLanguageServer, params: Any) -> None:
+        from .wire import plain
+
+        data = plain(params)
+        document_id = data.get("textDocument") if isinstance(data, dict) else None
+        uri = document_id.get("uri") if isinstance(document_id, dict) else None
+        if isinstance(uri, str):
+            state_of(ls).engine(ls).supersede_all_but(uri)
+
+    @server.command(ACCEPTED)
+    def accepted(ls: GlmLanguageServer, *args: Any) -> None:
+        state_of(ls).stats(ls).mark_accepted(args[0] if args else None)
+
+    @server.command(PREDICT)
+    async def predict(ls: GlmLanguageServer, *args: Any) -> dict[str, Any]:
+        from .predict import predict_and_apply
+
+        return await predict_and_apply(ls, args[0] if args else None)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: GlmLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        _changed(ls, params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: GlmLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        state_of(ls).history.closed(params.text_document.uri)
+        state_of(ls).engine(ls).supersede(params.text_document.uri)
+
+
+def _opened(ls: GlmLanguageServer, uri: str) -> None:
+    from .wire import display_path
+
+    document = ls.workspace.text_documents.get(uri)
+    if document is not None:
+        state_of(ls).history.opened(uri, display_path(ls, uri), document.lines)
+
+
+def _changed(ls: GlmLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+    from ...next_edit.history import LineChange
+
+    uri = params.text_document.uri
+    document = ls.workspace.text_documents.get(uri)
+    if document is None:
+        return
+    changes = params.content_changes
+    hint = None
+    if len(changes) == 1 and isinstance(changes[0], types.TextDocumentContentChangePartial):
+        span = changes[0].range
+        hint = LineChange(min(span.start.line, span.end.line), max(span.start.line, span.end.line))
+    state_of(ls).history.changed(uri, document.lines, hint)
+
+
+def adjust_capabilities(
+    client: types.ClientCapabilities, server_caps: types.ServerCapabilities
+) -> None:
+    """Clients that render Copilot's NES look for this before they ask."""
+    experimental = server_caps.experimental if isinstance(server_caps.experimental, dict) else {}
+    server_caps.experimental = {**experimental, "nextEditSuggestions": True}
+
+
+def predict_action(
+    ls: GlmLanguageServer, uri: str, position: types.Position
+) -> list[types.CodeAction]:
+    """The code action for clients with no next-edit UI (offered while nextEdit is on)."""
+    if not ls.settings.next_edit.enabled:
+        return []
+    argument = {"uri": uri, "position": {"line": position.line, "character": position.character}}
+    command = types.Command(title=PREDICT_TITLE, command=PREDICT, arguments=[argument])
+    return [
+        types.CodeAction(
+            title=PREDICT_TITLE, kind=types.CodeActionKind.RefactorRewrite, command=command
+        )
+    ]

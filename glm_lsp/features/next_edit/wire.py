@@ -1,0 +1,114 @@
+"""Copilot's NES wire shape <-> the next-edit engine: reading (loose) params, building the
+``{edits: [...]}`` result, the engine with the server's documents and context."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ...context import language_id
+from ...next_edit.engine import NextEditEngine, NextEditRequest, Outcome
+from ...next_edit.history import EditHistory
+from ...next_edit.prompt import Diagnostic
+from ...next_edit.window import Window, utf16_to_column
+from ...server import GlmLanguageServer
+from ..completion.items import display_path
+
+log = logging.getLogger(__name__)
+ACCEPT_COMMAND = "glm.nextEditAccepted"
+INVOKED = 1  # InlineCompletionTriggerKind.Invoked: asked for, no debounce
+
+
+class BadRequest(Exception):
+    """Params the server cannot use: answered with no edit and a log line, never an error."""
+
+
+def plain(value: Any) -> Any:
+    """pygls hands a custom method's params over as namedtuples: back to dicts and lists."""
+    if hasattr(value, "_asdict"):
+        return {key: plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
+def new_engine(ls: GlmLanguageServer, history: EditHistory) -> NextEditEngine:
+    from ..context import completion_context
+
+    async def definitions(request: NextEditRequest, window: Window) -> str:
+        text = "".join(request.lines).replace("\r\n", "\n")
+        offset = sum(len(line) for line in request.lines[: window.first + window.cursor_line])
+        return await completion_context(ls, request.uri, text, offset + window.cursor_column)
+
+    def version(uri: str) -> int | None:
+        document = ls.workspace.text_documents.get(uri)
+        return None if document is None else document.version
+
+    return NextEditEngine(ls, history, version, context=definitions)
+
+
+def next_edit_request(
+    ls: GlmLanguageServer, raw: Any, diagnostics: list[Diagnostic] | None = None
+) -> NextEditRequest:
+    params = plain(raw)
+    if not isinstance(params, dict):
+        raise BadRequest("params are not an object")
+    document_id = params.get("textDocument")
+    position = params.get("position")
+    if not isinstance(document_id, dict) or not isinstance(document_id.get("uri"), str):
+        raise BadRequest("no textDocument.uri")
+    uri = document_id["uri"]
+    version = document_id.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise BadRequest(f"no textDocument.version for {uri}")
+    document = ls.workspace.text_documents.get(uri)
+    if document is None:
+        raise BadRequest(f"{uri} is not open")
+    if document.version != version:
+        raise BadRequest(f"{uri} is at version {document.version}, the request at {version}")
+    if not isinstance(position, dict):
+        raise BadRequest("no position")
+    line, character = position.get("line"), position.get("character")
+    if not isinstance(line, int) or not isinstance(character, int) or line < 0 or character < 0:
+        raise BadRequest(f"bad position {position!r}")
+    lines = list(document.lines) or [""]
+    if line >= len(lines):
+        raise BadRequest(f"position line {line} is past the end ({len(lines)} lines)")
+    text = lines[line].rstrip("\r\n")
+    column = utf16_to_column(text, character)
+    context = params.get("context")
+    kind = context.get("triggerKind") if isinstance(context, dict) else None
+    return NextEditRequest(
+        uri=uri,
+        version=version,
+        path=display_path(ls, uri),
+        language=language_id(uri, document.language_id),
+        lines=lines,
+        line=line,
+        column=len(text) if column is None else column,
+        automatic=kind != INVOKED,
+        diagnostics=diagnostics or [],
+    )
+
+
+def edits_result(request: NextEditRequest, outcome: Outcome) -> dict[str, Any]:
+    edit = outcome.edit
+    if edit is None:
+        return {"edits": []}
+    return {
+        "edits": [
+            {
+                "text": edit.text,
+                "textDocument": {"uri": request.uri, "version": request.version},
+                "range": {
+                    "start": {"line": edit.start_line, "character": edit.start_character},
+                    "end": {"line": edit.end_line, "character": edit.end_character},
+                },
+                "command": {
+                    "title": "Accept next edit",
+                    "command": ACCEPT_COMMAND,
+                    "arguments": [outcome.id],
+                },
+            }
+        ]
+    }
