@@ -35,7 +35,12 @@ M.defaults = {
     -- Insert mode, completion menu open (0.11): insert the selected item, else the first.
     -- Nothing is inserted before you accept, whatever 'completeopt' says.
     accept = "<C-y>",
+    -- Normal and insert mode, while a next edit shows: jump to it, then apply it.
+    next_edit = "<Tab>",
   },
+  -- Next-edit suggestions: after `idle_ms` without typing, GLM predicts your next edit in
+  -- the lines around the cursor; typing on, <Esc> or leaving the buffer dismisses it.
+  next_edit = { enabled = true, idle_ms = 500 },
   -- Echo progress messages ("GLM: Refactor – 120 tokens") as they arrive.
   echo_progress = true,
 }
@@ -347,6 +352,17 @@ local function on_attach(event)
   local client = vim.lsp.get_client_by_id(event.data.client_id)
   if client and client.name == NAME and M.options.completion then
     enable_completion(client, event.buf)
+  end
+  local next_edit = require("glm_lsp.next_edit")
+  if client and client.name == NAME and M.options.next_edit.enabled and next_edit.offered(client) then
+    next_edit.attach(event.buf, {
+      idle_ms = M.options.next_edit.idle_ms,
+      key = M.options.keys.next_edit,
+      inline_accept = function()
+        local inline = vim.lsp.inline_completion
+        return inline ~= nil and inline.get() == true
+      end,
+    })
   end
 end
 
