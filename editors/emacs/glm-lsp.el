@@ -19,6 +19,7 @@
 ;; - explanations in a help buffer (Markdown view when markdown-mode is installed), through
 ;;   window/showDocument, instead of raw Markdown in the echo area;
 ;; - progress ($/progress) in the echo area and in `glm-lsp-progress' for the mode line;
+;; - next-edit suggestions (`glm-lsp-next-edit-mode'): overlays, TAB to jump and apply;
 ;; - commandReply "atOnce": eglot gives up on a request after `jsonrpc-default-request-timeout'
 ;;   (10 s), GLM often takes longer, so the server answers commands at once and sends the edit
 ;;   with workspace/applyEdit when it is ready.  Nothing reports "Timed out", edits apply once.
@@ -231,6 +232,173 @@ The result is shown as a message; the first run asks before the command runs."
   "Cancel every GLM request still running; nothing of theirs is applied."
   (interactive)
   (glm-lsp-execute "glm.cancel" (make-hash-table)))
+
+;;; Next-edit suggestions
+
+(defcustom glm-lsp-next-edit t
+  "Show GLM's next-edit suggestions in buffers glm-lsp manages.
+After `glm-lsp-next-edit-idle-delay' seconds without typing, the server
+predicts the edit you will make next in the lines around point.  It shows
+as overlays: the text it replaces struck through, the new text after it.
+TAB jumps to it when point is elsewhere and applies it when point is on
+it; typing on, ESC, C-g or leaving the buffer dismisses it."
+  :type 'boolean)
+
+(defcustom glm-lsp-next-edit-idle-delay 0.5
+  "Seconds without typing before a next edit is asked for."
+  :type 'number)
+
+(defface glm-lsp-next-edit-deletion-face
+  '((t :inherit diff-removed :strike-through t))
+  "Text a next edit would replace.")
+
+(defface glm-lsp-next-edit-insertion-face
+  '((t :inherit diff-added))
+  "Text a next edit would insert.")
+
+(defvar-local glm-lsp--next-edit nil
+  "The pending next edit (the server's plist: :text :range :command :textDocument).")
+(defvar-local glm-lsp--next-edit-overlays nil)
+(defvar-local glm-lsp--next-edit-timer nil)
+(defvar glm-lsp-next-edit-mode)
+(defvar glm-lsp--next-edit-buffer nil
+  "The buffer that shows a next edit (one at a time).")
+
+(defun glm-lsp-next-edit-dismiss ()
+  "Remove the next edit of the current buffer; its text is left as it is."
+  (interactive)
+  (mapc #'delete-overlay glm-lsp--next-edit-overlays)
+  (setq glm-lsp--next-edit-overlays nil
+        glm-lsp--next-edit nil)
+  (when (eq glm-lsp--next-edit-buffer (current-buffer))
+    (setq glm-lsp--next-edit-buffer nil)))
+
+(defun glm-lsp--next-edit-show (edit)
+  "Show EDIT as overlays."
+  (glm-lsp-next-edit-dismiss)
+  (let* ((region (eglot--range-region (plist-get edit :range)))
+         (beg (car region))
+         (end (cdr region))
+         (text (or (plist-get edit :text) "")))
+    (when (> end beg)
+      (let ((overlay (make-overlay beg end)))
+        (overlay-put overlay 'face 'glm-lsp-next-edit-deletion-face)
+        (overlay-put overlay 'glm-lsp-next-edit t)
+        (push overlay glm-lsp--next-edit-overlays)))
+    (unless (string-empty-p text)
+      (let ((overlay (make-overlay end end)))
+        (overlay-put overlay 'after-string
+                     (propertize text 'face 'glm-lsp-next-edit-insertion-face))
+        (overlay-put overlay 'glm-lsp-next-edit t)
+        (push overlay glm-lsp--next-edit-overlays)))
+    (setq glm-lsp--next-edit edit
+          glm-lsp--next-edit-buffer (current-buffer))))
+
+(defun glm-lsp-next-edit-request ()
+  "Ask glm-lsp for the next edit at point (what the idle timer does)."
+  (interactive)
+  (let ((server (eglot-current-server))
+        (buffer (current-buffer)))
+    (when (cl-typep server 'glm-lsp-server)
+      (eglot--signal-textDocument/didChange)  ; the server must see the text we ask about
+      (let ((version eglot--versioned-identifier))
+        (jsonrpc-async-request
+         server :textDocument/copilotInlineEdit
+         (list :textDocument (eglot--VersionedTextDocumentIdentifier)
+               :position (eglot--pos-to-lsp-position)
+               :context (list :triggerKind 2))
+         :success-fn
+         (lambda (result)
+           (let ((edits (plist-get result :edits)))
+             (when (and (buffer-live-p buffer) (> (length edits) 0))
+               (with-current-buffer buffer
+                 ;; Not for text that changed since, nor for a buffer left meanwhile.
+                 (when (and (eq version eglot--versioned-identifier)
+                            (eq buffer (window-buffer (selected-window))))
+                   (let ((edit (elt edits 0)))
+                     (glm-lsp--next-edit-show edit)
+                     (jsonrpc-notify server :textDocument/didShowInlineEdit
+                                     (list :item (list :command (plist-get edit :command))))))))))
+         :error-fn #'ignore
+         :timeout-fn #'ignore)))))
+
+(defun glm-lsp-next-edit-accept ()
+  "Jump to the next edit when point is elsewhere; apply it when point is on it."
+  (interactive)
+  (when glm-lsp--next-edit
+    (let* ((edit glm-lsp--next-edit)
+           (region (eglot--range-region (plist-get edit :range)))
+           (beg (car region))
+           (end (cdr region))
+           (line (line-number-at-pos)))
+      (if (or (< line (line-number-at-pos beg)) (> line (line-number-at-pos end)))
+          (goto-char beg)
+        (glm-lsp-next-edit-dismiss)
+        (save-excursion
+          (goto-char beg)
+          (delete-region beg end)
+          (insert (or (plist-get edit :text) "")))
+        (glm-lsp-next-edit-dismiss)
+        (let ((command (plist-get edit :command)))
+          (when command
+            (glm-lsp--execute-async (eglot-current-server) (plist-get command :command)
+                                    (plist-get command :arguments))))))))
+
+(defun glm-lsp--next-edit-changed (&rest _)
+  "Typing on: the next edit goes; a new one is asked for after the idle delay."
+  (when glm-lsp--next-edit
+    (glm-lsp-next-edit-dismiss))
+  (when (timerp glm-lsp--next-edit-timer)
+    (cancel-timer glm-lsp--next-edit-timer))
+  (setq glm-lsp--next-edit-timer
+        (run-with-idle-timer glm-lsp-next-edit-idle-delay nil
+                             #'glm-lsp--next-edit-request-in (current-buffer))))
+
+(defun glm-lsp--next-edit-request-in (buffer)
+  (when (and (buffer-live-p buffer) (eq buffer (window-buffer (selected-window))))
+    (with-current-buffer buffer
+      (when glm-lsp-next-edit-mode
+        (glm-lsp-next-edit-request)))))
+
+(defun glm-lsp--next-edit-left-buffer ()
+  "Leaving the buffer dismisses its next edit."
+  (let ((shown glm-lsp--next-edit-buffer))
+    (when (and shown (not (eq shown (current-buffer))) (buffer-live-p shown))
+      (with-current-buffer shown
+        (glm-lsp-next-edit-dismiss)))))
+
+(defvar glm-lsp-next-edit-mode-map
+  (let ((map (make-sparse-keymap))
+        (accept `(menu-item "" glm-lsp-next-edit-accept
+                            :filter ,(lambda (command) (when glm-lsp--next-edit command))))
+        (dismiss `(menu-item "" glm-lsp-next-edit-dismiss
+                             :filter ,(lambda (command) (when glm-lsp--next-edit command)))))
+    (define-key map (kbd "TAB") accept)
+    (define-key map [tab] accept)
+    (define-key map [escape] dismiss)
+    (define-key map (kbd "C-g") dismiss)
+    map)
+  "Keys that act only while a next edit shows.")
+
+(define-minor-mode glm-lsp-next-edit-mode
+  "GLM's next-edit suggestions in this buffer (see `glm-lsp-next-edit')."
+  :lighter " GLM-next"
+  :keymap glm-lsp-next-edit-mode-map
+  (if glm-lsp-next-edit-mode
+      (progn
+        (add-hook 'after-change-functions #'glm-lsp--next-edit-changed nil t)
+        (add-hook 'post-command-hook #'glm-lsp--next-edit-left-buffer))
+    (remove-hook 'after-change-functions #'glm-lsp--next-edit-changed t)
+    (when (timerp glm-lsp--next-edit-timer)
+      (cancel-timer glm-lsp--next-edit-timer))
+    (glm-lsp-next-edit-dismiss)))
+
+(defun glm-lsp--maybe-next-edit ()
+  "Turn `glm-lsp-next-edit-mode' on in buffers glm-lsp manages."
+  (when (and glm-lsp-next-edit (cl-typep (eglot-current-server) 'glm-lsp-server))
+    (glm-lsp-next-edit-mode (if (bound-and-true-p eglot--managed-mode) 1 -1))))
+
+(add-hook 'eglot-managed-mode-hook #'glm-lsp--maybe-next-edit)
 
 (provide 'glm-lsp)
 ;;; glm-lsp.el ends here

@@ -110,6 +110,51 @@
   (glm-test-wait (lambda () (get-buffer "*GLM status*")) "the status buffer")
   `((status . ,(glm-test-text "*GLM status*"))))
 
+;; The idle timer calls `glm-lsp-next-edit-request'; batch Emacs is never idle, so the
+;; scenario calls it where the pause would be.  Edits go through after-change-functions, as
+;; typing does.
+(defun glm-test-next-edit-overlays ()
+  "The text the pending next edit shows: (replaced . inserted) of its overlays."
+  (let ((replaced "") (inserted ""))
+    (dolist (overlay (overlays-in (point-min) (point-max)))
+      (when (overlay-get overlay 'glm-lsp-next-edit)
+        (if (overlay-get overlay 'after-string)
+            (setq inserted (concat inserted (overlay-get overlay 'after-string)))
+          (setq replaced (buffer-substring-no-properties (overlay-start overlay)
+                                                         (overlay-end overlay))))))
+    (and (or (> (length replaced) 0) (> (length inserted) 0))
+         (list replaced (substring-no-properties inserted)))))
+
+(defun glm-test-replace-on-line (line old new)
+  "On LINE (1-based), replace the first OLD with NEW, as a user typing it."
+  (goto-char (point-min))
+  (forward-line (1- line))
+  (search-forward old (line-end-position))
+  (replace-match new t t))
+
+(defun glm-test-scenario-next-edit ()
+  (let ((calc (glm-test-open "calc.py"))
+        shown after-jump accepted second dismissed)
+    (unless glm-lsp-next-edit-mode (error "glm-lsp-next-edit-mode is off"))
+    (glm-test-replace-on-line 4 "values" "items")   ; the user renames the parameter
+    (glm-lsp-next-edit-request)                      ; the idle pause
+    (glm-test-wait #'glm-test-next-edit-overlays "the next edit's overlays")
+    (setq shown (glm-test-next-edit-overlays))
+    (call-interactively #'glm-lsp-next-edit-accept) ; point is on line 4: TAB jumps
+    (setq after-jump (list (line-number-at-pos) (glm-test-text calc)))
+    (call-interactively #'glm-lsp-next-edit-accept) ; on the edit: TAB applies it
+    (setq accepted (glm-test-text calc))
+    (glm-test-replace-on-line 5 "result" "acc")      ; a second rename
+    (glm-lsp-next-edit-request)
+    (glm-test-wait #'glm-test-next-edit-overlays "the second next edit")
+    (setq second (glm-test-next-edit-overlays))
+    (goto-char (point-max))
+    (insert "# end\n")                             ; typing on
+    (setq dismissed (list (glm-test-next-edit-overlays) (glm-test-text calc)))
+    (glm-test-settle 1)
+    `((shown . ,shown) (after_jump . ,after-jump) (accepted . ,accepted)
+      (second . ,second) (dismissed . ,dismissed))))
+
 (defun glm-test-main ()
   "Run GLM_TEST_SCENARIO in GLM_TEST_WORKSPACE, write the JSON result, exit."
   (let* ((default-directory (file-name-as-directory (getenv "GLM_TEST_WORKSPACE")))

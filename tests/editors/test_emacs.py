@@ -138,3 +138,44 @@ def test_status_command_shows_usage_in_a_buffer(fake_glm: FakeGlm, tmp_path: Pat
     result = run_scenario(fake_glm, tmp_path, "status")
     assert "model glm-5.1, key set" in result["status"]
     assert "requests" in result["status"]
+
+
+def test_next_edit_overlays_jump_apply_and_typing_dismisses(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    from tests.editors.next_edit_script import next_edit_model
+
+    model = next_edit_model(fake_glm)
+    model.old, model.new = "values", "items"
+    renamed = [
+        "def total(items):",
+        "    result = 0",
+        "    for value in items:",
+        "        result = result + value",
+        "    return result",
+    ]
+    original = (SAMPLE_WORKSPACE / "calc.py").read_text(encoding="utf-8")
+
+    def rename_after_first(body: dict[str, Any]) -> Reply:
+        if model.asked == 1:  # the second suggestion renames `result`
+            model.old, model.new = "result", "acc"
+        return model(body)
+
+    fake_glm.responder = rename_after_first
+    result = run_scenario(fake_glm, tmp_path, "next-edit")
+
+    replaced, inserted = result["shown"]
+    assert "values" in replaced and "items" in inserted  # overlays read back from Emacs
+    line, text = result["after_jump"]
+    assert line == 6 and "for value in values:" in text  # jumped, nothing applied yet
+    assert "\n".join(renamed) in result["accepted"]
+    assert result["second"] is not None
+    overlays, text = result["dismissed"]
+    assert overlays is None  # typing on dismissed it
+    second_rename = (
+        original.replace("def total(values)", "def total(items)")
+        .replace("for value in values", "for value in items")
+        .replace("    result = 0", "    acc = 0")
+    )
+    assert text == second_rename + "# end\n"  # the suggestion was not applied
+    assert "-def total(values):" in fake_glm.requests[0].text()
