@@ -24,6 +24,7 @@ from typing import Any
 import psutil
 import pytest
 
+from tests.editors.next_edit_script import RenameModel
 from tests.editors.vscode.workbench import CodeServer, StepFailed, Tools, Workbench, wait_until
 from tests.fake_glm import FakeGlm, Reply
 
@@ -125,14 +126,20 @@ class Session:
     fake: FakeGlm
     replies: deque[Reply] = field(default_factory=deque)  # for code actions and the agent
     completion: Reply = field(default_factory=lambda: Reply(text=""))
+    next_edit: RenameModel = field(default_factory=RenameModel)  # the next-edit "model"
 
     def reply(self, body: dict[str, Any]) -> Reply:
+        if "<|editable_region_start|>" in json.dumps(body.get("messages")):
+            return self.next_edit(body)
         if body.get("model") == COMPLETION_MODEL:
             return self.completion
         return self.replies.popleft() if self.replies else Reply(text="(unscripted)")
 
     def chat_requests(self) -> list[Any]:
         return [r for r in self.fake.requests if r.body.get("model") != COMPLETION_MODEL]
+
+    def next_edit_requests(self) -> list[Any]:
+        return [r for r in self.fake.requests if "<|editable_region_start|>" in r.text()]
 
     def completion_requests(self) -> list[Any]:
         return [r for r in self.fake.requests if r.body.get("model") == COMPLETION_MODEL]
@@ -235,6 +242,7 @@ def vscode(
                 "shapes.py": "def area(width, height):\n",
                 "greet.py": "def greet(name):\n    return 'hi ' + name\n",
                 "slow.py": "def slow(x):\n    return x\n",
+                "rename.py": RENAME_SOURCE,
             },
             fake=fake,
         )
@@ -242,6 +250,18 @@ def vscode(
             yield session
         finally:
             close_session(session)
+
+
+RENAME_SOURCE = (
+    "def total(values):\n    result = 0\n    for value in values:\n"
+    "        result += value\n    return result\n"
+)
+
+
+def decorations(session: Session) -> tuple[list[str], list[str]]:
+    """What the editor draws as decorations: (texts shown after lines, texts struck through)."""
+    drawn = session.wb.call("decorationTexts")
+    return list(drawn["after"]), list(drawn["struck"])
 
 
 def select_first_lines(session: Session, lines: int) -> None:
@@ -315,6 +335,45 @@ class TestOneSession:
         expected = "def area(width, height):\n    return width * height"
         assert vscode.wb.wait_editor_text(expected) == expected, vscode.diagnosis()
         vscode.wb.screenshot("ghost text accepted")
+
+    def test_next_edit_decorations_tab_jumps_then_applies_and_typing_dismisses(
+        self, vscode: Session
+    ) -> None:
+        vscode.next_edit.old, vscode.next_edit.new = "values", "items"
+        vscode.wb.open_file("rename.py")
+        # The user renames the parameter: select `values` in the signature, type `items`.
+        vscode.wb.press("Control+Home", "End", "ArrowLeft", "ArrowLeft", "Shift+Control+ArrowLeft")
+        vscode.wb.type("items")
+        renamed = RENAME_SOURCE.replace("total(values)", "total(items)")
+        assert vscode.wb.wait_editor_text(renamed) == renamed
+        shown = wait_until(lambda: decorations(vscode)[0], 60)  # the decoration shows
+        vscode.wb.screenshot("next edit shown")
+        assert [" ".join(text.split()) for text in shown] == ["→ for value in items:"]
+        assert decorations(vscode)[1] == ["values"]
+        assert vscode.wb.editor_text() == renamed  # shown, not applied
+        assert "-def total(values):" in vscode.next_edit_requests()[-1].text()
+
+        vscode.wb.press("Tab")  # the cursor is on line 1, the edit on line 3: jump
+        vscode.wb.screenshot("jumped to the next edit")
+        assert vscode.wb.editor_text() == renamed
+        vscode.wb.press("Tab")  # on the edit: apply
+        predicted = renamed.replace("in values", "in items")
+        assert vscode.wb.wait_editor_text(predicted) == predicted, vscode.diagnosis()
+        vscode.wb.screenshot("next edit applied")
+
+        # A second rename; its suggestion shows; typing on dismisses it, text untouched.
+        vscode.next_edit.old, vscode.next_edit.new = "result", "acc"
+        vscode.wb.press("Control+Home", "ArrowDown", "Home", "Shift+Control+ArrowRight")
+        vscode.wb.type("acc")
+        assert wait_until(lambda: decorations(vscode)[0], 60), vscode.diagnosis()
+        vscode.next_edit.old = None  # the model predicts nothing from here on
+        vscode.wb.press("End")
+        vscode.wb.type("  # start")
+        typed = predicted.replace("    result = 0", "    acc = 0  # start")
+        assert vscode.wb.wait_editor_text(typed) == typed, vscode.diagnosis()
+        assert wait_until(lambda: decorations(vscode) == ([], []), 30)
+        vscode.wb.screenshot("next edit dismissed by typing")
+        assert vscode.wb.editor_text() == typed
 
     def test_agent_edits_one_file_and_creates_another_through_the_refactor_preview(
         self, vscode: Session

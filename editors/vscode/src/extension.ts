@@ -14,6 +14,7 @@ import {
   WorkDoneProgressCancelNotification,
   WorkDoneProgressCreateRequest,
 } from "vscode-languageclient/node";
+import { NextEdits } from "./nextEdit";
 
 const CLIENT_ID = "glmLsp";
 const SETTINGS_SECTION = "glm";
@@ -32,6 +33,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   register("glmLsp.agent", runAgent);
   register("glmLsp.refactor", runRefactor);
   register("glmLsp.status", () => serverCommand("glm.status", {}).then(() => undefined));
+  context.subscriptions.push(new NextEdits(() => client));
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((event) => {

@@ -152,6 +152,22 @@ const ops = {
   async editorText() {
     return editorText();
   },
+  /** What decorations draw in the editor: `after` texts (CSS ::after content, not in the DOM
+   * text) and the texts drawn struck through. */
+  async decorationTexts() {
+    return page.evaluate(() => {
+      const spans = [...document.querySelectorAll(".monaco-editor .view-lines span")];
+      const after = spans
+        .map((span) => getComputedStyle(span, "::after").content)
+        .filter((content) => content && content !== "none" && content !== "normal")
+        .map((content) => JSON.parse(content));
+      const struck = spans
+        .filter((span) => !span.children.length)
+        .filter((span) => getComputedStyle(span).textDecorationLine.includes("line-through"))
+        .map((span) => span.textContent.replace(/\u00a0/g, " "));
+      return { after, struck };
+    });
+  },
   /** The texts of the notification toasts on screen now. */
   async notifications() {
     return page.locator(".notification-toast .notification-list-item-message").allTextContents();
