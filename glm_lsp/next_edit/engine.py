@@ -15,9 +15,10 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..glm.errors import GlmError, GlmNoKeyError
@@ -66,6 +67,8 @@ class NextEditRequest:
     """The cursor, in code points."""
     automatic: bool = True
     diagnostics: Sequence[Diagnostic] = ()
+    received_at: float = 0.0
+    """``time.perf_counter()`` when the request arrived (for the timing log)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,10 @@ class Outcome:
     id: str = ""
     reason: str = ""
     """Why there is no edit (for the log)."""
+    sent_at: float = 0.0
+    """``time.perf_counter()`` when the upstream request was handed to the client."""
+    last_token_at: float = 0.0
+    """... and when the last token the engine read arrived."""
 
 
 class NextEditStats:
@@ -190,6 +197,7 @@ class NextEditEngine:
             definitions=await self._definitions(request, window),
             diagnostics=request.diagnostics,
         )
+        sent_at = time.perf_counter()
         try:
             reading = await self._ask(prompt, window)
         except GlmError as exc:
@@ -197,18 +205,19 @@ class NextEditEngine:
             key = "no-key" if isinstance(exc, GlmNoKeyError) else f"nextEdit:{type(exc).__name__}"
             self.host.warn_once(key, f"GLM next edit: {exc.user_message}")
             return Outcome(reason=exc.user_message)
+        timing = replace(Outcome(), sent_at=sent_at, last_token_at=reading.last_token_at)
         if self._stale(request):
-            return Outcome(reason="the document changed meanwhile")
+            return replace(timing, reason="the document changed meanwhile")
         if reading.rejected:
-            return Outcome(reason=reading.rejected)
+            return replace(timing, reason=reading.rejected)
         if reading.no_change or reading.lines is None:
-            return Outcome(reason="the model predicts no change")
+            return replace(timing, reason="the model predicts no change")
         why = rejection(window, reading.lines, last)
         if why:
-            return Outcome(reason=why)
+            return replace(timing, reason=why)
         span = smallest_span(window.text, "\n".join(reading.lines))
         assert span is not None  # rejection() said there is a change
-        return Outcome(edit=to_edit(window, span), id=self.stats.issue())
+        return replace(timing, edit=to_edit(window, span), id=self.stats.issue())
 
     async def _definitions(self, request: NextEditRequest, window: Window) -> str:
         if self.context is None:
@@ -244,11 +253,15 @@ async def read_rewrite(events: AsyncGenerator[Any, None], reader: RewriteReader)
     """Feed the stream to ``reader`` until it knows enough; the stream (and with it the
     upstream connection) is closed there, not read to its end."""
     complete = True
+    last_token_at = 0.0
     async with contextlib.aclosing(events) as stream:
         async for event in stream:
             if isinstance(event, TextDelta):
+                last_token_at = time.perf_counter()
                 if reader.feed(event.text):
                     break
             elif isinstance(event, Finish):
                 complete = event.reason != "length"
-    return reader.finish(complete=complete)
+    reading = reader.finish(complete=complete)
+    reading.last_token_at = last_token_at
+    return reading

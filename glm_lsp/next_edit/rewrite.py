@@ -38,6 +38,7 @@ class Reading:
     no_change: bool = False
     rejected: str = ""
     stopped_early: bool = False
+    last_token_at: float = 0.0
 
 
 @dataclass
@@ -72,6 +73,10 @@ class RewriteReader:
                 return True
         if not self._in_block and self._buffer.strip().upper().startswith(NO_CHANGE):
             self._verdict = Reading(no_change=True)
+            return True
+        if self._in_block and self._buffer.lstrip().startswith(("```", "~~~")):
+            self._closed = True  # the closing fence: no need to wait for its line to end
+            self._buffer = ""
             return True
         return False
 

@@ -4,6 +4,7 @@ is in :mod:`glm_lsp.next_edit` (the engine) and :mod:`.wire` (the wire shapes)."
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from lsprotocol import types
@@ -29,9 +30,10 @@ def register(server: GlmLanguageServer) -> None:
     async def inline_edit(ls: GlmLanguageServer, params: Any) -> dict[str, Any]:
         from .wire import BadRequest, edits_result, next_edit_request
 
+        received_at = time.perf_counter()
         await ls.wait_configured()
         try:
-            request = next_edit_request(ls, params)
+            request = next_edit_request(ls, params, received_at=received_at)
             outcome = await state_of(ls).engine(ls).suggest(request)
         except BadRequest as exc:
             log.info("next edit: no suggestion: %s", exc)
@@ -41,7 +43,14 @@ def register(server: GlmLanguageServer) -> None:
             return NO_EDITS
         if outcome.edit is None:
             log.info("next edit: no suggestion for %s: %s", request.uri, outcome.reason)
-        return edits_result(request, outcome)
+        result = edits_result(request, outcome)
+        if outcome.sent_at and outcome.last_token_at:
+            log.debug(
+                "next edit timing: request->send %.2f ms, last token->result %.2f ms",
+                (outcome.sent_at - received_at) * 1000,
+                (time.perf_counter() - outcome.last_token_at) * 1000,
+            )
+        return result
 
     @server.feature(DID_SHOW)
     def did_show(ls: GlmLanguageServer, params: Any) -> None:

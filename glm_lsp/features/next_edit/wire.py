@@ -48,7 +48,11 @@ def new_engine(ls: GlmLanguageServer, history: EditHistory) -> NextEditEngine:
 
 
 def next_edit_request(
-    ls: GlmLanguageServer, raw: Any, diagnostics: list[Diagnostic] | None = None
+    ls: GlmLanguageServer,
+    raw: Any,
+    diagnostics: list[Diagnostic] | None = None,
+    *,
+    received_at: float = 0.0,
 ) -> NextEditRequest:
     params = plain(raw)
     if not isinstance(params, dict):
@@ -88,6 +92,7 @@ def next_edit_request(
         column=len(text) if column is None else column,
         automatic=kind != INVOKED,
         diagnostics=diagnostics or [],
+        received_at=received_at,
     )
 
 
