@@ -225,6 +225,11 @@ BENCHMARKS = [
         quick=["--hot-rounds", "10"],
     ),
     Benchmark(
+        "next_edit.py",
+        "Next-edit suggestions: early stop, server overhead, cancel, calls in a burst",
+        quick=["--repeats", "2", "--cancels", "10"],
+    ),
+    Benchmark(
         "hostile_upstream.py",
         "glm.status latency and server memory while a hostile upstream attacks",
         quick=["--duration", "1"],
