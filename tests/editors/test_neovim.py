@@ -336,7 +336,10 @@ def test_stopping_the_client_mid_refactor_lets_the_server_exit_by_itself(
 
 
 NEXT_EDIT_SETTINGS = {"model": "glm-editor-test", "nextEdit": {"debounceMs": 0}}
-NE_MARKS = "return vim.api.nvim_buf_get_extmarks(..., require('glm_lsp.next_edit').ns, 0, -1, { details = true })"
+NE_MARKS = (
+    "return vim.api.nvim_buf_get_extmarks(..., require('glm_lsp.next_edit').ns, 0, -1,"
+    " { details = true })"
+)
 
 
 def next_edit_lines(nvim: Neovim, bufnr: int) -> list[str]:
