@@ -1,4 +1,4 @@
-"""Next-edit suggestions: from the user's recent edits, predict the edit they will make next
+"""CORE: next-edit suggestions: from the user's recent edits, predict the edit they will make next
 anywhere in a window around the cursor (pure core: no pygls, no lsprotocol).
 
 - :mod:`.history`: the recent edits per document, from didChange, bounded;

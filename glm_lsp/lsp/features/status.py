@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from glm_lsp.glm.usage import is_coding_plan
-from glm_lsp.lsp.server import GlmLanguageServer
 from glm_lsp.lsp.features.next_edit.state import next_edit_counts
+from glm_lsp.lsp.server import GlmLanguageServer
 
 STATUS_COMMAND = "glm.status"
 

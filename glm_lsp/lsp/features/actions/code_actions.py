@@ -33,7 +33,7 @@ def register(server: GlmLanguageServer) -> None:
             ls.settings.custom_actions,
             agent_available=AGENT_COMMAND in ls.protocol.fm.commands,
         )
-        from ..next_edit.handlers import predict_action
+        from glm_lsp.lsp.features.next_edit.handlers import predict_action
 
         actions += predict_action(ls, params.text_document.uri, params.range.start)
         actions = filter_kinds(actions, params.context.only)

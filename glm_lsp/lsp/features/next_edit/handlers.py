@@ -9,8 +9,8 @@ from typing import Any
 
 from lsprotocol import types
 
-from ...server import GlmLanguageServer
-from .state import state_of
+from glm_lsp.lsp.features.next_edit.state import state_of
+from glm_lsp.lsp.server import GlmLanguageServer
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def register(server: GlmLanguageServer) -> None:
 
     @server.feature(INLINE_EDIT)
     async def inline_edit(ls: GlmLanguageServer, params: Any) -> dict[str, Any]:
-        from .wire import BadRequest, edits_result, next_edit_request
+        from glm_lsp.lsp.features.next_edit.wire import BadRequest, edits_result, next_edit_request
 
         received_at = time.perf_counter()
         await ls.wait_configured()
@@ -54,7 +54,7 @@ def register(server: GlmLanguageServer) -> None:
 
     @server.feature(DID_SHOW)
     def did_show(ls: GlmLanguageServer, params: Any) -> None:
-        from .wire import plain
+        from glm_lsp.lsp.features.next_edit.wire import plain
 
         data = plain(params)
         item = data.get("item") if isinstance(data, dict) else None
@@ -64,7 +64,7 @@ def register(server: GlmLanguageServer) -> None:
 
     @server.feature(DID_FOCUS)
     def did_focus(ls: GlmLanguageServer, params: Any) -> None:
-        from .wire import plain
+        from glm_lsp.lsp.features.next_edit.wire import plain
 
         data = plain(params)
         document_id = data.get("textDocument") if isinstance(data, dict) else None
@@ -78,7 +78,7 @@ def register(server: GlmLanguageServer) -> None:
 
     @server.command(PREDICT)
     async def predict(ls: GlmLanguageServer, *args: Any) -> dict[str, Any]:
-        from .predict import predict_and_apply
+        from glm_lsp.lsp.features.next_edit.predict import predict_and_apply
 
         return await predict_and_apply(ls, args[0] if args else None)
 
@@ -93,7 +93,7 @@ def register(server: GlmLanguageServer) -> None:
 
 
 def _opened(ls: GlmLanguageServer, uri: str) -> None:
-    from .wire import display_path
+    from glm_lsp.lsp.features.next_edit.wire import display_path
 
     document = ls.workspace.text_documents.get(uri)
     if document is not None:
@@ -101,7 +101,7 @@ def _opened(ls: GlmLanguageServer, uri: str) -> None:
 
 
 def _changed(ls: GlmLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-    from ...next_edit.history import LineChange
+    from glm_lsp.next_edit.history import LineChange
 
     uri = params.text_document.uri
     document = ls.workspace.text_documents.get(uri)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ...context import language_id
-from ...next_edit.engine import NextEditEngine, NextEditRequest, Outcome
-from ...next_edit.history import EditHistory
-from ...next_edit.prompt import Diagnostic
-from ...next_edit.window import Window, utf16_to_column
-from ...server import GlmLanguageServer
-from ..completion.items import display_path
+from glm_lsp.context.target import language_id
+from glm_lsp.lsp.features.completion.items import display_path
+from glm_lsp.lsp.server import GlmLanguageServer
+from glm_lsp.next_edit.engine import NextEditEngine, NextEditRequest, Outcome
+from glm_lsp.next_edit.history import EditHistory
+from glm_lsp.next_edit.prompt import Diagnostic
+from glm_lsp.next_edit.window import Window, utf16_to_column
 
 log = logging.getLogger(__name__)
 ACCEPT_COMMAND = "glm.nextEditAccepted"
@@ -33,7 +33,7 @@ def plain(value: Any) -> Any:
 
 
 def new_engine(ls: GlmLanguageServer, history: EditHistory) -> NextEditEngine:
-    from ..context import completion_context
+    from glm_lsp.lsp.features.context import completion_context
 
     async def definitions(request: NextEditRequest, window: Window) -> str:
         text = "".join(request.lines).replace("\r\n", "\n")

@@ -7,11 +7,11 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ...next_edit.history import EditHistory
-from ...server import GlmLanguageServer
+from glm_lsp.lsp.server import GlmLanguageServer
+from glm_lsp.next_edit.history import EditHistory
 
 if TYPE_CHECKING:
-    from ...next_edit.engine import NextEditEngine, NextEditStats
+    from glm_lsp.next_edit.engine import NextEditEngine, NextEditStats
 
 
 @dataclass
@@ -21,7 +21,7 @@ class NextEditState:
 
     def engine(self, ls: GlmLanguageServer) -> NextEditEngine:
         if self._engine is None:
-            from .wire import new_engine
+            from glm_lsp.lsp.features.next_edit.wire import new_engine
 
             self._engine = new_engine(ls, self.history)
         return self._engine

@@ -9,9 +9,9 @@ from typing import Any
 
 from lsprotocol import types
 
-from ...server import GlmLanguageServer
-from .state import state_of
-from .wire import INVOKED, BadRequest, next_edit_request, plain
+from glm_lsp.lsp.features.next_edit.state import state_of
+from glm_lsp.lsp.features.next_edit.wire import INVOKED, BadRequest, next_edit_request, plain
+from glm_lsp.lsp.server import GlmLanguageServer
 
 log = logging.getLogger(__name__)
 
