@@ -116,6 +116,8 @@ async def test_rename_parameter_gives_one_edit_that_makes_the_rewrite(
         await execute(client, "glm.nextEditAccepted", edit["command"]["arguments"][0])
         status = plain(await execute(client, "glm.status", {}))
         assert status["nextEdit"] == {"shown": 1, "accepted": 1, "acceptRate": 1.0}
+        # This client shows next edits itself: no "GLM: Predict next edit" code action.
+        assert await predict_actions(client, uri, types.Position(line=0, character=0), []) == []
 
 
 async def test_no_change_undo_white_space_and_stale_give_no_edit(
@@ -220,14 +222,29 @@ async def test_predict_next_edit_code_action_applies_the_edit(
         uri = editor.open("calc.py", SOURCE)
         rename_parameter(editor, uri)
         here = types.Position(line=SIGNATURE, character=5)
-        actions = await client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                range=types.Range(start=here, end=here),
-                context=types.CodeActionContext(diagnostics=[]),
-            )
+        undefined = types.Diagnostic(
+            range=types.Range(
+                start=types.Position(line=5, character=20), end=types.Position(line=5, character=26)
+            ),
+            message="undefined name 'values'",
+            severity=types.DiagnosticSeverity.Error,
         )
-        (action,) = [a for a in actions or [] if a.title == "GLM: Predict next edit"]
+        (action,) = await predict_actions(client, uri, here, [undefined])
         assert isinstance(action, types.CodeAction) and action.command is not None
         await execute(client, action.command.command, action.command.arguments[0])
         assert editor.text(uri) == PREDICTED
+        # The editor's diagnostics came with the code action request: the prompt has them.
+        assert "line 6: error: undefined name 'values'" in fake_glm.requests[0].text()
+
+
+async def predict_actions(
+    client: Any, uri: str, here: types.Position, diagnostics: list[types.Diagnostic]
+) -> list[Any]:
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=here, end=here),
+            context=types.CodeActionContext(diagnostics=diagnostics),
+        )
+    )
+    return [a for a in actions or [] if a.title == "GLM: Predict next edit"]

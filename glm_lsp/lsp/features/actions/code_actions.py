@@ -35,7 +35,7 @@ def register(server: GlmLanguageServer) -> None:
         )
         from glm_lsp.lsp.features.next_edit.handlers import predict_action
 
-        actions += predict_action(ls, params.text_document.uri, params.range.start)
+        actions += predict_action(ls, params)
         actions = filter_kinds(actions, params.context.only)
         if not ls.supports("text_document", "code_action", "code_action_literal_support"):
             return [action.command for action in actions if action.command]  # old clients

@@ -31,6 +31,7 @@ def register(server: GlmLanguageServer) -> None:
         from glm_lsp.lsp.features.next_edit.wire import BadRequest, edits_result, next_edit_request
 
         received_at = time.perf_counter()
+        state_of(ls).client_has_ui = True  # it renders next edits: no code action needed
         await ls.wait_configured()
         try:
             request = next_edit_request(ls, params, received_at=received_at)
@@ -123,16 +124,18 @@ def adjust_capabilities(
     server_caps.experimental = {**experimental, "nextEditSuggestions": True}
 
 
-def predict_action(
-    ls: GlmLanguageServer, uri: str, position: types.Position
-) -> list[types.CodeAction]:
-    """The code action for clients with no next-edit UI (offered while nextEdit is on)."""
-    if not ls.settings.next_edit.enabled:
+def predict_action(ls: GlmLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """The code action for clients with no next-edit UI: offered while nextEdit is on, until
+    the client asks copilotInlineEdit itself. The diagnostics the client sends with it are
+    kept for the next-edit prompt."""
+    uri, position = params.text_document.uri, params.range.start
+    state = state_of(ls)
+    document = ls.workspace.text_documents.get(uri)
+    if document is not None and document.version is not None:
+        state.remember_diagnostics(uri, document.version, params.context.diagnostics)
+    if not ls.settings.next_edit.enabled or state.client_has_ui:
         return []
     argument = {"uri": uri, "position": {"line": position.line, "character": position.character}}
     command = types.Command(title=PREDICT_TITLE, command=PREDICT, arguments=[argument])
-    return [
-        types.CodeAction(
-            title=PREDICT_TITLE, kind=types.CodeActionKind.RefactorRewrite, command=command
-        )
-    ]
+    kind = types.CodeActionKind.RefactorRewrite
+    return [types.CodeAction(title=PREDICT_TITLE, kind=kind, command=command)]

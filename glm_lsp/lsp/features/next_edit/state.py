@@ -4,20 +4,47 @@ didOpen and didChange), the counters, and the engine (made on the first request)
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from lsprotocol import types
+
 from glm_lsp.lsp.server import GlmLanguageServer
 from glm_lsp.next_edit.history import EditHistory
+from glm_lsp.next_edit.prompt import Diagnostic
 
 if TYPE_CHECKING:
     from glm_lsp.next_edit.engine import NextEditEngine, NextEditStats
 
 
+_SEVERITY = {1: "error", 2: "warning", 3: "info", 4: "hint"}
+MAX_DIAGNOSTICS = 50
+
+
 @dataclass
 class NextEditState:
     history: EditHistory = field(default_factory=EditHistory)
+    client_has_ui: bool = False
+    """The client asked textDocument/copilotInlineEdit: it shows next edits itself."""
+    _diagnostics: dict[str, tuple[int, list[Diagnostic]]] = field(default_factory=dict)
     _engine: NextEditEngine | None = None
+
+    def remember_diagnostics(
+        self, uri: str, version: int, diagnostics: Sequence[types.Diagnostic]
+    ) -> None:
+        """The editor's diagnostics seen with a code action request (a server gets no other
+        view of them), for the next-edit prompt while the document stays at ``version``."""
+        kept = [
+            Diagnostic(d.range.start.line, _SEVERITY.get(int(d.severity or 1), "error"), d.message)
+            for d in list(diagnostics)[:MAX_DIAGNOSTICS]
+        ]
+        if kept or uri in self._diagnostics:
+            self._diagnostics[uri] = (version, kept)
+
+    def diagnostics(self, uri: str, version: int) -> list[Diagnostic]:
+        found = self._diagnostics.get(uri)
+        return found[1] if found is not None and found[0] == version else []
 
     def engine(self, ls: GlmLanguageServer) -> NextEditEngine:
         if self._engine is None:

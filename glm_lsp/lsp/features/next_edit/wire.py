@@ -8,6 +8,7 @@ from typing import Any
 
 from glm_lsp.context.target import language_id
 from glm_lsp.lsp.features.completion.items import display_path
+from glm_lsp.lsp.features.next_edit.state import state_of
 from glm_lsp.lsp.server import GlmLanguageServer
 from glm_lsp.next_edit.engine import NextEditEngine, NextEditRequest, Outcome
 from glm_lsp.next_edit.history import EditHistory
@@ -91,7 +92,9 @@ def next_edit_request(
         line=line,
         column=len(text) if column is None else column,
         automatic=kind != INVOKED,
-        diagnostics=diagnostics or [],
+        diagnostics=diagnostics
+        if diagnostics is not None
+        else state_of(ls).diagnostics(uri, version),
         received_at=received_at,
     )
 
