@@ -179,3 +179,40 @@ def test_deleting_what_was_just_typed_is_an_undo() -> None:
     window = window_around(["x = f(a, b)\n", "y = 2\n"], 1, 0, 21)
     assert "undo" in rejection(window, ["x = f(a)", "y = 2"], history.last_for(uri))
     assert rejection(window, ["x = f(a, b)", "y = 2 + b"], history.last_for(uri)) == ""
+
+
+def test_early_stop_aligns_after_inserted_and_deleted_lines() -> None:
+    original = [f"total_{i} = compute({i})" for i in range(21)]
+    inserted = original[:3] + ["log(total_2)"] + original[3:]
+    reading, _ = fed(original, "```\n" + "\n".join(inserted) + "\n```")
+    assert reading.lines == inserted and reading.stopped_early  # type: ignore[attr-defined]
+    deleted = original[:3] + original[4:]
+    reading, _ = fed(original, "```\n" + "\n".join(deleted) + "\n```")
+    assert reading.lines == deleted and reading.stopped_early  # type: ignore[attr-defined]
+
+
+def test_runs_of_blank_lines_never_stop_the_stream() -> None:
+    original = ["a = 1", "", "", "", "", "b = 2", "c = 3", "d = 4"]
+    rewrite = ["a = 10", "", "", "", "", "b = 20", "c = 3", "d = 4"]
+    reading, _ = fed(original, "```\n" + "\n".join(rewrite) + "\n```", chunk=1)
+    assert reading.lines == rewrite  # type: ignore[attr-defined]
+
+
+def test_a_new_line_and_typing_on_it_is_one_edit() -> None:
+    history = EditHistory()
+    uri = "file:///a.py"
+    history.opened(uri, "a.py", ["def f():\n", "    pass\n"])
+    history.changed(uri, ["def f():\n", "    \n", "    pass\n"], LineChange(0, 0))  # Enter
+    history.changed(uri, ["def f():\n", "    x = 1\n", "    pass\n"], LineChange(1, 1))
+    (hunk,) = history.recent(6)
+    assert hunk.new[:2] == ("def f():", "    x = 1")
+    assert "x = 1" in hunk.unified_diff()
+
+
+def test_typed_and_taken_back_is_no_edit() -> None:
+    history = EditHistory()
+    uri = "file:///a.py"
+    history.opened(uri, "a.py", ["x = 1\n"])
+    history.changed(uri, ["x = 12\n"], LineChange(0, 0))
+    history.changed(uri, ["x = 1\n"], LineChange(0, 0))
+    assert history.recent(6) == []
