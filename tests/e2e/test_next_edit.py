@@ -89,7 +89,8 @@ async def test_rename_parameter_gives_one_edit_that_makes_the_rewrite(
     fake_glm: FakeGlm, tmp_path: Path
 ) -> None:
     fake_glm.enqueue(Reply(text=fenced(PREDICTED)))
-    async with start_session(fake_glm, tmp_path, init_options=FAST) as (client, editor):
+    options = {**FAST, "completion": {"model": "glm-fast"}}
+    async with start_session(fake_glm, tmp_path, init_options=options) as (client, editor):
         experimental = editor.init_result.capabilities.experimental  # type: ignore[union-attr]
         assert plain(experimental)["nextEditSuggestions"] is True
         uri = editor.open("calc.py", SOURCE)
@@ -107,6 +108,7 @@ async def test_rename_parameter_gives_one_edit_that_makes_the_rewrite(
         assert "-def total(values):\n+def total(items):" in prompt  # the edit, as a diff
         assert "<|cursor|>" in prompt
         body = fake_glm.requests[0].body
+        assert body["model"] == "glm-fast"  # the completion model, with thinking off
         assert body["thinking"] == {"type": "disabled"}
 
         # Shown, then accepted: glm.status counts both.

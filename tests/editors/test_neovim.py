@@ -335,7 +335,6 @@ def test_stopping_the_client_mid_refactor_lets_the_server_exit_by_itself(
     assert nvim.lines(bufnr) == before
 
 
-NEXT_EDIT_SETTINGS = {"model": "glm-editor-test", "nextEdit": {"debounceMs": 0}}
 NE_MARKS = (
     "return vim.api.nvim_buf_get_extmarks(..., require('glm_lsp.next_edit').ns, 0, -1,"
     " { details = true })"
@@ -351,53 +350,58 @@ def next_edit_lines(nvim: Neovim, bufnr: int) -> list[str]:
     return lines
 
 
-def test_next_edit_shows_jumps_applies_and_is_dismissed_by_typing(fake_glm: FakeGlm) -> None:
+def test_next_edit_shows_jumps_applies_and_esc_or_typing_dismiss(
+    nvim: Neovim, fake_glm: FakeGlm
+) -> None:
     from tests.editors.next_edit_script import next_edit_model
 
     model = next_edit_model(fake_glm)
-    with neovim_session(fake_glm.url, NEXT_EDIT_SETTINGS) as nvim:
-        bufnr = open_attached(nvim, "calc.py")
-        model.old, model.new = "values", "items"
-        nvim.nvim.command("4substitute/(values)/(items)/")  # the user renames the parameter
+    bufnr = open_attached(nvim, "calc.py")
+    model.old, model.new = "values", "items"
+    nvim.nvim.command("4substitute/(values)/(items)/")  # the user renames the parameter
 
-        shown = nvim.wait_until(lambda: next_edit_lines(nvim, bufnr), "the next edit's extmarks")
-        assert "    for value in items:" in shown
-        assert nvim.lines(bufnr)[5] == "    for value in values:"  # shown, not applied
+    shown = nvim.wait_until(lambda: next_edit_lines(nvim, bufnr), "the next edit's extmarks")
+    assert "    for value in items:" in shown
+    assert nvim.lines(bufnr)[5] == "    for value in values:"  # shown, not applied
 
-        nvim.nvim.input("<Tab>")  # the cursor is on line 4: the key jumps to the edit
-        nvim.wait_until(lambda: nvim.nvim.current.window.cursor[0] == 6, "the jump to line 6")
-        assert nvim.lines(bufnr)[5] == "    for value in values:"
-        nvim.nvim.input("<Tab>")  # on the edit: the key applies it
-        nvim.wait_until(
-            lambda: nvim.lines(bufnr)[5] == "    for value in items:", "the edit applied"
-        )
-        assert nvim.lines(bufnr)[3:5] == ["def total(items):", "    result = 0"]
-        assert "-def total(values):" in fake_glm.requests[0].text()
+    nvim.nvim.input("<Tab>")  # the cursor is on line 4: the key jumps to the edit
+    nvim.wait_until(lambda: nvim.nvim.current.window.cursor[0] == 6, "the jump to line 6")
+    assert nvim.lines(bufnr)[5] == "    for value in values:"
+    nvim.nvim.input("<Tab>")  # on the edit: the key applies it
+    nvim.wait_until(lambda: nvim.lines(bufnr)[5] == "    for value in items:", "the edit applied")
+    assert nvim.lines(bufnr)[3:5] == ["def total(items):", "    result = 0"]
+    assert "-def total(values):" in fake_glm.requests[0].text()
 
-        # A second rename; its suggestion shows; typing on dismisses it, buffer untouched.
-        model.old, model.new = "result", "acc"
-        nvim.nvim.command("5substitute/result/acc/")
-        nvim.wait_until(lambda: next_edit_lines(nvim, bufnr), "the second next edit")
-        model.old = None  # from here on the model predicts nothing
-        nvim.nvim.input("12GA  # sum")  # typing on, still in insert mode
-        nvim.wait_until(
-            lambda: nvim.lines(bufnr)[-1] == "    return a + b  # sum", "the typed text"
-        )
-        assert not next_edit_lines(nvim, bufnr)  # gone while typing, not on leaving insert mode
-        assert nvim.nvim.api.get_mode()["mode"] == "i"
-        nvim.nvim.input("<Esc>")
-        expected = [
-            "def total(items):",
-            "    acc = 0",
-            "    for value in items:",
-            "        result = result + value",
-            "    return result",
-            "",
-            "",
-            "def add(a, b):",
-            "    return a + b  # sum",
-        ]
-        assert nvim.lines(bufnr)[3:] == expected
-        time.sleep(1.0)  # the idle pause passes: a new request finds nothing to suggest
-        assert not next_edit_lines(nvim, bufnr)
-        assert nvim.lines(bufnr)[3:] == expected
+    # A second rename: its suggestion shows; <Esc> dismisses it, the text stays as it is.
+    model.old, model.new = "result", "acc"
+    nvim.nvim.command("5substitute/result/acc/")
+    nvim.wait_until(lambda: next_edit_lines(nvim, bufnr), "the second next edit")
+    before = nvim.lines(bufnr)
+    nvim.nvim.input("<Esc>")
+    nvim.wait_until(lambda: not next_edit_lines(nvim, bufnr), "<Esc> to dismiss it")
+    assert nvim.lines(bufnr) == before
+
+    # Asked again, it shows again; typing on dismisses it, the buffer has only what was typed.
+    nvim.lua("require('glm_lsp.next_edit').request()")
+    nvim.wait_until(lambda: next_edit_lines(nvim, bufnr), "the suggestion asked for again")
+    model.old = None  # from here on the model predicts nothing
+    nvim.nvim.input("12GA  # sum")  # typing on, still in insert mode
+    nvim.wait_until(lambda: nvim.lines(bufnr)[-1] == "    return a + b  # sum", "the typed text")
+    assert not next_edit_lines(nvim, bufnr)  # gone while typing, not on leaving insert mode
+    assert nvim.nvim.api.get_mode()["mode"] == "i"
+    nvim.nvim.input("<Esc>")
+    expected = [
+        "def total(items):",
+        "    acc = 0",
+        "    for value in items:",
+        "        result = result + value",
+        "    return result",
+        "",
+        "",
+        "def add(a, b):",
+        "    return a + b  # sum",
+    ]
+    assert nvim.lines(bufnr)[3:] == expected
+    time.sleep(1.0)  # the idle pause passes: a new request finds nothing to suggest
+    assert not next_edit_lines(nvim, bufnr)
+    assert nvim.lines(bufnr)[3:] == expected

@@ -8,7 +8,7 @@ local M = {}
 local METHOD = "textDocument/copilotInlineEdit"
 M.ns = vim.api.nvim_create_namespace("glm_lsp_next_edit")
 
----@type table<integer, { edit: table, client_id: integer }>
+---@type table<integer, { edit: table, client_id: integer, esc_mapped: boolean }>
 local pending = {}
 ---@type table<integer, uv.uv_timer_t>
 local timers = {}
@@ -27,10 +27,26 @@ end
 ---@param bufnr? integer
 function M.dismiss(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local entry = pending[bufnr]
   pending[bufnr] = nil
   if vim.api.nvim_buf_is_valid(bufnr) then
     vim.api.nvim_buf_clear_namespace(bufnr, M.ns, 0, -1)
+    if entry and entry.esc_mapped then
+      pcall(vim.keymap.del, "n", "<Esc>", { buffer = bufnr })
+    end
   end
+end
+
+--- <Esc> in normal mode dismisses the suggestion; mapped only while one shows, so your own
+--- <Esc> mapping works the rest of the time.
+local function map_escape(bufnr)
+  if vim.fn.maparg("<Esc>", "n", false, true).buffer == 1 then
+    return false -- a buffer-local <Esc> of yours: left alone
+  end
+  vim.keymap.set("n", "<Esc>", function()
+    M.dismiss(bufnr)
+  end, { buffer = bufnr, desc = "GLM: dismiss the next edit" })
+  return true
 end
 
 local function byte_col(bufnr, row, character)
@@ -104,7 +120,7 @@ function M.request(bufnr)
       return
     end
     if show(bufnr, edit) then
-      pending[bufnr] = { edit = edit, client_id = client.id }
+      pending[bufnr] = { edit = edit, client_id = client.id, esc_mapped = map_escape(bufnr) }
       client:notify("textDocument/didShowInlineEdit", { item = { command = edit.command } })
     end
   end, bufnr)
@@ -202,10 +218,6 @@ function M.attach(bufnr, opts)
       return key
     end, { buffer = bufnr, expr = true, desc = "GLM: jump to / apply the next edit" })
   end
-  vim.keymap.set("n", "<Esc>", function()
-    M.dismiss(bufnr)
-    return "<Esc>"
-  end, { buffer = bufnr, expr = true, desc = "GLM: dismiss the next edit" })
 end
 
 return M
