@@ -44,14 +44,7 @@ def register(server: GlmLanguageServer) -> None:
             return NO_EDITS
         if outcome.edit is None:
             log.info("next edit: no suggestion for %s: %s", request.uri, outcome.reason)
-        result = edits_result(request, outcome)
-        if outcome.sent_at and outcome.last_token_at:
-            log.debug(
-                "next edit timing: request->send %.2f ms, last token->result %.2f ms",
-                (outcome.sent_at - received_at) * 1000,
-                (time.perf_counter() - outcome.last_token_at) * 1000,
-            )
-        return result
+        return edits_result(request, outcome)
 
     @server.feature(DID_SHOW)
     def did_show(ls: GlmLanguageServer, params: Any) -> None:
@@ -94,7 +87,7 @@ def register(server: GlmLanguageServer) -> None:
 
 
 def _opened(ls: GlmLanguageServer, uri: str) -> None:
-    from glm_lsp.lsp.features.next_edit.wire import display_path
+    from glm_lsp.lsp.features.completion.items import display_path  # preloaded at didOpen
 
     document = ls.workspace.text_documents.get(uri)
     if document is not None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from glm_lsp.context.target import language_id
@@ -100,6 +101,14 @@ def next_edit_request(
 
 
 def edits_result(request: NextEditRequest, outcome: Outcome) -> dict[str, Any]:
+    """The answer, in copilot-language-server's shape; the server's own time goes to the
+    debug log (benchmarks/next_edit.py reads it)."""
+    if outcome.sent_at and outcome.last_token_at:
+        log.debug(
+            "next edit timing: request->send %.2f ms, last token->result %.2f ms",
+            (outcome.sent_at - request.received_at) * 1000,
+            (time.perf_counter() - outcome.last_token_at) * 1000,
+        )
     edit = outcome.edit
     if edit is None:
         return {"edits": []}
