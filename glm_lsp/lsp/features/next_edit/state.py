@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from glm_lsp.lsp.server import GlmLanguageServer
-from glm_lsp.next_edit.history import EditHistory
+from glm_lsp.next_edit.history import EditHistory, bare
 from glm_lsp.next_edit.prompt import Diagnostic
 
 if TYPE_CHECKING:
-    from glm_lsp.next_edit.engine import NextEditEngine, NextEditStats
+    from glm_lsp.next_edit.engine import NextEditEngine, NextEditRequest, NextEditStats
+    from glm_lsp.next_edit.window import Window
 
 
 _SEVERITY = {1: "error", 2: "warning", 3: "info", 4: "hint"}
@@ -48,13 +49,30 @@ class NextEditState:
 
     def engine(self, ls: GlmLanguageServer) -> NextEditEngine:
         if self._engine is None:
-            from glm_lsp.lsp.features.next_edit.wire import new_engine
-
             self._engine = new_engine(ls, self.history)
         return self._engine
 
     def stats(self, ls: GlmLanguageServer) -> NextEditStats:
         return self.engine(ls).stats
+
+
+def new_engine(ls: GlmLanguageServer, history: EditHistory) -> NextEditEngine:
+    """The engine, with the server's documents and the workspace's definitions (the same
+    gatherer completions use, around the window's cursor)."""
+    from glm_lsp.lsp.features.context import completion_context
+    from glm_lsp.next_edit.engine import NextEditEngine
+
+    async def definitions(request: NextEditRequest, window: Window) -> str:
+        lines = [bare(line) + "\n" for line in request.lines]
+        offset = sum(len(line) for line in lines[: window.first + window.cursor_line])
+        text = "".join(lines)
+        return await completion_context(ls, request.uri, text, offset + window.cursor_column)
+
+    def version(uri: str) -> int | None:
+        document = ls.workspace.text_documents.get(uri)
+        return None if document is None else document.version
+
+    return NextEditEngine(ls, history, version, context=definitions)
 
 
 _STATES: weakref.WeakKeyDictionary[GlmLanguageServer, NextEditState] = weakref.WeakKeyDictionary()

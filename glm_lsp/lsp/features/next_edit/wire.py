@@ -1,5 +1,5 @@
-"""Copilot's NES wire shape <-> the next-edit engine: reading (loose) params, building the
-``{edits: [...]}`` result, the engine with the server's documents and context."""
+"""Copilot's NES wire shape <-> the next-edit engine: reading (loose) params into a request,
+building the ``{edits: [...]}`` result."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from glm_lsp.context.target import language_id
 from glm_lsp.lsp.features.completion.items import display_path
 from glm_lsp.lsp.features.next_edit.state import state_of
 from glm_lsp.lsp.server import GlmLanguageServer
-from glm_lsp.next_edit.engine import NextEditEngine, NextEditRequest, Outcome
-from glm_lsp.next_edit.history import EditHistory
+from glm_lsp.next_edit.engine import NextEditRequest, Outcome
 from glm_lsp.next_edit.prompt import Diagnostic
-from glm_lsp.next_edit.window import Window, utf16_to_column
+from glm_lsp.next_edit.window import utf16_to_column
 
 log = logging.getLogger(__name__)
 ACCEPT_COMMAND = "glm.nextEditAccepted"
@@ -32,21 +31,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     return value
-
-
-def new_engine(ls: GlmLanguageServer, history: EditHistory) -> NextEditEngine:
-    from glm_lsp.lsp.features.context import completion_context
-
-    async def definitions(request: NextEditRequest, window: Window) -> str:
-        text = "".join(request.lines).replace("\r\n", "\n")
-        offset = sum(len(line) for line in request.lines[: window.first + window.cursor_line])
-        return await completion_context(ls, request.uri, text, offset + window.cursor_column)
-
-    def version(uri: str) -> int | None:
-        document = ls.workspace.text_documents.get(uri)
-        return None if document is None else document.version
-
-    return NextEditEngine(ls, history, version, context=definitions)
 
 
 def next_edit_request(
