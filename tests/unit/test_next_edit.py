@@ -3,10 +3,13 @@ stop), the smallest edit and the guards."""
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from glm_lsp.next_edit.history import EditHistory, LineChange
 from glm_lsp.next_edit.prompt import NO_CHANGE, NextEditPrompt, next_edit_messages
 from glm_lsp.next_edit.rewrite import MATCHING_LINES_TO_STOP, RewriteReader
-from glm_lsp.next_edit.suggestion import rejection, smallest_span, to_edit
+from glm_lsp.next_edit.suggestion import NextEdit, rejection, smallest_span, to_edit
 from glm_lsp.next_edit.window import CURSOR_MARK, window_around
 
 SOURCE = [
@@ -183,7 +186,7 @@ def test_deleting_what_was_just_typed_is_an_undo() -> None:
 
 def test_early_stop_aligns_after_inserted_and_deleted_lines() -> None:
     original = [f"total_{i} = compute({i})" for i in range(21)]
-    inserted = original[:3] + ["log(total_2)"] + original[3:]
+    inserted = [*original[:3], "log(total_2)", *original[3:]]
     reading, _ = fed(original, "```\n" + "\n".join(inserted) + "\n```")
     assert reading.lines == inserted and reading.stopped_early  # type: ignore[attr-defined]
     deleted = original[:3] + original[4:]
@@ -216,3 +219,39 @@ def test_typed_and_taken_back_is_no_edit() -> None:
     history.changed(uri, ["x = 12\n"], LineChange(0, 0))
     history.changed(uri, ["x = 1\n"], LineChange(0, 0))
     assert history.recent(6) == []
+
+
+_LINE = st.text(alphabet=st.sampled_from(list("ab _(x)😀\t")), max_size=12)
+
+
+@given(st.lists(_LINE, min_size=1, max_size=8), st.lists(_LINE, min_size=1, max_size=8))
+def test_the_edit_applied_to_the_document_gives_the_rewrite(old: list[str], new: list[str]) -> None:
+    """Whatever the rewrite, the one edit (UTF-16 positions in the document) turns the
+    window into it."""
+    document = ["# above\n", *[line + "\n" for line in old], "# below\n"]
+    window = window_around(document, 1, 0, len(document))
+    rewrite = ["# above", *new, "# below"]
+    span = smallest_span(window.text, "\n".join(rewrite))
+    if span is None:
+        assert rewrite == list(window.lines)
+        return
+    edit = to_edit(window, span)
+    text = "".join(document)
+    assert apply_utf16(text, edit) == "\n".join(rewrite) + "\n"
+
+
+def apply_utf16(text: str, edit: NextEdit) -> str:
+    lines = text.split("\n")
+
+    def offset(line: int, character: int) -> int:
+        units, column = 0, 0
+        for char in lines[line]:
+            if units >= character:
+                break
+            units += 2 if ord(char) > 0xFFFF else 1
+            column += 1
+        return sum(len(part) + 1 for part in lines[:line]) + column
+
+    start = offset(edit.start_line, edit.start_character)
+    end = offset(edit.end_line, edit.end_character)
+    return text[:start] + edit.text + text[end:]
