@@ -336,7 +336,7 @@ class TestOneSession:
         assert vscode.wb.wait_editor_text(expected) == expected, vscode.diagnosis()
         vscode.wb.screenshot("ghost text accepted")
 
-    def test_next_edit_decorations_tab_jumps_then_applies_and_typing_dismisses(
+    def test_next_edit_decorations_tab_jumps_then_applies_escape_and_typing_dismiss(
         self, vscode: Session
     ) -> None:
         vscode.next_edit.old, vscode.next_edit.new = "values", "items"
@@ -365,6 +365,12 @@ class TestOneSession:
         vscode.next_edit.old, vscode.next_edit.new = "result", "acc"
         vscode.wb.press("Control+Home", "ArrowDown", "Home", "Shift+Control+ArrowRight")
         vscode.wb.type("acc")
+        assert wait_until(lambda: decorations(vscode)[0], 60), vscode.diagnosis()
+        second = vscode.wb.editor_text()
+        vscode.wb.press("Escape")  # dismisses it, the text stays
+        assert wait_until(lambda: decorations(vscode) == ([], []), 30)
+        assert vscode.wb.editor_text() == second
+        vscode.wb.command("GLM: Predict next edit")  # asked again: it shows again
         assert wait_until(lambda: decorations(vscode)[0], 60), vscode.diagnosis()
         vscode.next_edit.old = None  # the model predicts nothing from here on
         vscode.wb.press("End")
