@@ -339,6 +339,7 @@ class TestOneSession:
     def test_next_edit_decorations_tab_jumps_then_applies_escape_and_typing_dismiss(
         self, vscode: Session
     ) -> None:
+        vscode.completion = Reply(text="")  # no ghost text from the test before
         vscode.next_edit.old, vscode.next_edit.new = "values", "items"
         vscode.wb.open_file("rename.py")
         # The user renames the parameter: select `values` in the signature, type `items`.
