@@ -350,7 +350,7 @@ def next_edit_lines(nvim: Neovim, bufnr: int) -> list[str]:
     return lines
 
 
-def test_next_edit_shows_jumps_applies_and_esc_or_typing_dismiss(
+def test_next_edit_shows_jumps_applies_and_esc_leaving_or_typing_dismiss(
     nvim: Neovim, fake_glm: FakeGlm
 ) -> None:
     from tests.editors.next_edit_script import next_edit_model
@@ -381,7 +381,15 @@ def test_next_edit_shows_jumps_applies_and_esc_or_typing_dismiss(
     nvim.wait_until(lambda: not next_edit_lines(nvim, bufnr), "<Esc> to dismiss it")
     assert nvim.lines(bufnr) == before
 
-    # Asked again, it shows again; typing on dismisses it, the buffer has only what was typed.
+    # Asked again, it shows again; leaving the buffer dismisses it.
+    nvim.lua("require('glm_lsp.next_edit').request()")
+    nvim.wait_until(lambda: next_edit_lines(nvim, bufnr), "the suggestion asked for again")
+    nvim.nvim.command("edit util.py")
+    nvim.wait_until(lambda: not next_edit_lines(nvim, bufnr), "leaving the buffer to dismiss it")
+    nvim.nvim.command(f"buffer {bufnr}")
+    assert nvim.lines(bufnr) == before
+
+    # Asked again; typing on dismisses it, the buffer has only what was typed.
     nvim.lua("require('glm_lsp.next_edit').request()")
     nvim.wait_until(lambda: next_edit_lines(nvim, bufnr), "the suggestion asked for again")
     model.old = None  # from here on the model predicts nothing
