@@ -250,3 +250,24 @@ async def predict_actions(
         )
     )
     return [a for a in actions or [] if a.title == "GLM: Predict next edit"]
+
+
+async def test_predict_next_edit_in_helix_is_answered_at_once_and_applied(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    """Helix has no next-edit UI and gives up on a request after 20 s: the command answers at
+    once and the edit arrives by workspace/applyEdit."""
+    fake_glm.enqueue(Reply(text=fenced(PREDICTED), first_token_delay=0.5))
+    helix = types.ClientInfo(name="helix")
+    async with start_session(fake_glm, tmp_path, init_options=FAST, client_info=helix) as (
+        client,
+        editor,
+    ):
+        uri = editor.open("calc.py", SOURCE)
+        rename_parameter(editor, uri)
+        (action,) = await predict_actions(
+            client, uri, types.Position(line=SIGNATURE, character=5), []
+        )
+        answer = await execute(client, action.command.command, action.command.arguments[0])
+        assert answer is None and editor.text(uri) == RENAMED  # answered before GLM did
+        assert await wait_until(lambda: editor.text(uri) == PREDICTED)

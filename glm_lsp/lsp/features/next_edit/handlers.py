@@ -71,10 +71,12 @@ def register(server: GlmLanguageServer) -> None:
         state_of(ls).stats(ls).mark_accepted(args[0] if args else None)
 
     @server.command(PREDICT)
-    async def predict(ls: GlmLanguageServer, *args: Any) -> dict[str, Any]:
+    async def predict(ls: GlmLanguageServer, *args: Any) -> dict[str, Any] | None:
+        from glm_lsp.lsp.features.command_reply import reply
         from glm_lsp.lsp.features.next_edit.predict import predict_and_apply
 
-        return await predict_and_apply(ls, args[0] if args else None)
+        # Answered at once where the client's timeout is short (Helix), like every command.
+        return await reply(ls, lambda: predict_and_apply(ls, args[0] if args else None))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: GlmLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
