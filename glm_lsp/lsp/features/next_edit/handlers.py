@@ -63,8 +63,9 @@ def register(server: GlmLanguageServer) -> None:
         data = plain(params)
         document_id = data.get("textDocument") if isinstance(data, dict) else None
         uri = document_id.get("uri") if isinstance(document_id, dict) else None
-        if isinstance(uri, str):
-            state_of(ls).engine(ls).supersede_all_but(uri)
+        engine = state_of(ls).running()
+        if isinstance(uri, str) and engine is not None:
+            engine.supersede_all_but(uri)
 
     @server.command(ACCEPTED)
     def accepted(ls: GlmLanguageServer, *args: Any) -> None:
@@ -84,8 +85,10 @@ def register(server: GlmLanguageServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GlmLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        state_of(ls).history.closed(params.text_document.uri)
-        state_of(ls).engine(ls).supersede(params.text_document.uri)
+        state = state_of(ls)
+        state.history.closed(params.text_document.uri)
+        if (engine := state.running()) is not None:
+            engine.supersede(params.text_document.uri)
 
 
 def _opened(ls: GlmLanguageServer, uri: str) -> None:

@@ -52,6 +52,10 @@ class NextEditState:
             self._engine = new_engine(ls, self.history)
         return self._engine
 
+    def running(self) -> NextEditEngine | None:
+        """The engine if a request made it (closing a document must not load it)."""
+        return self._engine
+
     def stats(self, ls: GlmLanguageServer) -> NextEditStats:
         return self.engine(ls).stats
 
