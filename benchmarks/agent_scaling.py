@@ -9,8 +9,10 @@ request building; the fake's own time is excluded). It also times the search too
 over the 1,000-file workspace (goal: under 100 ms), and run_check's cost: preparing the
 scratch copy (disk + a staged change; the files already listed, as a run lists them for its
 prompt), running a trivial check (`python -c pass`) in it and removing it, minus the same
-command's own run time outside any copy (goal: under 150 ms for 1,000 files), and the refresh
-a later check of the same run pays instead of a new copy.
+command's own run time outside any copy (goal: under 150 ms for 1,000 files), the refresh
+a later check of the same run pays instead of a new copy, and what the sandbox adds (the same
+first check under bubblewrap with its limits, minus the unsandboxed one, paired run by run;
+goal: at most 50 ms).
 
 MCP rows: one MCP tool call as the agent makes it (AgentTools -> the hub -> the mcp package's
 session -> the pipes), against the suite's probe server, minus the same call made by a bare
@@ -31,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from glm_lsp.agent.check import CheckSettings, ScratchCopy, check_workspace, run_command  # noqa: E402
+from glm_lsp.agent.check_sandbox import sandbox_problem  # noqa: E402
 from glm_lsp.agent.tools import AgentTools  # noqa: E402
 from glm_lsp.workspace import Workspace  # noqa: E402
 from tests.fake_glm import FakeGlm, Reply  # noqa: E402
@@ -153,8 +157,13 @@ async def _time_check(root: Path, repeats: int) -> dict[str, list[float]]:
         "remove": [],
         "overhead": [],
         "bare": [],
+        "sandbox": [],
     }
     settings = CheckSettings(TRIVIAL_CHECK, timeout=60, max_output_bytes=32768)
+    # What the server runs by default now: bubblewrap, the memory and write limits.
+    mb = 1024 * 1024
+    sandboxed = replace(settings, sandboxed=True, memory_bytes=4096 * mb, write_bytes=1024 * mb)
+    can_sandbox = sandbox_problem() is None
     for _ in range(repeats):
         started = time.perf_counter()
         await run_command(
@@ -185,6 +194,11 @@ async def _time_check(root: Path, repeats: int) -> dict[str, list[float]]:
         assert result.passed, result.output
         timings["bare"].append(bare)
         timings["overhead"].append(total)
+        if can_sandbox:  # the same first check, sandboxed, right after: a paired difference
+            started = time.perf_counter()
+            result = await check_workspace(workspace, sandboxed)
+            assert result.passed, result.output
+            timings["sandbox"].append((time.perf_counter() - started) * 1000 - total)
     # Beyond the command's own run: its fastest run is taken as what it costs (conservative:
     # a noisy bare run never makes the check path look cheaper than it is).
     floor = min(timings["bare"])
@@ -219,6 +233,16 @@ def report_check(sizes: list[int]) -> None:
             f"{_spread(timing['refresh'])}; the command alone "
             f"{statistics.median(timing['bare']):.1f} ms"
         )
+        if timing["sandbox"]:
+            added = statistics.median(timing["sandbox"])
+            verdict = "ok" if added <= 50 else "SLOW"
+            print(
+                f"{files:>5} files: the same check sandboxed (bubblewrap + limits) minus "
+                f"unsandboxed, paired per run: {_spread(timing['sandbox'])}  "
+                f"[{verdict}: goal <= 50 ms]"
+            )
+        else:
+            print(f"{files:>5} files: sandboxed check not measured: {sandbox_problem()}")
 
 
 PROBE = ROOT / "tests" / "mcp_probe.py"

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    not_dumpable()
     args = build_parser().parse_args(argv)
     if args.command == "doctor":
         return doctor(args)
@@ -76,6 +77,19 @@ def acp(args: argparse.Namespace) -> int:
     logger.info("glm-lsp %s starting the ACP agent on stdio", __version__)
     asyncio.run(serve())
     return 0
+
+
+def not_dumpable() -> None:
+    """No process of the same user may read this one's memory or /proc/PID/environ (where
+    the key is): ``prctl(PR_SET_DUMPABLE, 0)`` on Linux, before anything else runs."""
+    if not sys.platform.startswith("linux"):
+        return
+    import contextlib
+    import ctypes
+
+    pr_set_dumpable = 4
+    with contextlib.suppress(OSError, AttributeError):  # no libc to call: nothing to do
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
 
 
 def doctor(args: argparse.Namespace) -> int:

@@ -109,6 +109,23 @@ class AgentSettings(_Section):
     the agent runs it in a scratch copy holding its changes. Empty: no check."""
     check_timeout: float = Field(120.0, gt=0, le=3600)
     """Seconds a check may run before it is killed with its child processes."""
+    check_sandbox: Literal["required", "none"] = "required"
+    """``required``: the check runs under bubblewrap (Linux); where no sandbox can start it
+    runs only after a separate question saying it runs with your full rights. ``none``:
+    never sandboxed, and that question is asked first."""
+    check_network: bool = False
+    """Let the sandboxed check use the network (off: its own empty network namespace)."""
+    check_read_paths: list[str] = Field(default_factory=list)
+    """More folders the sandboxed check may read (read-only), e.g. ``["~/.m2"]``. Secret
+    places (``~/.ssh``, ``~/.aws``...) stay hidden even here."""
+    check_env: dict[str, str] = Field(default_factory=dict)
+    """Variables added to the check's environment, which is otherwise built from scratch:
+    PATH, a private empty HOME, LANG, TERM. Never a GLM key variable."""
+    check_memory_mb: int = Field(4096, ge=64, le=1024 * 1024)
+    """Memory each process of the check may allocate (its data segment), in MB."""
+    check_write_mb: int = Field(1024, ge=1, le=1024 * 1024)
+    """What the check may write, in MB: its scratch copy's file system may lose no more free
+    space (and no file grow larger) before the check is stopped."""
     max_tools: int = Field(64, ge=8, le=512)
     """At most this many tools in one request (built-ins first, then MCP servers' tools);
     the rest are left out with one log line naming them."""
@@ -118,6 +135,24 @@ class AgentSettings(_Section):
     def _program_first(cls, value: list[str]) -> list[str]:
         if value and not value[0].strip():
             raise ValueError("the first entry must name the program to run")
+        return value
+
+    @field_validator("check_env")
+    @classmethod
+    def _plain_variables(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not _ENV_NAME.match(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if any(word in name.upper() for word in _KEY_VARIABLE_WORDS):
+                raise ValueError(f"{name} looks like a GLM key variable: never given to a check")
+        return value
+
+    @field_validator("check_read_paths")
+    @classmethod
+    def _absolute_paths(cls, value: list[str]) -> list[str]:
+        for path in value:
+            if not (path.startswith("~") or os.path.isabs(path)):
+                raise ValueError(f"{path!r} must be an absolute path or start with ~")
         return value
 
 

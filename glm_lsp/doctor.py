@@ -51,6 +51,9 @@ def run_doctor(args: argparse.Namespace) -> int:
         settings = GlmSettings(**overrides)
     except ValueError as exc:
         return _fail(f"bad option: {exc}")
+    from glm_lsp.agent.check_sandbox import sandbox_report
+
+    print(f"sandbox  {sandbox_report()}")  # not a failure: the check asks instead
     names = settings.key_env_names()
     key = settings.api_key()
     if not key:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the editor tests drive, pinned, quietly, and only what is missing:
-#   Debian: chromium, libkrb5-dev (code-server's kerberos module), emacs-nox + elpa-eglot;
+#   Debian: chromium, libkrb5-dev (code-server's kerberos module), emacs-nox + elpa-eglot,
+#   bubblewrap (the check's sandbox);
 #   npm, in a cache folder outside the repo: Node 24, code-server, playwright-core, and the
 #   reference MCP server @modelcontextprotocol/server-everything (the MCP tests start it);
 #   the VS Code extension's own dependencies (npm ci in editors/vscode).
@@ -14,7 +15,7 @@ CODE_SERVER_VERSION=4.139.1 # = VS Code 1.139.1
 PLAYWRIGHT_VERSION=1.65.1
 MCP_EVERYTHING_VERSION=2026.8.31 # @modelcontextprotocol/server-everything, run by tests/e2e/test_mcp.py
 # Debian 12 (bookworm) versions; chromium follows bookworm-security, so only Debian pins it.
-DEBIAN_PACKAGES=(chromium 'libkrb5-dev=1.20.*' 'emacs-nox=1:28.2*' 'elpa-eglot=1.9*')
+DEBIAN_PACKAGES=(chromium 'libkrb5-dev=1.20.*' 'emacs-nox=1:28.2*' 'elpa-eglot=1.9*' 'bubblewrap=0.8.*')
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TOOLS="${GLM_LSP_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/glm-lsp-test-tools}"

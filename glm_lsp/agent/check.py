@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import json
 import os
 import shutil
 import signal
@@ -41,10 +40,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from glm_lsp.agent.check_consent import command_text
+from glm_lsp.agent.check_sandbox import (
+    SandboxOptions,
+    find_bwrap,
+    plan_sandbox,
+    sandbox_environment,
+)
+from glm_lsp.log import redact
+from glm_lsp.sandbox import bwrap_argv
 from glm_lsp.workspace import FileChange, Workspace, WorkspaceError
 
 # More checks than this in one agent run are refused: the model should finish and report.
@@ -64,20 +72,6 @@ holds your changes, and answers with its exit code and the end of its output.
 - Call it after your edits, before you finish. When it fails, read the output, fix the \
 cause and call it again; use it a few times at most, never before you have changed anything.
 - When you finish, say whether the last check passed."""
-
-
-def command_text(argv: Sequence[str]) -> str:
-    """The argv as a person would type it (for messages and the consent question)."""
-    return " ".join(a if a and not any(c in a for c in " \t\"'") else json.dumps(a) for a in argv)
-
-
-def consent_subject(root: Path, argv: Sequence[str]) -> str:
-    """What a consent is remembered for: this workspace folder and exactly this command."""
-    return f"{root}\0{json.dumps(list(argv))}"
-
-
-def consent_question(root: Path, argv: Sequence[str]) -> str:
-    return f"Let GLM run `{command_text(argv)}` in a scratch copy of {root}?"
 
 
 # -- the scratch copy ------------------------------------------------------------------------
@@ -370,12 +364,15 @@ class CheckResult:
     seconds: float
     timed_out: bool = False
     timeout: float = 0.0
+    stopped: str = ""  # why it was stopped before its end (it wrote too much)
 
     @property
     def passed(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out
+        return self.exit_code == 0 and not self.timed_out and not self.stopped
 
     def headline(self) -> str:
+        if self.stopped:
+            return f"`{command_text(self.argv)}` failed: {self.stopped}"
         if self.timed_out:
             return (
                 f"timed out after {self.timeout:g} s (glm.agent.checkTimeout): "
@@ -429,11 +426,16 @@ def check_environment(
 
 def program_argv(argv: Sequence[str], copy_root: Path, user_root: Path) -> list[str]:
     """``argv`` with a relative program that the copy lacks (``.venv/bin/python``, from a
-    folder that is not copied) taken from the user's folder."""
+    folder that is not copied) taken from the user's folder, and a program named by its
+    absolute path in the user's folder taken from the copy."""
     program = argv[0]
     is_path = os.sep in program or bool(os.altsep and os.altsep in program)
     if is_path and not os.path.isabs(program) and not (copy_root / program).exists():
         return [str(user_root / program), *argv[1:]]
+    if os.path.isabs(program) and _within(program, str(user_root)):
+        in_copy = copy_root / os.path.relpath(program, user_root)
+        if in_copy.exists():  # the user's own script, as the copy holds it (GLM's changes)
+            return [str(in_copy), *argv[1:]]
     return list(argv)
 
 
@@ -450,14 +452,19 @@ async def run_command(
     env: Mapping[str, str],
     timeout: float,
     max_output_bytes: int,
+    shown: Sequence[str] | None = None,
+    watch: Callable[[], str | None] | None = None,
 ) -> CheckResult:
     """Run ``argv`` (no shell) in ``cwd``; at ``timeout`` seconds, or when the calling task is
     cancelled, its whole process group is killed. Keeps the last ``max_output_bytes``.
+    ``shown`` is the command as the user named it (``argv`` may wrap it); ``watch``, called
+    a few times a second, stops the check when it returns a reason.
 
     The check is over when its process exits, even if something it started still holds its
     output open: the rest of its group is killed then, and output is read on for a moment.
     """
     started = time.monotonic()
+    shown = tuple(argv if shown is None else shown)
     output = _Pipe()
     try:
         process = await asyncio.create_subprocess_exec(
@@ -474,7 +481,7 @@ async def run_command(
     except OSError as exc:
         output.close()
         raise WorkspaceError(
-            f"the check `{command_text(argv)}` could not start ({exc.strerror or exc}); "
+            f"the check `{command_text(shown)}` could not start ({exc.strerror or exc}); "
             "glm.agent.checkCommand must name a program on PATH or a path in the workspace"
         ) from None
     finally:
@@ -492,10 +499,11 @@ async def run_command(
 
     reading: asyncio.Future[None] | None = None
     timed_out = False
+    stopped = ""
     try:
         reading = asyncio.ensure_future(read_output(await output.reader(process)))
         try:
-            await asyncio.wait_for(process.wait(), timeout)
+            stopped = await asyncio.wait_for(_wait_watching(process, watch), timeout)
         except asyncio.TimeoutError:  # not the builtin before Python 3.11
             timed_out = True
     finally:
@@ -510,16 +518,40 @@ async def run_command(
             if not reading.done():
                 reading.cancel()
         output.close()
-    text = bytes(tail[-max_output_bytes:]).decode("utf-8", errors="replace")
+    # Redacted before the last cut, so no piece of the key is left at the cut.
+    kept = redact(bytes(tail).decode("utf-8", errors="replace")).encode("utf-8")
+    text = kept[-max_output_bytes:].decode("utf-8", errors="replace")
     return CheckResult(
-        tuple(argv),
-        None if timed_out else process.returncode,
+        shown,
+        None if timed_out or stopped else process.returncode,
         text,
         total,
         time.monotonic() - started,
         timed_out=timed_out,
         timeout=timeout,
+        stopped=stopped,
     )
+
+
+async def _wait_watching(
+    process: asyncio.subprocess.Process, watch: Callable[[], str | None] | None
+) -> str:
+    """Wait for the process; "" when it exits, the watch's reason when that comes first."""
+    if watch is None:
+        await process.wait()
+        return ""
+    waiting = asyncio.ensure_future(process.wait())
+    try:
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=_WATCH_SECONDS)
+            if done:
+                return ""
+            reason = watch()
+            if reason is not None:
+                return reason
+    finally:
+        if not waiting.done():
+            waiting.cancel()
 
 
 class _Pipe:
@@ -590,6 +622,11 @@ class CheckSettings:
     max_output_bytes: int
     key_names: tuple[str, ...] = ()
     key: str | None = None
+    sandboxed: bool = False  # run under bubblewrap (the user's answer decides: see check_consent)
+    sandbox: SandboxOptions = field(default_factory=SandboxOptions)
+    extra_env: tuple[tuple[str, str], ...] = ()  # agent.checkEnv
+    memory_bytes: int | None = None  # each process's data segment (RLIMIT_DATA)
+    write_bytes: int | None = None  # what it may write: the copy's file system, each file
 
 
 async def check_workspace(workspace: Workspace, settings: CheckSettings) -> CheckResult:
@@ -604,16 +641,101 @@ async def check_workspace(workspace: Workspace, settings: CheckSettings) -> Chec
 async def run_in_copy(
     copy: ScratchCopy, workspace: Workspace, settings: CheckSettings
 ) -> CheckResult:
-    """Run the check in ``copy`` (already up to date) of ``workspace``."""
-    env = check_environment(os.environ, settings.key_names, settings.key, copy.base)
-    _node_path(env, workspace.root)
+    """Run the check in ``copy`` (already up to date) of ``workspace``: under bubblewrap
+    when ``settings.sandboxed``, else with the user's rights and environment (less the key)."""
+    argv = program_argv(settings.argv, copy.root, workspace.root)
+    extra = {n: v for n, v in settings.extra_env if not (settings.key and settings.key in v)}
+    if settings.sandboxed:
+        argv, env = await asyncio.to_thread(_sandboxed, argv, copy, workspace, settings, extra)
+    else:
+        env = check_environment(os.environ, settings.key_names, settings.key, copy.base)
+        env.update(extra)
+        _node_path(env, workspace.root)
     return await run_command(
-        program_argv(settings.argv, copy.root, workspace.root),
+        _with_limits(argv, settings),
         cwd=copy.root,
         env=env,
         timeout=settings.timeout,
         max_output_bytes=settings.max_output_bytes,
+        shown=settings.argv,
+        watch=_write_watch(copy.base, settings.write_bytes),
     )
+
+
+def _sandboxed(
+    argv: list[str],
+    copy: ScratchCopy,
+    workspace: Workspace,
+    settings: CheckSettings,
+    extra: Mapping[str, str],
+) -> tuple[list[str], dict[str, str]]:
+    """``argv`` under bubblewrap, and the environment built from scratch (bubblewrap's own
+    too: the first process of the sandbox must not hold the server's environment)."""
+    bwrap = find_bwrap(os.environ)
+    if bwrap is None:
+        raise WorkspaceError("bubblewrap (bwrap) is no longer on PATH; the check was not run")
+    plan = plan_sandbox(
+        bwrap,
+        argv=argv,
+        environ=os.environ,
+        scratch=copy.base,
+        copy_root=copy.root,
+        user_root=workspace.root,
+        options=settings.sandbox,
+    )
+    env = sandbox_environment(os.environ, home=plan.home, scratch=str(copy.base), extra=extra)
+    return bwrap_argv(plan, argv), env
+
+
+def _with_limits(argv: list[str], settings: CheckSettings) -> list[str]:
+    """``argv`` under ``prlimit`` (util-linux) with the memory and file-size limits, and no
+    core dumps; as it is where there is no prlimit."""
+    if settings.memory_bytes is None and settings.write_bytes is None:
+        return argv
+    prlimit = shutil.which("prlimit") if sys.platform.startswith("linux") else None
+    if prlimit is None:
+        return argv
+    limits = ["--core=0"]
+    if settings.memory_bytes is not None:
+        limits.append(f"--data={settings.memory_bytes}")
+    if settings.write_bytes is not None:
+        limits.append(f"--fsize={settings.write_bytes}")
+    return [prlimit, *limits, "--", *argv]
+
+
+# How often the scratch folder's file system is looked at while a check runs.
+_WATCH_SECONDS = 0.25
+
+
+def _write_watch(folder: Path, limit: int | None) -> Callable[[], str | None] | None:
+    """A test the check's run calls now and then: the reason to stop it once the file system
+    holding its copy has lost more than ``limit`` bytes of free space since it started (one
+    statvfs: cheap, and it counts every file the check writes, however many)."""
+    if limit is None or not hasattr(os, "statvfs"):
+        return None
+
+    def free() -> int:
+        info = os.statvfs(folder)
+        return info.f_bavail * info.f_frsize
+
+    try:
+        start = free()
+    except OSError:
+        return None
+
+    def over() -> str | None:
+        try:
+            used = start - free()
+        except OSError:
+            return None
+        if used > limit:
+            return (
+                f"it wrote more than {limit // (1024 * 1024)} MB (glm.agent.checkWriteMb) "
+                "and was stopped"
+            )
+        return None
+
+    return over
 
 
 # -- the run_check tool of one agent run -----------------------------------------------------
@@ -645,8 +767,16 @@ class CheckStatus:
         return text + "."
 
 
-# The user's answer: None when the check may run, else why not (words for the model).
-AllowFn = Callable[[], Awaitable[str | None]]
+@dataclass(frozen=True)
+class Permit:
+    """The user let the check run: in the sandbox, or (after the separate question) not."""
+
+    sandboxed: bool
+
+
+# The user's answer: a Permit (or None: as the settings say) when the check may run, else
+# why not (words for the model).
+AllowFn = Callable[[], Awaitable["Permit | str | None"]]
 
 
 class CheckRunner:
@@ -672,8 +802,12 @@ class CheckRunner:
     async def run_for_model(self, workspace: Workspace) -> str:
         """The tool's answer: ``exit code N`` and the end of the output, or ``error: ...``."""
         if not self._asked:  # once per run: a refusal is not asked again
-            self._refusal = await self._allow()
+            answer = await self._allow()
             self._asked = True
+            if isinstance(answer, Permit):
+                self.settings = replace(self.settings, sandboxed=answer.sandboxed)
+            else:
+                self._refusal = answer
         if self._refusal is not None:
             return (
                 f"error: the check (`{self.command}`) was not run: {self._refusal}. Do not "

@@ -25,6 +25,7 @@ from glm_lsp.glm.events import (
     ToolCall,
     Usage,
 )
+from glm_lsp.log import redact
 
 if TYPE_CHECKING:
     from glm_lsp.glm.models import ChatRequest
@@ -151,8 +152,9 @@ async def _tool_loop(
             run.stopped, run.summary = "done", result.text.strip()
             return run
         outputs = await execute_tool_calls(tools, result.tool_calls, status.say, events)
+        # The key never goes upstream in a tool result (a file or a check's output holding it).
         messages.extend(
-            {"role": "tool", "tool_call_id": call.id, "content": output}
+            {"role": "tool", "tool_call_id": call.id, "content": redact(output)}
             for call, output in zip(result.tool_calls, outputs, strict=True)
         )
     return run

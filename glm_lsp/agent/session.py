@@ -11,27 +11,19 @@ the front door delivers in its own protocol (one WorkspaceEdit; diffs and one pe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from glm_lsp.agent.check import (
-    CHECK_PROMPT,
-    CheckRunner,
-    CheckSettings,
-    CheckStatus,
-    command_text,
-    consent_question,
-    consent_subject,
-)
+from glm_lsp.agent.check import CHECK_PROMPT, CheckRunner, CheckStatus, Permit
+from glm_lsp.agent.check_gate import allow_check, check_settings
 from glm_lsp.agent.loop import AgentEvents, AgentRun, run_agent
 from glm_lsp.agent.prompt import CurrentFile, build_agent_messages
 from glm_lsp.agent.tools import AgentTools, BufferSource, ExtraTools
 from glm_lsp.context.rules import read_rules
 from glm_lsp.context.target import instruction_comments
 from glm_lsp.trust.asker import Asker
-from glm_lsp.trust.consent import CHECK, Answer, ConsentStore, ask
+from glm_lsp.trust.consent import ConsentStore
 from glm_lsp.workspace import Workspace, WorkspaceError
 
 if TYPE_CHECKING:
@@ -131,46 +123,13 @@ async def run_agent_session(
 # -- the check -------------------------------------------------------------------------------
 
 
-def check_settings(settings: GlmSettings) -> CheckSettings | None:
-    """The check as the settings name it; None when ``agent.checkCommand`` is empty."""
-    if not settings.agent.check_command:
-        return None
-    from glm_lsp.config import DEFAULT_KEY_ENVS
-
-    return CheckSettings(
-        tuple(settings.agent.check_command),
-        timeout=settings.agent.check_timeout,
-        max_output_bytes=settings.agent.max_tool_output_bytes,
-        key_names=(*settings.key_env_names(), *DEFAULT_KEY_ENVS),
-        key=settings.api_key(),
-    )
-
-
-async def allow_check(
-    asker: Asker, consent: ConsentStore, root: Path, argv: Sequence[str]
-) -> str | None:
-    """None when the user lets this command run in this folder (asked once, remembered in
-    the user's state directory), else why not. Settings can name the command but never
-    answer for the user."""
-    subject, question = consent_subject(root, argv), consent_question(root, argv)
-    answer = await ask(asker, consent, CHECK, subject, question)
-    if answer is Answer.ALLOWED:
-        return None
-    if answer is Answer.UNSUPPORTED:
-        return "this editor cannot ask the user, so it is not allowed"
-    if answer is Answer.DISMISSED:
-        return "the user closed the question without allowing it"
-    return "the user did not allow it"
-
-
 def check_runner(settings: GlmSettings, port: AgentPort, root: Path) -> CheckRunner | None:
     check = check_settings(settings)
     if check is None:
         return None
 
-    async def allow() -> str | None:
-        port.report(f"asking to run `{command_text(check.argv)}`…")
-        return await allow_check(port.asker, port.consent, root, check.argv)
+    async def allow() -> Permit | str:
+        return await allow_check(port.asker, port.consent, root, settings, check, port.report)
 
     return CheckRunner(check, allow)
 

@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
 UNSAVED_TESTS = TESTS + "\n\ndef test_add_many():\n    assert add(1, 2, 3) == 6\n"
 BROKEN = "def add(*numbers):\n    return sum(numbers[1:])\n"
 FIXED = "def add(*numbers):\n    return sum(numbers)\n"
+
+# For the tests of "nothing ran": unconfined, a check that ran would leave its marker file.
+UNCONFINED = {"checkSandbox": "none"}
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
 
@@ -118,9 +122,10 @@ async def test_glm_checks_its_change_fixes_it_and_the_edit_says_check_passed(
         ]
         assert changed == [calc_uri]
 
-        assert editor.question_texts() == [
-            f"Let GLM run `{PY} -m pytest -q` in a scratch copy of {root}?"
-        ]
+        (question,) = editor.question_texts()
+        assert question.startswith(
+            f"Let GLM run `{PY} -m pytest -q` in a sandbox, on a scratch copy of {root}? "
+        )
         info = messages_of(client, types.MessageType.Info)
         assert any("changed 1 file(s) (calc.py)" in m and "last check passed" in m for m in info)
         progress = progress_messages(client)
@@ -157,13 +162,13 @@ async def test_without_check_command_there_is_no_run_check(
 
 async def test_the_check_environment_has_no_glm_key(fake_glm: FakeGlm, tmp_path: Path) -> None:
     root = calc_project(tmp_path)
-    probe = (
+    (root / "probe.py").write_text(
         "import os, sys\n"
         "key = sys.argv[1]\n"
         "found = [n for n, v in os.environ.items() if key in v]\n"
         "print('GLM key in the environment:', ', '.join(found) or 'none')\n"
     )
-    argv = [PY, "-c", probe, TEST_KEY]
+    argv = [PY, "probe.py", TEST_KEY]
     async with start_session(
         fake_glm,
         root,
@@ -199,44 +204,65 @@ async def test_glm_check_shows_a_failure_with_the_end_of_the_output(
         assert fake_glm.requests == []  # the check needs no GLM
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True
+def token_processes(token: str) -> list[int]:
+    """The pids of this machine's processes whose command line holds ``token`` (the
+    check's own pids are another PID namespace's: it cannot tell the host's)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                if token.encode() in cmdline.read():
+                    with open(f"/proc/{entry}/stat") as stat:
+                        if stat.read().rsplit(")", 1)[-1].split()[0] != "Z":
+                            found.append(int(entry))
+        except OSError:
+            continue
+    return found
 
 
-async def _gone(pids: list[int]) -> bool:
+async def _gone(token: str) -> bool:
     deadline = time.monotonic() + 10
-    while any(_alive(p) for p in pids):
+    while token_processes(token):
         if time.monotonic() > deadline:
             return False
         await asyncio.sleep(0.05)
     return True
 
 
-def sleeper(pid_file: Path) -> list[str]:
-    """A check that starts a child and both sleep forever; it writes both pids."""
-    script = (
-        "import os, subprocess, sys, time\n"
-        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'])\n"
-        f"open({str(pid_file)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+def _sleeping(token: str) -> int:
+    """How many Python processes run with ``token`` (the check's script and its child)."""
+    count = 0
+    for pid in token_processes(token):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                words = cmdline.read().split(b"\0")
+        except OSError:
+            continue
+        count += os.path.basename(words[0]).startswith(b"python")
+    return count
+
+
+def sleeper(root: Path) -> tuple[list[str], str]:
+    """A check that starts a child and both sleep forever; both carry a token in their
+    command line, by which the test finds them."""
+    token = f"glm-sleeper-{uuid.uuid4().hex}"
+    (root / "sleeper.py").write_text(
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)',"
+        " sys.argv[1]])\n"
         "print('sleeping', flush=True)\n"
         "time.sleep(3600)\n"
     )
-    return [PY, "-c", script]
+    return [PY, "sleeper.py", token], token
 
 
 async def test_a_check_past_its_time_limit_is_killed_with_its_children(
     fake_glm: FakeGlm, tmp_path: Path
 ) -> None:
     root = calc_project(tmp_path)
-    pid_file = tmp_path / "pids.txt"
+    argv, token = sleeper(root)
 
     def told(messages: list[dict[str, Any]]) -> Reply:
         result = messages[-1]["content"]
@@ -249,15 +275,13 @@ async def test_a_check_past_its_time_limit_is_killed_with_its_children(
         tools(("write_file", {"path": "calc.py", "content": FIXED}), ("run_check", {})),
         told,
     )
-    options = check_options(sleeper(pid_file), checkTimeout=2)
+    options = check_options(argv, checkTimeout=2)
     async with start_session(fake_glm, root, init_options=options, message_answer="Allow") as (
         client,
         editor,
     ):
         result = await execute(client, "glm.agent", agent("change add"))
-        pids = [int(p) for p in pid_file.read_text().split()]
-        assert len(pids) == 2
-        assert await _gone(pids)
+        assert await _gone(token)
         assert result["check"] == "failed"
         (params,) = editor.applied_edits
         assert params.label == "GLM: change add (check failed)"
@@ -267,25 +291,23 @@ async def test_a_check_past_its_time_limit_is_killed_with_its_children(
 
 async def test_cancelling_the_run_kills_the_check(fake_glm: FakeGlm, tmp_path: Path) -> None:
     root = calc_project(tmp_path)
-    pid_file = tmp_path / "pids.txt"
+    argv, token = sleeper(root)
     play_model(fake_glm, tools(("run_check", {})), Reply(text="unreachable"))
-    options = check_options(sleeper(pid_file))
+    options = check_options(argv)
     async with start_session(fake_glm, root, init_options=options, message_answer="Allow") as (
         client,
         editor,
     ):
         pending = asyncio.ensure_future(execute(client, "glm.agent", agent("check")))
-        deadline = time.monotonic() + 20
-        while not pid_file.exists() or len(pid_file.read_text().split()) < 2:
-            assert time.monotonic() < deadline, "the check never started"
-            await asyncio.sleep(0.05)
-        pids = [int(p) for p in pid_file.read_text().split()]
+        # Both the check and its child run: the token is in two of their command lines
+        # (prlimit and bwrap hand on the same argv, so count the sleeping children).
+        assert await wait_until(lambda: _sleeping(token) >= 2, 20), "the check never started"
         for request_id, future in list(client.protocol._request_futures.items()):
             if not future.done():
                 client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=request_id))
         with pytest.raises(JsonRpcRequestCancelled):
             await asyncio.wait_for(pending, 10)
-        assert await _gone(pids)
+        assert await _gone(token)
         assert editor.applied_edits == []
         assert len(fake_glm.requests) == 1
 
@@ -309,7 +331,7 @@ async def test_refused_consent_runs_nothing_and_the_model_is_told(
     )
     argv = [PY, "-c", f"open({str(marker)!r}, 'w').write('ran')"]
     async with start_session(
-        fake_glm, root, init_options=check_options(argv), message_answer="Don't allow"
+        fake_glm, root, init_options=check_options(argv, **UNCONFINED), message_answer="Don't allow"
     ) as (client, editor):
         result = await execute(client, "glm.agent", agent("change add"))
         assert len(editor.questions) == 1
@@ -330,8 +352,7 @@ async def test_what_the_check_writes_stays_in_the_copy_and_out_of_the_edit(
 ) -> None:
     root = calc_project(tmp_path)
     (root / "keep.txt").write_text("keep me\n")
-    before = snapshot(root)
-    vandal = (
+    (root / "vandal.py").write_text(
         "import os, pathlib, shutil\n"
         "pathlib.Path('calc.py').write_text('broken by the check\\n')\n"
         "with open('keep.txt', 'a') as f: f.write('appended in place')\n"
@@ -343,6 +364,7 @@ async def test_what_the_check_writes_stays_in_the_copy_and_out_of_the_edit(
         "pathlib.Path('build/cache.txt').write_text('overwritten')\n"
         "print('cwd', os.getcwd())\n"
     )
+    before = snapshot(root)
     during: list[dict[str, tuple[bytes, int]]] = []
     copies: list[Path] = []
 
@@ -359,7 +381,7 @@ async def test_what_the_check_writes_stays_in_the_copy_and_out_of_the_edit(
         finish,
     )
     async with start_session(
-        fake_glm, root, init_options=check_options([PY, "-c", vandal]), message_answer="Allow"
+        fake_glm, root, init_options=check_options([PY, "vandal.py"]), message_answer="Allow"
     ) as (client, editor):
         result = await execute(client, "glm.agent", agent("change add"))
         assert during == [before]
@@ -415,7 +437,7 @@ async def test_an_editor_that_cannot_ask_never_runs_the_check(
     argv = [PY, "-c", f"open({str(marker)!r}, 'w').write('ran')"]
     play_model(fake_glm, tools(("run_check", {})), Reply(text="Unchecked."))
     async with start_session(
-        fake_glm, root, init_options=check_options(argv), show_message_request=False
+        fake_glm, root, init_options=check_options(argv, **UNCONFINED), show_message_request=False
     ) as (client, _editor):
         await execute(client, "glm.agent", agent("check"))
         (answer,) = tool_results(fake_glm.requests[1].body)
@@ -434,7 +456,8 @@ async def test_the_editor_quitting_while_the_check_question_is_open_runs_nothing
     root = calc_project(tmp_path)
     marker = tmp_path / "the-check-ran.txt"
     argv = [PY, "-c", f"open({str(marker)!r}, 'w').write('ran')"]
-    async with start_session(fake_glm, root, init_options=check_options(argv)) as (client, editor):
+    options = check_options(argv, **UNCONFINED)
+    async with start_session(fake_glm, root, init_options=options) as (client, editor):
         editor.leave_questions_open = True
         pending = asyncio.ensure_future(execute(client, "glm.check", {}))
         assert await wait_until(lambda: bool(editor.questions))

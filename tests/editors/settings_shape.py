@@ -12,7 +12,7 @@ def flatten(section: dict[str, Any], prefix: str = "glm") -> dict[str, Any]:
     """``{"completion": {"enabled": True}}`` -> ``{"glm.completion.enabled": True}``."""
     flat: dict[str, Any] = {}
     for key, value in section.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value:  # an empty one is a setting's value ({})
             flat.update(flatten(value, f"{prefix}.{key}"))
         else:
             flat[f"{prefix}.{key}"] = value

@@ -251,6 +251,8 @@ def test_a_relative_program_missing_from_the_copy_runs_from_the_user_folder(
         "pytest",
     ]
     assert program_argv(["scripts/check"], copy, user) == ["scripts/check"]
+    # Named by its absolute path in the user's folder: the copy's (with GLM's changes) runs.
+    assert program_argv([str(user / "scripts/check")], copy, user) == [str(copy / "scripts/check")]
     assert program_argv(["python", "-m", "pytest"], copy, user) == ["python", "-m", "pytest"]
 
 

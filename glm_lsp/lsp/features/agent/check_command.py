@@ -1,11 +1,14 @@
 """``glm.check {}``: run ``agent.checkCommand`` on the workspace as it is (the disk plus open
 buffers), in a scratch copy, and show the result: a user sees that the check works before
-the agent relies on it. The same consent as the agent's ``run_check``."""
+the agent relies on it. The same consent and sandbox as the agent's ``run_check``
+(:mod:`glm_lsp.agent.check_gate`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from glm_lsp.log import redact
 from glm_lsp.lsp.server import GlmLanguageServer
 
 if TYPE_CHECKING:
@@ -31,8 +34,8 @@ def register(server: GlmLanguageServer) -> None:
 
 async def run_check_command(ls: GlmLanguageServer) -> dict[str, Any]:
     """One check, its result shown and returned (``ran`` false when nothing ran, and why)."""
-    from glm_lsp.agent.check import command_text
-    from glm_lsp.agent.session import allow_check, check_settings
+    from glm_lsp.agent.check import Permit, command_text
+    from glm_lsp.agent.check_gate import allow_check, check_settings
     from glm_lsp.lsp.features.agent.run import open_documents, workspace_folders
     from glm_lsp.lsp.features.operation import run_operation
     from glm_lsp.workspace import Workspace
@@ -55,10 +58,11 @@ async def run_check_command(ls: GlmLanguageServer) -> dict[str, Any]:
         open_buffers={path: start.text for path, start in open_documents(ls).items()},
         exclude=ls.settings.agent.exclude,
     )
-    refusal = await allow_check(ls.asker, ls.consent, workspace.root, settings.argv)
-    if refusal is not None:
-        ls.show_warning(f"glm.check: `{command}` was not run: {refusal}.")
+    answer = await allow_check(ls.asker, ls.consent, workspace.root, ls.settings, settings)
+    if not isinstance(answer, Permit):
+        ls.show_warning(f"glm.check: `{command}` was not run: {answer}.")
         return {"ran": False, "reason": "not allowed"}
+    settings = replace(settings, sandboxed=answer.sandboxed)
     outcome = await run_operation(
         ls, f"GLM check: {command}", lambda op: _check(op, workspace, settings), feature="check"
     )
@@ -74,7 +78,7 @@ async def run_check_command(ls: GlmLanguageServer) -> dict[str, Any]:
         "exitCode": outcome.exit_code,
         "timedOut": outcome.timed_out,
         "seconds": round(outcome.seconds, 3),
-        "output": outcome.output,
+        "output": redact(outcome.output),  # the editor never gets the key either
     }
 
 
