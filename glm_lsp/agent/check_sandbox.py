@@ -116,8 +116,12 @@ def sandbox_problem(environ: Mapping[str, str] | None = None) -> str | None:
     if bwrap in _probed:
         return _probed[bwrap]
     true = shutil.which("true") or "/bin/true"
-    probe = [bwrap, "--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session"]
-    probe += ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--", true]
+    # Every option the check's sandbox uses (an old bubblewrap lacks --size or --perms).
+    probe = [bwrap, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    probe += ["--hostname", "glm-check", "--unshare-net", "--die-with-parent", "--new-session"]
+    probe += ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
+    probe += ["--perms", "0500", "--size", "1048576", "--tmpfs", "/tmp", "--remount-ro", "/tmp"]
+    probe += ["--", true]
     problem: str | None
     try:
         done = subprocess.run(
