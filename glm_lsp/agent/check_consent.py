@@ -155,7 +155,9 @@ def consent_subject(request: CheckRequest, identity: str) -> str:
         "readPaths": list(request.read_paths),
         "env": [list(pair) for pair in request.env],
     }
-    return f"{identity}\0{json.dumps(list(request.argv))}\0{json.dumps(opened, sort_keys=True)}"
+    # Hashed: checkEnv may hold a token, and the consent file is no place for it.
+    opened_hash = hashlib.sha256(json.dumps(opened, sort_keys=True).encode()).hexdigest()
+    return f"{identity}\0{json.dumps(list(request.argv))}\0opened:{opened_hash}"
 
 
 def consent_question(request: CheckRequest, program: str | None) -> str:

@@ -184,6 +184,9 @@ def test_what_the_settings_open_is_part_of_the_consent(tmp_path: Path) -> None:
     assert consent_subject(closed, "id") != consent_subject(opened, "id")
     assert consent_subject(closed, "id") != consent_subject(closed, "another repository")
     assert "it may use the network (glm.agent.checkNetwork)" in consent_question(opened, None)
+    token = CheckRequest(root=tmp_path, argv=("pytest",), env=(("NPM_TOKEN", "s3cr3t-value"),))
+    assert consent_subject(token, "id") != consent_subject(closed, "id")
+    assert "s3cr3t-value" not in consent_subject(token, "id")  # the consent file keeps a hash
 
 
 def _workspace(tmp_path: Path, script: str) -> Workspace:
