@@ -18,13 +18,17 @@ written anew, never written through. The copy is removed when the check (or the 
 
 Folders ignored by ``.gitignore`` and the agent's skip list (``node_modules``, ``.venv``,
 build caches) are not copied at all, so no check pays for them: a relative program such as
-``.venv/bin/python`` that is not in the copy runs from the user's folder, ``NODE_PATH`` points
-at the user's ``node_modules``, and Python's byte-code cache goes to the scratch folder
-(``PYTHONPYCACHEPREFIX``), so even the user's own interpreter writes nothing into the user's
-``.venv``. Confinement is the agent's: nothing in ``.git/`` or matching ``agent.exclude`` is
-copied, so the check cannot read a secret the agent may not read. (A check that names the
-user's files by absolute path, or escapes its process group, is the user's own command
-doing what it says; the consent question names the command.)
+``.venv/bin/python`` that is not in the copy runs from the user's folder, and Python's
+byte-code cache goes to the scratch folder (``PYTHONPYCACHEPREFIX``). Confinement is the
+agent's: nothing in ``.git/`` or matching ``agent.exclude`` is copied.
+
+The check runs code GLM wrote, so on Linux it runs under bubblewrap (``sandboxed``; see
+:mod:`glm_lsp.agent.check_sandbox` for what it sees): then the copy is the only host folder
+it can write, the tool folders are shown read-only at their place, no other process, no
+network, an environment from scratch, and nothing it starts outlives it. Unconfined (only
+after the user's full-rights answer) it has the user's rights and environment, less the key.
+Both ways each process has a memory and a file-size limit (``prlimit``) and the check is
+stopped once it has written ``write_bytes``.
 """
 
 from __future__ import annotations
