@@ -410,3 +410,31 @@ def test_doctor_says_whether_the_check_can_be_sandboxed(fake_glm: FakeGlm, tmp_p
         "sandbox  the check cannot be sandboxed: bubblewrap (bwrap) is not installed or not on "
         "PATH (Debian/Ubuntu: apt install bubblewrap)" in elsewhere.stdout
     )
+
+
+async def test_the_network_is_the_users_to_open_and_opening_it_asks_again(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    connect = (
+        "import socket, sys\n"
+        "try:\n"
+        "    socket.create_connection(('127.0.0.1', int(sys.argv[1])), 5).close()\n"
+        "    print('connected')\n"
+        "except OSError as exc:\n"
+        "    print('no network:', type(exc).__name__)\n"
+    )
+    root = make_workspace(tmp_path, {"connect.py": connect})
+    argv = [PY, "connect.py", str(urlsplit(fake_glm.url).port)]
+    state = {"GLM_LSP_STATE_DIR": str(tmp_path / "state")}
+    async with start_session(
+        fake_glm, root, init_options=check_options(argv), message_answer="Allow", extra_env=state
+    ) as (client, _editor):
+        assert (await execute(client, "glm.check", {}))["output"].startswith("no network:")
+    # The workspace opens the network: asked again, and the question says so.
+    opened = check_options(argv, checkNetwork=True)
+    async with start_session(
+        fake_glm, root, configuration=opened, message_answer="Allow", extra_env=state
+    ) as (client, editor):
+        assert (await execute(client, "glm.check", {}))["output"].strip() == "connected"
+        (question,) = editor.question_texts()
+        assert "it may use the network (glm.agent.checkNetwork)" in question
