@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from glm_lsp.agent.check import CheckSettings, check_workspace
 from glm_lsp.agent.check_consent import (
@@ -217,3 +220,56 @@ async def test_a_check_past_its_memory_limit_fails(tmp_path: Path) -> None:
     result = await check_workspace(_workspace(tmp_path, script), settings)
     assert result.exit_code not in (0, None)
     assert "MemoryError" in result.output and "allocated" not in result.output
+
+
+def _read_back(shown: str) -> list[str]:
+    """What a person reading the question takes the command to be: words split at spaces,
+    a quoted word up to its closing quote with each escape as written."""
+    words: list[str] = []
+    i = 0
+    while i < len(shown):
+        if shown[i] == " ":
+            i += 1
+            continue
+        if shown[i] != '"':
+            end = shown.find(" ", i)
+            end = len(shown) if end < 0 else end
+            words.append(shown[i:end])
+            i = end
+            continue
+        i += 1
+        word = []
+        while shown[i] != '"':
+            if shown[i] == "\\":
+                kind = shown[i + 1]
+                size = {"x": 2, "u": 4, "U": 8}.get(kind)
+                if size is None:
+                    word.append(kind)
+                    i += 2
+                else:
+                    word.append(chr(int(shown[i + 2 : i + 2 + size], 16)))
+                    i += 2 + size
+            else:
+                word.append(shown[i])
+                i += 1
+        words.append("".join(word))
+        i += 1
+    return words
+
+
+# Characters that need quoting or escaping (but are allowed), beside any character at all.
+_QUOTED = st.sampled_from(list(' "\'\\`ab-=\u00e9\U0001f600'))
+_ARGUMENTS = st.one_of(st.text(_QUOTED, max_size=12), st.text(max_size=12))
+
+
+@given(st.lists(_ARGUMENTS, min_size=1, max_size=5))
+def test_what_the_question_shows_is_exactly_what_runs(argv: list[str]) -> None:
+    shown = command_text(argv)
+    assert all(" " <= c <= "~" for c in shown)  # nothing in it that could hide or look alike
+    reason = refusal(argv)
+    if reason is None:
+        assert _read_back(shown) == argv
+    else:  # refused: it names a character of the argv that prints as nothing or a space
+        named = chr(int(reason.split("U+", 1)[1].split(" ", 1)[0], 16))
+        assert named in "".join(argv) and named != " "
+        assert not named.isprintable() or unicodedata.category(named) == "Lo"
