@@ -25,6 +25,7 @@ import pytest
 from lsprotocol import types
 
 from glm_lsp.agent.check_sandbox import sandbox_problem
+from tests.acp_harness import RecordingClient, start_acp
 from tests.conftest import TEST_KEY
 from tests.e2e.test_agent import agent, make_workspace, play_model, tools
 from tests.e2e.test_agent_check import _gone, check_options, token_processes
@@ -438,3 +439,28 @@ async def test_the_network_is_the_users_to_open_and_opening_it_asks_again(
         assert (await execute(client, "glm.check", {}))["output"].strip() == "connected"
         (question,) = editor.question_texts()
         assert "it may use the network (glm.agent.checkNetwork)" in question
+
+
+async def test_the_acp_agents_check_runs_in_the_same_sandbox(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    probe = "import os\nprint('home holds', sorted(os.listdir(os.path.expanduser('~'))))\n"
+    root = make_workspace(tmp_path, {"probe.py": probe})
+    home = fake_home(tmp_path)
+    (home / ".config" / "glm-lsp").mkdir(parents=True)
+    settings = {"agent": {"checkCommand": [PY, "probe.py"]}}
+    (home / ".config" / "glm-lsp" / "settings.json").write_text(json.dumps(settings))
+    results: list[str] = []
+
+    def after_check(messages: list[dict[str, Any]]) -> Reply:
+        results.append(messages[-1]["content"])
+        return Reply(text="Done.")
+
+    play_model(fake_glm, tools(("run_check", {})), after_check)
+    client = RecordingClient(answer="allow")
+    env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+    async with start_acp(fake_glm, root, client, extra_env=env) as acp:
+        await acp.prompt("check it")
+    (result,) = results
+    assert result.startswith("exit code 0") and "home holds []" in result  # a private HOME
+    assert "in a sandbox" in client.permissions[0].title
