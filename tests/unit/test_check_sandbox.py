@@ -202,9 +202,9 @@ def _workspace(tmp_path: Path, script: str) -> Workspace:
 async def test_a_check_that_writes_too_much_is_stopped(tmp_path: Path) -> None:
     script = (
         "import os, time\n"
-        "for n in range(12):\n"
+        "for n in range(20):\n"
         "    with open(f'blob{n}', 'wb') as f: f.write(os.urandom(4 << 20))\n"
-        "print('wrote 48 MB', flush=True)\n"
+        "print('wrote 80 MB', flush=True)\n"
         "time.sleep(60)\n"
     )
     settings = CheckSettings((PY, "script.py"), 30, 4096, write_bytes=16 << 20)
