@@ -4,8 +4,9 @@ A cloned repository can carry settings that point glm-lsp somewhere new: another
 key, a command to run. Those wait for the user's answer to ``window/showMessageRequest``;
 ``Allow`` is remembered here, per kind and subject, so the question comes once.
 
-Kinds in use: ``"key-host"`` (subject ``host[:port]``) and ``"check"`` (subject
-``f"{workspace}\\0{argv json}"``).
+Kinds in use: ``"key-host"`` (subject ``host[:port]``), ``"check"`` and
+``"check-unconfined"`` (subject: the workspace's identity, the argv and a hash of what the
+settings open; see ``glm_lsp.agent.check_consent``).
 """
 
 from __future__ import annotations
