@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from glm_lsp.agent.check_sandbox import resolve_program
+from glm_lsp.agent.check_sandbox import SYSTEM_FOLDERS, installation, resolve_program
 
 CHECK = "check"  # the consent kinds (the state directory's consent file)
 CHECK_UNCONFINED = "check-unconfined"
@@ -160,14 +160,21 @@ def consent_subject(request: CheckRequest, identity: str) -> str:
     return f"{identity}\0{json.dumps(list(request.argv))}\0opened:{opened_hash}"
 
 
-def consent_question(request: CheckRequest, program: str | None) -> str:
+def consent_question(
+    request: CheckRequest, program: str | None, installed: Sequence[str] = ()
+) -> str:
+    """``installed``: the folders of the program's installation beyond the system's (a
+    venv, its base interpreter in ``~/.pyenv``), named since some may be in the home folder."""
     command = f"`{command_text(request.argv)}`"
     if program is not None:
         kind = "script" if _is_script(request.root / program) else "program"
         command += f" (the repository's own {kind} `{shown_argument(program)}`)"
+    installation = "the program's installation"
+    if installed:
+        installation += " (" + ", ".join(shown_argument(p) for p in installed) + ")"
     sees = (
-        "It sees the system and the program's installation read-only, the workspace's ignored "
-        "tool folders (.venv, node_modules) read-only, and the copy, its only writable folder"
+        f"It sees the system and {installation} read-only, the workspace's ignored tool "
+        "folders (.venv, node_modules) read-only, and the copy, its only writable folder"
     )
     if request.read_paths:
         sees += "; also, read-only: " + ", ".join(shown_argument(p) for p in request.read_paths)
@@ -182,6 +189,26 @@ def consent_question(request: CheckRequest, program: str | None) -> str:
         f"Let GLM run {command} in a sandbox, on a scratch copy of {request.root}? "
         f"{sees}; {never}.{env}"
     )
+
+
+def program_installation(request: CheckRequest) -> list[str]:
+    """What the sandbox will show of the program's installation, outside the system folders
+    and the workspace (a few file-system looks: the program's path, a venv's pyvenv.cfg)."""
+    found = resolve_program(request.argv[0], request.path_env, request.root)
+    if found is None:
+        return []
+    home = os.path.abspath(os.environ.get("HOME") or "/")
+    root = os.path.abspath(request.root)
+    return [
+        folder
+        for folder in installation(found, home)
+        if not any(_inside(folder, system) for system in SYSTEM_FOLDERS)
+        and not _inside(folder, root)
+    ]
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def unconfined_question(request: CheckRequest, why: str) -> str:
@@ -224,7 +251,8 @@ async def decide(
     program = workspace_program(request)
     subject = consent_subject(request, await identity(request))
     report(f"asking to run `{command_text(request.argv)}`…")
-    why_not = await ask(CHECK, subject, consent_question(request, program))
+    question = consent_question(request, program, program_installation(request))
+    why_not = await ask(CHECK, subject, question)
     if why_not is not None:
         return Decision(refusal=why_not)
     if request.sandbox == "none":

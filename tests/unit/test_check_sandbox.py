@@ -17,6 +17,7 @@ from glm_lsp.agent.check_consent import (
     command_text,
     consent_question,
     consent_subject,
+    program_installation,
     refusal,
     shown_argument,
     workspace_program,
@@ -121,6 +122,11 @@ def test_a_venv_brings_its_base_interpreter_from_home(tmp_path: Path) -> None:
     (venv / "pyvenv.cfg").write_text(f"home = {base / 'bin'}\nversion = 3.12.1\n")
     found = installation(str(venv / "bin" / "python"), str(home))
     assert found == [str(venv), str(base)]
+    # The question names them: the base interpreter may be in the home folder.
+    request = CheckRequest(root=tmp_path / "elsewhere", argv=(str(venv / "bin" / "python"),))
+    assert program_installation(request) == [str(venv), str(base)]
+    question = consent_question(request, None, program_installation(request))
+    assert f"the program's installation ({venv}, {base}) read-only" in question
 
 
 def test_a_program_in_home_never_opens_home_itself(tmp_path: Path) -> None:
