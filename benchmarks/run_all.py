@@ -152,6 +152,21 @@ def parse_agent_scaling(text: str) -> list[Row]:
                 "ok": verdict == "ok",
             }
         )
+    sandboxed = re.compile(
+        r"(\d[\d,]*) files: the same check sandboxed \(bubblewrap \+ limits\) minus "
+        r"unsandboxed, paired per run:\s+([-\d.]+) ms \(([-\d.]+)–([-\d.]+)\)\s+\[(\w+)"
+    )
+    for files, median, low, high, verdict in sandboxed.findall(text):
+        rows.append(
+            {
+                "measured": f"run_check over {files} files: what the sandbox adds",
+                "median": f"{median} ms (sandboxed minus unsandboxed, paired)",
+                "spread": f"{low}–{high} ms",
+                "ratio": f"{float(median) / 50:.2f}x the budget",
+                "goal": "<= 50 ms",
+                "ok": verdict == "ok",
+            }
+        )
     mcp_call = re.search(
         r"MCP tool call \((\d+) calls\): overhead beyond the server p50 ([-\d.]+) ms "
         r"\[(\w+).*?agent call p50 ([\d.]+) ms \(p90 ([\d.]+)\), bare JSON-RPC client p50 "
