@@ -10,9 +10,12 @@ program, and inherited the consent of another repository cloned into the same fo
 from __future__ import annotations
 
 import ast
+import asyncio
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -28,10 +31,10 @@ from glm_lsp.agent.check_sandbox import sandbox_problem
 from tests.acp_harness import RecordingClient, start_acp
 from tests.conftest import TEST_KEY
 from tests.e2e.test_agent import agent, make_workspace, play_model, tools
-from tests.e2e.test_agent_check import _gone, check_options, token_processes
+from tests.e2e.test_agent_check import _gone, _sleeping, check_options, sleeper, token_processes
 from tests.e2e.test_doctor import run_doctor
 from tests.fake_glm import FakeGlm, Reply
-from tests.lsp_harness import execute, messages_of, server_env, start_session
+from tests.lsp_harness import execute, messages_of, server_env, start_session, wait_until
 
 PY = sys.executable
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's sandbox")
@@ -464,3 +467,27 @@ async def test_the_acp_agents_check_runs_in_the_same_sandbox(
     (result,) = results
     assert result.startswith("exit code 0") and "home holds []" in result  # a private HOME
     assert "in a sandbox" in client.permissions[0].title
+
+
+async def test_nothing_the_check_started_outlives_a_killed_server(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    root = make_workspace(tmp_path, {"calc.py": "x = 1\n"})
+    argv, token = sleeper(root)
+    play_model(fake_glm, tools(("run_check", {})), Reply(text="unreachable"))
+    async with start_session(
+        fake_glm, root, init_options=check_options(argv), message_answer="Allow"
+    ) as (client, _editor):
+        pending = asyncio.ensure_future(execute(client, "glm.agent", agent("check")))
+        assert await wait_until(lambda: _sleeping(token) >= 2, 20), "the check never started"
+        server = client._server
+        assert server is not None
+        server.kill()  # no shutdown, no cleanup: the kernel and bubblewrap must do it
+        await server.wait()
+        try:
+            assert await _gone(token)
+        finally:
+            pending.cancel()
+            for pid in token_processes(token):  # only when the assertion failed
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
