@@ -56,6 +56,8 @@ class CompletionSettings(_Section):
     context_chars: int = Field(3000, ge=0, le=100_000)
     """Characters of definitions from other files (imports, open buffers) shown with each
     completion: signatures and docstrings first. 0 turns it off."""
+    total_timeout: float = Field(30.0, gt=0, le=3600)
+    """Seconds one completion request may take in all; later, it is dropped."""
 
 
 class NextEditSettings(_Section):
@@ -84,6 +86,9 @@ class ActionSettings(_Section):
     context_chars: int = Field(12000, ge=0, le=400_000)
     """Characters of definitions from other files (imports, open buffers) the selection
     uses, shown with each code action; generate tests adds conftest.py fixtures. 0: off."""
+    total_timeout: float = Field(900.0, gt=0, le=7200)
+    """Seconds one code action's request may take in all, retries and the wait for the first
+    token included."""
 
 
 class AgentSettings(_Section):
@@ -129,6 +134,9 @@ class AgentSettings(_Section):
     max_tools: int = Field(64, ge=8, le=512)
     """At most this many tools in one request (built-ins first, then MCP servers' tools);
     the rest are left out with one log line naming them."""
+    total_timeout: float = Field(900.0, gt=0, le=7200)
+    """Seconds one model turn's request may take in all, retries and the wait for the first
+    token included."""
 
     @field_validator("check_command")
     @classmethod
@@ -177,6 +185,9 @@ class GlmSettings(_Section):
     then ZAI_API_KEY). Only a variable name containing GLM, ZAI, BIGMODEL or ZHIPU."""
     request_timeout: float = Field(120.0, gt=0, le=3600)
     """Seconds to wait for a response (and between streamed chunks)."""
+    first_token_timeout: float = Field(300.0, gt=0, le=3600)
+    """Seconds code actions and the agent wait for GLM's first token (a big prompt can take
+    minutes; progress shows the wait). Completions wait ``requestTimeout`` at most."""
     max_retries: int = Field(3, ge=0, le=10)
     """Retries on rate limits, overload, 5xx, timeouts and dropped connections."""
     temperature: float | None = Field(None, ge=0.0, le=1.0)
@@ -217,6 +228,14 @@ class GlmSettings(_Section):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value if value.endswith("/") else value + "/"
+
+    def deadlines(self) -> dict[str, float]:
+        """Per feature (the GLM client's names), seconds one request may take in all."""
+        return {
+            "completion": self.completion.total_timeout,
+            "actions": self.actions.total_timeout,
+            "agent": self.agent.total_timeout,
+        }
 
     def effective_base_url(self, environ: dict[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ

@@ -102,9 +102,12 @@ async def _checks(
         tools_off = dialect.name != "zai" and not await _check_tools(client, model)
         await _time_completion(client, completion_model, dialect)
         if is_coding_plan(base_url):
+            from .glm.quota import describe
+
             print(
                 f"quota    {quota_multiplier()}x now (Coding Plan: 3x 14:00-18:00 UTC+8, else 2x)"
             )
+            print(f"         {describe(await client.quota())}")
     finally:
         await client.aclose()
     if tools_off:
@@ -215,12 +218,31 @@ async def _time_completion(client: GlmClient, model: str, dialect: Dialect) -> N
         return
     print(f"complete {model}: first token after {first_ms:.0f} ms (completion model, thinking off)")
     if thought:
-        print(
-            "         it thought before completing although thinking was off: for a "
-            "self-hosted GLM set glm.provider to vllm or sglang"
-        )
+        print(f"         {_thinking_advice(client, model, dialect)}")
     if first_ms >= COMPLETION_BUDGET_MS and not _looks_fast(model):
         print(f"         {_faster_model_advice(dialect)}")
+
+
+def _thinking_advice(client: GlmClient, model: str, dialect: Dialect) -> str:
+    """Why the completion model thought with thinking off, and the setting that fixes it."""
+    from .glm.thinking import MODEL_THAT_STOPS_THINKING
+
+    if dialect.name != "zai":
+        return (
+            "it thought before completing although thinking was off: for a self-hosted GLM "
+            "set glm.provider to vllm or sglang"
+        )
+    effort = client.always_thinking.get(model)
+    how = (
+        f"refuses thinking off (400 / 1210; now sent reasoning_effort {effort!r})"
+        if effort
+        else "ignores thinking off (reasoning arrived anyway)"
+    )
+    return (
+        f"thinking does not turn off: {model} {how} on this endpoint, so every completion "
+        f"thinks first: set glm.completion.model to {MODEL_THAT_STOPS_THINKING}, whose "
+        "thinking turns off"
+    )
 
 
 def _looks_fast(model: str) -> bool:

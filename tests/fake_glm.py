@@ -16,12 +16,15 @@ environment to use (``--help`` describes the script)::
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import gzip
 import json
 import select
 import socket
 import sys
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +66,14 @@ class Reply:
     # Close the connection after reading the request, before any byte of a response (what a
     # server does to a kept-alive connection it has just timed out).
     hang_up_unanswered: bool = False
+    # -- the service as it behaves now (DESIGN.md "GLM as the service behaves now") --------
+    content_type: str | None = None  # of a raw `body` (default text/plain): text/html for a page
+    chunk_id: str = "chatcmpl-fake"  # the chunks' id (GLM's are not always chatcmpl-...)
+    omit_finish_key: bool = False  # chunks before the last carry no finish_reason key at all
+    usage_alone: bool = False  # usage in a chunk of its own with `choices: []` after the finish
+    whole_tool_calls: bool = False  # each tool call whole in one chunk (id, name, arguments)
+    glued_frame: int | None = None  # frame N arrives cut short, glued on one line to its copy
+    error_event: str | None = None  # an `event: error` frame with this message instead of a finish
     hostile: str | None = None  # one of HOSTILE: a body streamed lazily, never held in memory
     hostile_bytes: int = 2 * 2**30  # its size (error-body, html-body, long-line)
     hostile_depth: int = 200_000  # JSON nesting (deep-line, deep-tool-arguments)
@@ -76,6 +87,8 @@ HOSTILE = (
     "long-line",  # one `data:` line of hostile_bytes, then a normal end
     "deep-line",  # a line of JSON nested hostile_depth deep, then the reply
     "deep-tool-arguments",  # a tool call whose arguments nest hostile_depth deep
+    "gzip-bomb",  # an event stream sent `Content-Encoding: gzip, gzip`: inflates to hostile_bytes
+    "gzip-bomb-error",  # the same as an HTTP 500 JSON error body
 )
 
 # GLM's plan and quota refusals (HTTP 429), in the words of its messages, with a reset time.
@@ -86,7 +99,107 @@ PLAN_LIMIT_MESSAGES = {
     "1311": "The current plan does not include access to model glm-5.1",
     "1312": "The model is currently busy, please try again later",
     "1313": "Your account has been restricted under the Fair Use Policy",
+    # Rate limits that clear by themselves: glm-lsp backs off from 30 s.
+    "1302": "High concurrency usage of this API, please reduce concurrency or contact customer "
+    "service to increase limits",
+    "1305": "The service may be temporarily overloaded, please try again later",
+    # Newer plan and quota codes: glm-lsp treats them as 1308-1313 (not retried).
+    **{
+        str(code): f"Plan restriction {code} (a scripted message: GLM words each code its own way)"
+        for code in range(1314, 1322)
+    },
 }
+
+# The always-thinking model's refusal of thinking: {"type": "disabled"} (HTTP 400, code 1210).
+ALWAYS_THINKING_REFUSAL = (
+    "The model glm-5.3 always engages in thinking and cannot be disabled; please use low, high, "
+    "or max for reasoning_effort"
+)
+ALWAYS_THINKING_REASONING = "The user wants code. Let me think it through first."
+
+# Error bodies as the service and the gateways in front of it send them.
+ERROR_SHAPES: dict[str, tuple[int, str, str]] = {
+    # GLM's usual shape: the code a string inside "error".
+    "nested": (
+        400,
+        "application/json",
+        '{"error": {"code": "1214", "message": "Invalid temperature parameter"}}',
+    ),
+    # A numeric code at the top level.
+    "top-level": (
+        401,
+        "application/json",
+        '{"code": 1001, "message": "Authentication parameter not received in Header", '
+        '"success": false}',
+    ),
+    # Spring Boot's default 404 when the path is wrong (no /api/paas/v4/).
+    "spring-404": (
+        404,
+        "application/json",
+        '{"timestamp": "2026-12-01T10:42:07.000+00:00", "status": 404, '
+        '"error": "Not Found", "path": "/v4/chat/completions"}',
+    ),
+    # A gateway's web page.
+    "html-405": (
+        405,
+        "text/html",
+        "<html><head><title>405 Not Allowed</title></head><body><center>"
+        "<h1>405 Not Allowed</h1></center><hr><center>nginx</center></body></html>",
+    ),
+    # A message in Chinese ("the API key is wrong or expired").
+    "chinese": (
+        401,
+        "application/json",
+        '{"error": {"code": "1002", "message": "令牌已过期或验证不正确"}}',
+    ),
+}
+
+
+def error_shape(kind: str) -> Reply:
+    """A reply whose error body has one of the :data:`ERROR_SHAPES`."""
+    status, content_type, body = ERROR_SHAPES[kind]
+    return Reply(status=status, body=body, content_type=content_type)
+
+
+# The Coding Plan's quota, as GET /api/monitor/usage/quota/limit answers it: the 5-hour
+# window (unit 3, number 5), the week (unit 6, number 1), and the monthly tool allowance.
+QUOTA_5H_RESET_MS = 1_796_121_727_000  # 2026-12-01 18:42:07 UTC+8
+QUOTA_WEEK_RESET_MS = 1_796_572_800_000  # 2026-12-07 00:00:00 UTC+8
+
+
+def quota_answer(five_hour: float = 42.0, weekly: float = 17.0) -> dict[str, Any]:
+    limits = [
+        {
+            "type": "TOKENS_LIMIT",
+            "unit": 3,
+            "number": 5,
+            "percentage": five_hour,
+            "nextResetTime": QUOTA_5H_RESET_MS,
+        },
+        {
+            "type": "TOKENS_LIMIT",
+            "unit": 6,
+            "number": 1,
+            "percentage": weekly,
+            "nextResetTime": QUOTA_WEEK_RESET_MS,
+        },
+        {
+            "type": "TIME_LIMIT",
+            "unit": 5,
+            "number": 1,
+            "usage": 1000,
+            "currentValue": 3,
+            "remaining": 997,
+            "percentage": 0,
+            "nextResetTime": QUOTA_WEEK_RESET_MS,
+        },
+    ]
+    return {
+        "code": 200,
+        "msg": "Operation successful",
+        "success": True,
+        "data": {"limits": limits, "level": "pro"},
+    }
 
 
 def plan_limit(code: str, **extra: Any) -> Reply:
@@ -126,6 +239,14 @@ class FakeGlm:
         self.dialect = dialect
         self.models = ["glm-5.1"]  # what GET .../models lists
         self.auto_tool_choice = True  # False: refuse tool_choice "auto" as vLLM does unflagged
+        # An always-thinking model (GLM-5.3 behind glm-5.1 on the Coding Plan): "refuse" answers
+        # thinking {"type": "disabled"} with 400 / 1210 (the pay-per-token API); "ignore" thinks
+        # anyway (the Coding Plan). Only for the models in always_thinking_models (None: all).
+        self.always_thinking: str | None = None
+        self.always_thinking_models: set[str] | None = None
+        # GET /api/monitor/usage/quota/limit: this answer, or quota_status with an error body.
+        self.quota: dict[str, Any] = quota_answer()
+        self.quota_status = 200
         self._replies: deque[Reply] = deque()
         self.default_reply = Reply(text="OK")
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
@@ -260,7 +381,12 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
             fake.other_headers.append({k.lower(): v for k, v in self.headers.items()})
             fake.other_requests.append(self.path)
             fake._notify()
-            if self.path.rstrip("/").endswith("/models"):
+            if self.path.split("?")[0] == QUOTA_PATH:
+                if fake.quota_status != 200:
+                    self._send_json(fake.quota_status, {"code": 500, "msg": "system busy"})
+                else:
+                    self._send_json(200, fake.quota)
+            elif self.path.rstrip("/").endswith("/models"):
                 models = [{"id": m, "object": "model", "owned_by": "fake"} for m in fake.models]
                 self._send_json(200, {"object": "list", "data": models})
             else:
@@ -286,6 +412,9 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
             )
             fake._record(record)
             reply = self._refusal(body) or fake._next_reply(body)
+            if _thinks_always(fake, body) and not reply.reasoning and reply.status == 200:
+                # It thinks whatever the request said (refused or ignored the switch).
+                reply = dataclasses.replace(reply, reasoning=ALWAYS_THINKING_REASONING)
             try:
                 self._answer(body, reply, record)
             except (_ClientGone, BrokenPipeError, ConnectionResetError):
@@ -298,7 +427,11 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
 
         # -- answers -------------------------------------------------------------------------
         def _refusal(self, body: dict[str, Any]) -> Reply | None:
-            """vLLM without tool parsing refuses tool_choice "auto" before any generation."""
+            """vLLM without tool parsing refuses tool_choice "auto" before any generation; an
+            always-thinking model on the pay-per-token API refuses to switch thinking off."""
+            refuses = _thinks_always(fake, body) and fake.always_thinking == "refuse"
+            if refuses and _thinking_disabled(body):
+                return Reply(status=400, error_code="1210", error_message=ALWAYS_THINKING_REFUSAL)
             if fake.auto_tool_choice or body.get("tool_choice") != "auto":
                 return None
             return Reply(status=400, error_message=VLLM_TOOL_CHOICE_REFUSAL)
@@ -313,7 +446,8 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
             if reply.status != 200 or reply.body is not None:
                 self._wait(reply.first_token_delay, record)
                 if reply.body is not None:
-                    self._send_raw(reply.status, reply.body, reply.headers)
+                    content_type = reply.content_type or "text/plain"
+                    self._send_raw(reply.status, reply.body, reply.headers, content_type)
                 else:
                     # "{key}" in the message: echo the key, as some servers quote a bad one.
                     key = self.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -342,8 +476,16 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
                     self._wait(reply.chunk_delay, record)
                 if reply.garbage and index == 1:
                     self._write(b": keep-alive comment\n\ndata: {not json\n\n\n")
-                self._write(f"data: {payload}\n\n".encode())
+                if reply.glued_frame == index:
+                    # The frame cut short, then the whole frame on the same line (GLM's damage).
+                    cut = payload[: len(payload) // 2]
+                    self._write(f"data: {cut}data: {payload}\n\n".encode())
+                else:
+                    self._write(f"data: {payload}\n\n".encode())
                 record.chunks_sent += 1
+            if reply.error_event is not None:
+                error = json.dumps({"code": "500", "message": reply.error_event})
+                self._write(f"event: error\ndata: {error}\n\n".encode())
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
 
@@ -351,6 +493,19 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
             self, body: dict[str, Any], reply: Reply, record: RecordedRequest
         ) -> None:
             kind, size, depth = reply.hostile, reply.hostile_bytes, reply.hostile_depth
+            if kind in ("gzip-bomb", "gzip-bomb-error"):
+                bomb = gzip_bomb(size)
+                status, content_type = (
+                    (200, "text/event-stream") if kind == "gzip-bomb" else (500, "application/json")
+                )
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Encoding", "gzip, gzip")
+                self.send_header("Content-Length", str(len(bomb)))
+                self.end_headers()
+                self.wfile.write(bomb)
+                self.wfile.flush()
+                return
             if kind in ("error-body", "html-body"):
                 status, content_type = (
                     (500, "application/json") if kind == "error-body" else (200, "text/html")
@@ -441,6 +596,37 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+QUOTA_PATH = "/api/monitor/usage/quota/limit"
+
+
+def _thinks_always(fake: FakeGlm, body: dict[str, Any]) -> bool:
+    models = fake.always_thinking_models
+    return fake.always_thinking is not None and (models is None or body.get("model") in models)
+
+
+def _thinking_disabled(body: dict[str, Any]) -> bool:
+    thinking = body.get("thinking")
+    kwargs = body.get("chat_template_kwargs")
+    return (isinstance(thinking, dict) and thinking.get("type") == "disabled") or (
+        isinstance(kwargs, dict) and kwargs.get("enable_thinking") is False
+    )
+
+
+_BOMBS: dict[int, bytes] = {}
+
+
+def gzip_bomb(size: int) -> bytes:
+    """``size`` bytes of `data: ` filler, gzipped twice (a 1 GB bomb is a few KB on the wire);
+    made once per size, 1 MB at a time."""
+    if size not in _BOMBS:
+        inner = zlib.compressobj(1, zlib.DEFLATED, 31)
+        block = b"data: " + b"A" * (2**20 - 6)
+        parts = [inner.compress(block) for _ in range(max(1, size // len(block)))]
+        once = b"".join(parts) + inner.flush()
+        _BOMBS[size] = gzip.compress(once, 9)
+    return _BOMBS[size]
+
+
 _FILLER = b"A" * 65536
 
 
@@ -471,10 +657,12 @@ def _stream_events(body: dict[str, Any], reply: Reply, dialect: str = "zai") -> 
     if reply.raw_events is not None:
         return list(reply.raw_events)
     model = str(body.get("model", "glm-5.1"))
-    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": model}
+    base = {"id": reply.chunk_id, "object": "chat.completion.chunk", "model": model}
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        choice: dict[str, Any] = {"index": 0, "delta": delta}
+        if finish is not None or not reply.omit_finish_key:
+            choice["finish_reason"] = finish
         return json.dumps({**base, "choices": [choice], **extra})
 
     events: list[str] = []
@@ -489,6 +677,13 @@ def _stream_events(body: dict[str, Any], reply: Reply, dialect: str = "zai") -> 
         text = arguments if isinstance(arguments, str) else json.dumps(arguments)
         call_id = call.get("id", f"call_{len(events)}_{index}")
         head = {"index": index, "id": call_id, "type": "function"}
+        if reply.whole_tool_calls:
+            whole = {**head, "function": {"name": call["name"], "arguments": text}}
+            events.append(chunk({"role": "assistant", "tool_calls": [whole]}))
+            # GLM repeats the id and the name in the call's closing chunk.
+            again = {**head, "function": {"name": call["name"], "arguments": ""}}
+            events.append(chunk({"role": "assistant", "tool_calls": [again]}))
+            continue
         events.append(
             chunk({"tool_calls": [{**head, "function": {"name": call["name"], "arguments": ""}}]})
         )
@@ -501,11 +696,14 @@ def _stream_events(body: dict[str, Any], reply: Reply, dialect: str = "zai") -> 
     if reply.error_chunk is not None:
         events.append(json.dumps({"error": reply.error_chunk}))
         return events
-    if reply.close_without_done:
+    if reply.close_without_done or reply.error_event is not None:
         return events
     finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
     usage = _usage(body, reply, len(content))
-    if dialect != "vllm":
+    if reply.usage_alone:
+        events.append(chunk({"role": "assistant"}, finish))
+        events.append(json.dumps({**base, "choices": [], "usage": usage}))
+    elif dialect != "vllm":
         events.append(chunk({}, finish, usage=usage))
     else:  # usage only when asked, in a last chunk of its own with no choices
         events.append(chunk({}, finish))
@@ -574,6 +772,33 @@ The script is a JSON list of replies, served in order, one per chat/completions 
 last one repeats for every later request. A reply is a string (the text) or an object with the
 fields of Reply: text, reasoning, tool_calls ([{"name", "arguments"}]), status, error_code,
 error_message, headers, first_token_delay, chunk_delay, chunk_size, disconnect_after, usage.
+
+GLM as the service behaves now (each a Reply field unless said otherwise):
+  finish_reason       any string: "length" (with "reasoning" and empty "text": thinking used
+                      up max_tokens), "network_error", "sensitive",
+                      "model_context_window_exceeded", or one GLM has not documented
+  first_token_delay   seconds before the first token (GLM can take minutes on a big prompt)
+  omit_finish_key     chunks before the last carry no finish_reason key
+  usage_alone         usage in its own chunk with "choices": [] after the finish chunk;
+                      "usage" sets it as is (e.g. without completion_tokens, or all zeros)
+  chunk_id            the chunks' id (GLM's are not always chatcmpl-...)
+  whole_tool_calls    each tool call whole in one chunk, keyed by index; a closing chunk
+                      repeats its id and name
+  glued_frame         N: frame N arrives cut short, glued on one line to its intact copy
+  error_chunk         {"code", "message"}: a `data: {"error": ...}` frame after the text
+  error_event         "message": an `event: error` frame after the text, no finish
+  status, error_code  e.g. 429 with "1302" or "1305" (back off), "1308" (with its reset time
+                      in UTC+8), "1314".."1321" (plan codes)
+  body, content_type  a raw error body: GLM's {"error": {"code": "1214", ...}}, a top-level
+                      {"code": 1001, "message": ...}, Spring's 404 JSON, an HTML page with 405
+                      (content_type "text/html"), a message in Chinese
+  hostile             "gzip-bomb" / "gzip-bomb-error": Content-Encoding "gzip, gzip" that
+                      inflates to hostile_bytes (a stream, or an HTTP 500 body)
+Server-wide options: --always-thinking refuse|ignore (the model always thinks: refuse
+thinking disabled with 400 / 1210 listing low, high, max, or ignore it and think anyway);
+--quota-fails (GET /api/monitor/usage/quota/limit answers 500; otherwise it answers
+{code, msg, success, data: {limits: [{type: "TOKENS_LIMIT", unit, number, percentage,
+nextResetTime}, ...]}} for the 5-hour window and the week).
 Example replies.json — a refactor, then an agent turn that edits a file, then its summary:
 
   [
@@ -596,8 +821,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--script", help="JSON list of replies (see below); the last one repeats")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
+    parser.add_argument(
+        "--always-thinking",
+        choices=("refuse", "ignore"),
+        help="the model always thinks: refuse thinking disabled (400 / 1210), or ignore it",
+    )
+    parser.add_argument(
+        "--quota-fails", action="store_true", help="the plan's quota endpoint answers HTTP 500"
+    )
     args = parser.parse_args(argv)
     fake = FakeGlm(port=args.port)
+    fake.always_thinking = args.always_thinking
+    if args.quota_fails:
+        fake.quota_status = 500
     replies = _replies_from_file(args.script) if args.script else [Reply(text="OK")]
     fake.default_reply = replies[-1]
     fake.enqueue(*replies[:-1])

@@ -20,10 +20,12 @@ from glm_lsp.agent.tools import AgentTools
 from glm_lsp.glm.events import (
     ChatResult,
     ReasoningDelta,
+    Restart,
     StreamEvent,
     TextDelta,
     ToolCall,
     Usage,
+    Waiting,
 )
 from glm_lsp.log import redact
 
@@ -39,7 +41,7 @@ _CHUNKS_PER_REPORT = 16
 
 class ChatStreamer(Protocol):
     def stream_chat(
-        self, request: ChatRequest, *, feature: str
+        self, request: ChatRequest, *, feature: str, restartable: bool = ...
     ) -> AsyncGenerator[StreamEvent, None]: ...
 
 
@@ -169,10 +171,15 @@ async def _stream_turn(
 ) -> ChatResult:
     result = ChatResult()
     status.say("waiting for GLM")
-    async with aclosing(client.stream_chat(request, feature=feature)) as stream:
+    # restartable: a turn is only used once whole, so a `network_error` may start it again.
+    stream_chat = client.stream_chat(request, feature=feature, restartable=True)
+    async with aclosing(stream_chat) as stream:
         async for event in stream:
             result.add(event)
-            if isinstance(event, Usage):
+            if isinstance(event, Waiting):  # a slow first token, or a backoff before a retry
+                status.say(event.message)
+                continue
+            if isinstance(event, (Usage, Restart)):
                 continue
             if isinstance(event, TextDelta):
                 events.text(event.text)

@@ -19,26 +19,30 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from glm_lsp import __version__
+from glm_lsp.glm.chunks import ReplyReader, clean
 from glm_lsp.glm.dialects import (
     Dialect,
     build_payload,
-    reasoning_delta,
     resolve_dialect,
     tool_calling_help,
     tool_calling_off,
 )
 from glm_lsp.glm.errors import (
+    BUSY_BACKOFF,
+    GlmAlwaysThinkingError,
+    GlmBusyError,
     GlmConnectionError,
-    GlmContentFilteredError,
+    GlmDeadlineError,
+    GlmEncodingRefusedError,
     GlmError,
-    GlmLengthError,
     GlmRateLimitError,
     GlmResponseTooLargeError,
     GlmServerError,
@@ -48,18 +52,19 @@ from glm_lsp.glm.errors import (
     GlmTimeoutError,
     error_from_response,
 )
-from glm_lsp.glm.models import (
-    ChatRequest,
-    ChatResult,
-    Finish,
-    StreamEvent,
-    TextDelta,
-    ToolCall,
-    Usage,
-)
+from glm_lsp.glm.events import ReasoningDelta, Restart, Waiting
+from glm_lsp.glm.models import ChatRequest, ChatResult, StreamEvent, Usage
+from glm_lsp.glm.quota import QuotaLimit, QuotaWatcher
 from glm_lsp.glm.sse import BoundedSseDecoder, SseLineTooLongError
-from glm_lsp.glm.usage import UsageLedger
-from glm_lsp.log import redact, register_secret
+from glm_lsp.glm.thinking import (
+    always_thinking_notice,
+    asked_no_thinking,
+    refused_effort,
+    unasked_reasoning_notice,
+    without_thinking_switch,
+)
+from glm_lsp.glm.usage import UsageLedger, is_coding_plan
+from glm_lsp.log import register_secret
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +74,9 @@ MAX_BACKOFF = 8.0
 MAX_BODY_BYTES = 64 * 1024  # an error body, or a body that is not an event stream
 MAX_LINE_BYTES = 8 * 1024 * 1024  # one SSE line (and one event's data)
 MAX_REPLY_BYTES = 16 * 1024 * 1024  # one whole reply: far above any max_tokens GLM honours
-MAX_MESSAGE_CHARS = 300  # GLM's own text inside our message
+MAX_BUSY_BACKOFF = 120.0  # 1302/1305: 30 s, 60 s, then 120 s
+FIRST_TOKEN_TIMEOUT = 300.0  # a big agent prompt can take minutes to its first token
+WAIT_TICK = 1.0  # seconds between "still waiting" reports while nothing arrives
 # Pooled connections are dropped after this many idle seconds. Load balancers close idle
 # connections after 60 s (AWS ALB, Nginx's 75 s), and a request sent on a connection in
 # the instant the server closes it fails. 50 s stays under those with room for the round trip,
@@ -90,10 +97,27 @@ class GlmClient:
         ledger: UsageLedger | None = None,
         backoff_base: float = 0.5,
         dialect: Dialect | None = None,
+        first_token_timeout: float = FIRST_TOKEN_TIMEOUT,
+        deadlines: dict[str, float] | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
+        """``timeout``: seconds to connect and between chunks, and completions' wait for their
+        first token; ``first_token_timeout``: every other feature's wait for its first token;
+        ``deadlines``: per feature, seconds for a whole request, retries included;
+        ``on_notice``: tells the user something once (an always-thinking model)."""
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.max_retries = max_retries
         self.backoff_base = backoff_base
+        self.timeout = timeout
+        self.first_token_timeout = first_token_timeout
+        self.deadlines = dict(deadlines or {})
+        self._on_notice = on_notice
+        self._noticed: set[str] = set()
+        # Models that refused thinking off, with the lowest reasoning_effort they take.
+        self.always_thinking: dict[str, str] = {}
+        self._quota = (
+            QuotaWatcher(self.base_url, api_key) if is_coding_plan(self.base_url) else None
+        )
         # What this server expects (thinking switch, usage, reasoning field): glm/dialects.py.
         self.dialect = dialect or resolve_dialect("auto", self.base_url)
         self.ledger = ledger or UsageLedger()
@@ -107,7 +131,8 @@ class GlmClient:
                 # No compression: a compressed body could expand past every bound below.
                 "Accept-Encoding": "identity",
             },
-            # read= bounds the wait for each chunk, so a stalled stream times out too.
+            # read= bounds the wait for each chunk, so a stalled stream times out too (a
+            # stream's own waits are bounded by _one_stream; this is the backstop).
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=KEEPALIVE_EXPIRY),
         )
@@ -144,6 +169,25 @@ class GlmClient:
             raise GlmConnectionError(f"{self.base_url}models did not answer with a model list.")
         return [str(m["id"]) for m in data if isinstance(m, dict) and m.get("id")]
 
+    async def quota(self) -> list[QuotaLimit] | None:
+        """The Coding Plan's limits (at most one fetch a minute); ``None``: not the Coding
+        Plan, or unknown."""
+        if self._quota is None:
+            return None
+        return await self._quota.limits(self._http)
+
+    @property
+    def on_coding_plan(self) -> bool:
+        return self._quota is not None
+
+    def _notice(self, key: str, message: str) -> None:
+        if key in self._noticed:
+            return
+        self._noticed.add(key)
+        log.warning("%s", message)
+        if self._on_notice is not None:
+            self._on_notice(message)
+
     async def chat(
         self, request: ChatRequest, *, feature: str, allow_truncated: bool = False
     ) -> ChatResult:
@@ -162,30 +206,56 @@ class GlmClient:
         feature: str,
         allow_truncated: bool = False,
         max_retries: int | None = None,
+        restartable: bool = False,
     ) -> AsyncGenerator[StreamEvent, None]:
         """Yield the reply as events. Retries only while nothing has been yielded, at most
         ``max_retries`` times (default: the client's; completions pass 0 — the next
         keystroke is their retry). A stale kept-alive connection, closed before any byte of
         a response, is retried once more at once, whatever ``max_retries`` says: the request
-        never reached the model."""
+        never reached the model; so is a model's refusal to switch thinking off (sent again
+        without the switch). ``restartable``: the caller discards what it got on a
+        :class:`Restart` event, so a ``network_error`` mid-reply is retried too. ``Waiting``
+        events say that nothing has arrived yet; they are not part of the reply."""
         retries = self.max_retries if max_retries is None else max_retries
         payload = build_payload(request, self.dialect, stream=True)
         payload.setdefault("request_id", str(uuid.uuid4()))
+        model = request.model
+        if model in self.always_thinking and asked_no_thinking(payload):
+            payload = without_thinking_switch(payload, self.always_thinking[model])
+        limit = self.deadlines.get(feature)
+        deadline = time.monotonic() + limit if limit else None
         attempt = 0
-        stale_retried = False
+        stale_retried = thinking_retried = False
         usage: Usage | None = None
         try:
             while True:
                 yielded = False
+                asked_off = asked_no_thinking(payload)
                 try:
-                    async for event in self._one_stream(payload, allow_truncated):
+                    async for event in self._one_stream(
+                        payload, allow_truncated, feature, deadline, limit
+                    ):
+                        if isinstance(event, Waiting):
+                            yield event
+                            continue
+                        if isinstance(event, ReasoningDelta) and asked_off and not yielded:
+                            self._reasoning_unasked(model, feature)
                         yielded = True
                         if isinstance(event, Usage):
                             usage = event
                         yield event
                     return
                 except GlmError as exc:
-                    if yielded:
+                    if isinstance(exc, GlmAlwaysThinkingError) and not thinking_retried:
+                        thinking_retried = True
+                        self.always_thinking[model] = exc.effort
+                        payload = without_thinking_switch(payload, exc.effort)
+                        self._notice(f"always:{model}", always_thinking_notice(model, exc.effort))
+                        continue
+                    restart = (
+                        isinstance(exc, GlmStreamBrokenError) and exc.restartable and restartable
+                    )
+                    if yielded and not restart:
                         raise
                     if isinstance(exc, GlmStaleConnectionError) and not stale_retried:
                         stale_retried = True
@@ -194,6 +264,8 @@ class GlmClient:
                     if not exc.retryable or attempt >= retries:
                         raise
                     delay = self._retry_delay(exc, attempt)
+                    if deadline is not None and time.monotonic() + delay > deadline:
+                        raise
                     attempt += 1
                     log.info(
                         "GLM %s; retry %d/%d in %.2fs",
@@ -202,69 +274,133 @@ class GlmClient:
                         retries,
                         delay,
                     )
+                    if yielded:
+                        yield Restart()
+                    if delay >= WAIT_TICK:
+                        yield Waiting(_next_try(exc, delay), delay)
                     await asyncio.sleep(delay)
         finally:
             self.ledger.record(feature, usage)
+
+    def _reasoning_unasked(self, model: str, feature: str) -> None:
+        """Reasoning arrived although thinking was off: counted, and said once per model."""
+        self.ledger.count_unasked_reasoning(feature)
+        self._notice(f"unasked:{model}", unasked_reasoning_notice(model))
 
     def _retry_delay(self, exc: GlmError, attempt: int) -> float:
         retry_after = (
             exc.retry_after if isinstance(exc, (GlmRateLimitError, GlmServerError)) else None
         )
+        if isinstance(exc, GlmBusyError) and retry_after is None:
+            backoff = min(BUSY_BACKOFF * (2**attempt), MAX_BUSY_BACKOFF)
+            return backoff + random.uniform(0, backoff / 10)
         return retry_delay(attempt, retry_after, self.backoff_base)
 
+    def _first_wait(self, feature: str) -> float:
+        # Completions keep the short budget: a suggestion minutes late is useless.
+        return self.timeout if feature == "completion" else self.first_token_timeout
+
     async def _one_stream(
-        self, payload: dict[str, Any], allow_truncated: bool
+        self,
+        payload: dict[str, Any],
+        allow_truncated: bool,
+        feature: str,
+        deadline: float | None,
+        limit: float | None,
     ) -> AsyncGenerator[StreamEvent, None]:
         request_id = str(payload.get("request_id"))
         answered = False  # response headers arrived: a break now is not a stale connection
         produced = False  # a break before any event is a dropped connection: retryable
+        first_wait = self._first_wait(feature)
+        clock = _Clock(time.monotonic(), first_wait, deadline, limit, request_id)
+        clock.setting = "glm.requestTimeout" if feature == "completion" else "glm.firstTokenTimeout"
+        backstop = httpx.Timeout(
+            max(first_wait, self.timeout) + 5.0, connect=min(self.timeout, 10.0)
+        )
+        request = self._http.build_request(
+            "POST",
+            "chat/completions",
+            content=_json_body(payload),
+            headers=_JSON,
+            timeout=backstop,
+        )
+        pending: asyncio.Future[Any] | None = None
+        response: httpx.Response | None = None
+        watchdog: _Watchdog | None = None  # bounds the wait for each chunk after the first
         try:
-            async with self._http.stream(
-                "POST", "chat/completions", content=_json_body(payload), headers=_JSON
-            ) as response:
-                answered = True
-                if response.status_code != 200:
-                    body, cut = await _read_bounded(response, MAX_BODY_BYTES)
-                    raise _status_error(response, body, cut, request_id)
-                content_type = response.headers.get("content-type", "")
-                if "text/event-stream" not in content_type:
-                    # A proxy's HTML page or a wrong baseUrl: say so, not "cannot reach".
-                    # Read a little, so that a short page leaves the connection reusable.
-                    await _read_bounded(response, MAX_BODY_BYTES)
-                    raise GlmConnectionError(
-                        f"{self.base_url} answered with {content_type or 'no content type'} "
-                        "instead of an event stream (a proxy, or the wrong glm.baseUrl?); "
-                        "nothing was applied.",
+            # The headers may wait for the first token: report the wait, bounded.
+            pending = asyncio.ensure_future(self._http.send(request, stream=True))
+            while not pending.done():
+                if await clock.wait(pending):
+                    yield clock.waiting()
+            response = pending.result()
+            pending = None
+            answered = True
+            if response.status_code != 200:
+                body, cut = await _read_bounded(response, MAX_BODY_BYTES, request_id)
+                raise _status_error(response, body, cut, request_id)
+            _refuse_encoding(response, request_id)
+            content_type = response.headers.get("content-type", "")
+            if "text/event-stream" not in content_type:
+                # A proxy's HTML page or a wrong baseUrl: say so, not "cannot reach".
+                # Read a little, so that a short page leaves the connection reusable.
+                await _read_bounded(response, MAX_BODY_BYTES, request_id)
+                raise GlmConnectionError(
+                    f"{self.base_url} answered with {content_type or 'no content type'} "
+                    "instead of an event stream (a proxy, or the wrong glm.baseUrl?); "
+                    "nothing was applied.",
+                    request_id=request_id,
+                )
+            reader = ReplyReader(
+                request_id,
+                allow_truncated=allow_truncated,
+                feature=feature,
+                max_tokens=payload.get("max_tokens"),
+            )
+            received = 0
+            decoder = BoundedSseDecoder(MAX_LINE_BYTES)
+            # Raw bytes: httpx would otherwise inflate whatever Content-Encoding says.
+            chunks = response.aiter_raw().__aiter__()
+            while True:
+                if not produced:  # the first token may take minutes: report the wait
+                    pending = asyncio.ensure_future(chunks.__anext__())
+                    while not pending.done():
+                        if await clock.wait(pending):
+                            yield clock.waiting()
+                    future, pending = pending, None
+                    try:
+                        raw = future.result()
+                    except StopAsyncIteration:
+                        break
+                else:
+                    watchdog = watchdog or _Watchdog(self.timeout, deadline)
+                    try:
+                        raw = await watchdog.next(chunks)
+                    except StopAsyncIteration:
+                        break
+                    except asyncio.TimeoutError:
+                        raise clock.timed_out() from None
+                received += len(raw)
+                if received > MAX_REPLY_BYTES:
+                    raise GlmResponseTooLargeError(
+                        f"GLM's reply grew past {MAX_REPLY_BYTES // 2**20} MB; stopped "
+                        "reading it, nothing was applied.",
                         request_id=request_id,
                     )
-                assembler = _ToolCallAssembler()
-                finished = False
-                received = 0
-                decoder = BoundedSseDecoder(MAX_LINE_BYTES)
-                # Read on to the end of the body, past [DONE], so the connection returns to
-                # the pool.
-                async for raw in response.aiter_bytes():
-                    received += len(raw)
-                    if received > MAX_REPLY_BYTES:
-                        raise GlmResponseTooLargeError(
-                            f"GLM's reply grew past {MAX_REPLY_BYTES // 2**20} MB; stopped "
-                            "reading it, nothing was applied.",
-                            request_id=request_id,
-                        )
-                    for data in decoder.feed(raw):
-                        if data == "[DONE]":
-                            continue
-                        for event in _line_events(data, assembler, request_id, allow_truncated):
-                            if isinstance(event, Finish):
-                                finished = True
-                            produced = True
-                            yield event
-                if not finished:
-                    broken = GlmStreamBrokenError if produced else GlmConnectionError
-                    raise broken(
-                        "The GLM stream ended before the reply was complete; nothing was applied.",
-                        request_id=request_id,
-                    )
+                # Read on to the end of the body, past [DONE], so the connection returns
+                # to the pool.
+                for name, data in decoder.feed_events(raw):
+                    if data == "[DONE]":
+                        continue
+                    for event in reader.feed(data, name):
+                        produced = True
+                        yield event
+            if not reader.finished:
+                broken = GlmStreamBrokenError if produced else GlmConnectionError
+                raise broken(
+                    "The GLM stream ended before the reply was complete; nothing was applied.",
+                    request_id=request_id,
+                )
         except SseLineTooLongError as exc:
             raise GlmResponseTooLargeError(
                 f"GLM sent a stream line over {exc.limit // 2**20} MB; stopped reading it, "
@@ -291,6 +427,136 @@ class GlmClient:
                 f"Cannot reach GLM at {self.base_url} ({type(exc).__name__}).",
                 request_id=request_id,
             ) from None
+        finally:
+            if watchdog is not None:
+                watchdog.close()
+            if pending is not None:
+                pending.cancel()
+                await _settle(pending)
+            if response is not None:
+                await response.aclose()
+
+
+class _Clock:
+    """The waits of one attempt: the first token within ``first_wait`` seconds, everything
+    within the request's deadline."""
+
+    def __init__(
+        self,
+        started: float,
+        first_wait: float,
+        deadline: float | None,
+        limit: float | None,
+        request_id: str,
+    ) -> None:
+        self.started = started
+        self.first_wait = first_wait
+        self.deadline = deadline
+        self.limit = limit
+        self.request_id = request_id
+        self.setting = "glm.firstTokenTimeout"  # the one that bounds the first wait
+
+    def _left(self, phase_end: float) -> float:
+        end = phase_end if self.deadline is None else min(phase_end, self.deadline)
+        return end - time.monotonic()
+
+    async def wait(self, pending: asyncio.Future[Any]) -> bool:
+        """Wait up to one tick for ``pending``; True when a tick passed with nothing."""
+        left = self._left(self.started + self.first_wait)
+        if left <= 0:
+            raise self.timed_out(first=True)
+        await asyncio.wait({pending}, timeout=min(WAIT_TICK, left))
+        return not pending.done()
+
+    def waiting(self) -> Waiting:
+        waited = time.monotonic() - self.started
+        return Waiting(
+            f"waiting for GLM's first token: {waited:.0f} s (up to {self.first_wait:g} s)", waited
+        )
+
+    def timed_out(self, *, first: bool = False) -> GlmError:
+        if self.deadline is not None and time.monotonic() >= self.deadline - 0.001:
+            return GlmDeadlineError(
+                f"GLM's reply took longer than the {self.limit:g} s limit for one request; "
+                "nothing was applied (the totalTimeout setting of this feature).",
+                request_id=self.request_id,
+            )
+        if first:
+            return GlmTimeoutError(
+                f"GLM did not answer in time: no first token within {self.first_wait:g} s "
+                f"({self.setting}); nothing was applied.",
+                request_id=self.request_id,
+            )
+        return GlmTimeoutError(
+            "GLM did not answer in time (ReadTimeout).", request_id=self.request_id
+        )
+
+
+class _Watchdog:
+    """Ends a read when no chunk came for ``seconds`` or the deadline passed. One timer per
+    stream, re-armed only when it fires: a chunk costs a clock read, not a timer (a timeout
+    per chunk made a long stream a quarter slower)."""
+
+    def __init__(self, seconds: float, deadline: float | None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.task = asyncio.current_task()
+        self.seconds = seconds
+        self.deadline = deadline  # time.monotonic(), the loop's clock
+        self.last = self.loop.time()
+        self.reading = False
+        self.expired = False
+        self._handle = self.loop.call_at(self._due(), self._check)
+
+    def _due(self) -> float:
+        due = self.last + self.seconds
+        return due if self.deadline is None else min(due, self.deadline)
+
+    def _check(self) -> None:
+        now = self.loop.time()
+        if not self.reading:  # the caller is busy with a chunk: the clock starts at the read
+            self.last = max(self.last, now)
+        if self.reading and now >= self._due() - 0.001 and self.task is not None:
+            self.expired = True
+            self.task.cancel()
+            return
+        self._handle = self.loop.call_at(max(self._due(), now + 0.01), self._check)
+
+    async def next(self, chunks: AsyncIterator[bytes]) -> bytes:
+        self.last = self.loop.time()
+        self.reading = True
+        try:
+            return await chunks.__anext__()
+        except asyncio.CancelledError:
+            if not self.expired or self._cancelled_from_outside():
+                raise
+            raise asyncio.TimeoutError from None
+        finally:
+            self.reading = False
+
+    def _cancelled_from_outside(self) -> bool:
+        uncancel = getattr(self.task, "uncancel", None)  # 3.11+: count our own cancel off
+        return uncancel is not None and uncancel() > 0
+
+    def close(self) -> None:
+        self._handle.cancel()
+
+
+async def _settle(future: asyncio.Future[Any]) -> None:
+    """Let a cancelled read finish cancelling (and close a response it may have produced)."""
+    if not future.done():
+        await asyncio.wait({future})
+    if future.cancelled() or future.exception() is not None:
+        return
+    result = future.result()
+    if isinstance(result, httpx.Response):
+        await result.aclose()
+
+
+def _next_try(exc: GlmError, delay: float) -> str:
+    when = datetime.now().astimezone().timestamp() + delay
+    at = datetime.fromtimestamp(when).astimezone()
+    code = f" (code {exc.code})" if exc.code else ""
+    return f"GLM is busy{code}; next try at {at:%H:%M:%S} (in {delay:.0f} s)"
 
 
 def retry_delay(attempt: int, retry_after: float | None, backoff_base: float) -> float:
@@ -303,11 +569,29 @@ def retry_delay(attempt: int, retry_after: float | None, backoff_base: float) ->
     return backoff + random.uniform(0, backoff / 2)
 
 
-async def _read_bounded(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+def _refuse_encoding(response: httpx.Response, request_id: str | None) -> None:
+    """glm-lsp asks for ``identity``: a compressed body could inflate past every bound (a
+    gzip bomb), so any other encoding is refused unread."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return
+    raise GlmEncodingRefusedError(
+        f"GLM answered HTTP {response.status_code} compressed (Content-Encoding: "
+        f"{clean(encoding)}) although glm-lsp asked for none (a proxy?); refused it unread, "
+        "nothing was applied.",
+        status=response.status_code,
+        request_id=request_id,
+    )
+
+
+async def _read_bounded(
+    response: httpx.Response, limit: int, request_id: str | None = None
+) -> tuple[bytes, bool]:
     """At most ``limit`` bytes of the body, and whether there was more (left unread: the
-    connection is then closed, not reused)."""
+    connection is then closed, not reused). Raw bytes: a compressed body is refused."""
+    _refuse_encoding(response, request_id)
     body = bytearray()
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.aiter_raw():
         body += chunk
         if len(body) > limit:
             return bytes(body[:limit]), True
@@ -322,126 +606,12 @@ def _closed_unanswered(exc: httpx.TransportError) -> bool:
     return True
 
 
-class _ToolCallAssembler:
-    """Tool calls arrive in pieces keyed by ``index``; join them until the turn finishes."""
-
-    def __init__(self) -> None:
-        self._parts: dict[int, dict[str, str]] = {}
-
-    def add(self, delta: dict[str, Any]) -> None:
-        index = int(delta.get("index", len(self._parts)))
-        part = self._parts.setdefault(index, {"id": "", "name": "", "arguments": ""})
-        if delta.get("id"):
-            part["id"] = str(delta["id"])
-        function = delta.get("function") or {}
-        if function.get("name"):
-            part["name"] += str(function["name"])
-        arguments = function.get("arguments")
-        if isinstance(arguments, dict):  # some servers send an object, not a string
-            part["arguments"] += json.dumps(arguments)
-        elif arguments:
-            part["arguments"] += str(arguments)
-
-    def drain(self) -> list[ToolCall]:
-        calls = [
-            ToolCall(id=p["id"] or f"call_{i}", name=p["name"], arguments=p["arguments"])
-            for i, p in sorted(self._parts.items())
-        ]
-        self._parts.clear()
-        return calls
-
-
-def _line_events(
-    data: str, assembler: _ToolCallAssembler, request_id: str, allow_truncated: bool
-) -> list[StreamEvent]:
-    """The events of one SSE data line; an unreadable line (not JSON, or JSON nested deeper
-    than the parser's recursion limit) is skipped."""
-    try:
-        chunk = json.loads(data)
-        if not isinstance(chunk, dict):
-            raise ValueError("not an object")
-        return _chunk_events(chunk, assembler, request_id, allow_truncated)
-    except (ValueError, RecursionError) as exc:
-        log.debug(
-            "ignoring an unreadable stream line (%d bytes): %s", len(data), type(exc).__name__
-        )
-        return []
-
-
-def _chunk_events(
-    chunk: dict[str, Any],
-    assembler: _ToolCallAssembler,
-    request_id: str,
-    allow_truncated: bool,
-) -> list[StreamEvent]:
-    if "error" in chunk:
-        error = chunk.get("error") or {}
-        if not isinstance(error, dict):
-            error = {"message": error}
-        raise error_from_response(
-            200, _str_or_none(error.get("code")), _clean(error.get("message")), request_id, None
-        )
-    events: list[StreamEvent] = []
-    finish: str | None = None
-    for choice in chunk.get("choices") or []:
-        delta = choice.get("delta") or {}
-        reasoning = reasoning_delta(delta)  # reasoning_content, or vLLM's reasoning
-        if reasoning is not None:
-            events.append(reasoning)
-        if delta.get("content"):
-            events.append(TextDelta(delta["content"]))
-        for call in delta.get("tool_calls") or []:
-            assembler.add(call)
-        finish = choice.get("finish_reason") or finish
-    if chunk.get("usage"):
-        events.append(_usage(chunk["usage"]))
-    if finish:
-        if finish == "sensitive":
-            raise GlmContentFilteredError(
-                "GLM's content filter stopped the reply; nothing was applied.",
-                request_id=request_id,
-            )
-        if finish == "network_error":
-            raise GlmStreamBrokenError(
-                "GLM reported a network error mid-reply; nothing was applied.",
-                request_id=request_id,
-            )
-        if finish == "model_context_window_exceeded" or (
-            finish == "length" and not allow_truncated
-        ):
-            raise GlmLengthError(
-                "GLM's reply was cut off (token limit or context window); nothing was applied. "
-                "Select less code or raise the maxTokens setting.",
-                request_id=request_id,
-            )
-        events.extend(assembler.drain())
-        events.append(Finish(finish))
-    return events
-
-
-def _usage(u: object) -> Usage:
-    """GLM's usage object; a count that is not a number reads as 0 (usage is for the ledger:
-    it must never cost the user the reply it came with)."""
-    usage = u if isinstance(u, dict) else {}
-    prompt_details = usage.get("prompt_tokens_details")
-    completion_details = usage.get("completion_tokens_details")
-    return Usage(
-        prompt_tokens=_count(usage, "prompt_tokens"),
-        completion_tokens=_count(usage, "completion_tokens"),
-        total_tokens=_count(usage, "total_tokens"),
-        cached_tokens=_count(prompt_details, "cached_tokens"),
-        reasoning_tokens=_count(completion_details, "reasoning_tokens"),
-    )
-
-
-def _count(container: object, key: str) -> int:
-    value = container.get(key) if isinstance(container, dict) else None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        return 0
-    return int(value) if value < 2**53 else 0
-
-
 def _status_error(response: httpx.Response, body: bytes, cut: bool, request_id: str) -> GlmError:
+    """The error an answer other than 200 means, whatever shape its body has: GLM's
+    ``{"error": {"code": "1214", ...}}``, a top-level ``{"code": 1001, "message": ...}``,
+    vLLM's ``{"object": "error"}``, Spring's 404 JSON, or a gateway's web page."""
+    status = response.status_code
+    request_id = response.headers.get("x-request-id") or request_id
     code: str | None = None
     message: str | None = None
     try:
@@ -451,32 +621,53 @@ def _status_error(response: httpx.Response, body: bytes, cut: bool, request_id: 
     error = parsed.get("error") if isinstance(parsed, dict) else None
     if isinstance(error, dict):
         code = _str_or_none(error.get("code"))
-        message = _clean(error.get("message"))
-    elif isinstance(parsed, dict) and parsed.get("object") == "error":  # vLLM's own form
-        code = _str_or_none(parsed.get("code"))
-        message = _clean(parsed.get("message"))
-    if tool_calling_off(message):  # vLLM started without --enable-auto-tool-choice
+        message = clean(error.get("message"))
+    elif isinstance(parsed, dict) and _is_spring_error(parsed):
+        path = clean(parsed.get("path")) or "the request's path"
         return GlmStatusError(
-            tool_calling_help(), status=response.status_code, code=code, request_id=request_id
+            f"GLM's host answered {status} {clean(error) or ''} for {path}: the base URL's "
+            "path is wrong; check glm.baseUrl (GLM's is https://open.bigmodel.cn/api/paas/v4/ "
+            "or https://api.z.ai/api/paas/v4/, the Coding Plan's /api/coding/paas/v4/).",
+            status=status,
+            request_id=request_id,
+        )
+    elif isinstance(parsed, dict) and ("code" in parsed or parsed.get("object") == "error"):
+        # A top-level code (GLM's gateways) or vLLM's own form.
+        code = _str_or_none(parsed.get("code"))
+        message = clean(parsed.get("message") or parsed.get("msg"))
+    elif parsed is None and _is_web_page(response, body):
+        return GlmStatusError(
+            f"The endpoint answered with a web page (HTTP {status}): check glm.baseUrl "
+            "(a proxy or gateway answered, not GLM's API).",
+            status=status,
+            request_id=request_id,
+        )
+    if tool_calling_off(message):  # vLLM started without --enable-auto-tool-choice
+        return GlmStatusError(tool_calling_help(), status=status, code=code, request_id=request_id)
+    effort = refused_effort(code, message)
+    if effort is not None:
+        return GlmAlwaysThinkingError(
+            f"GLM refused thinking off: this model always thinks ({message}).",
+            effort=effort,
+            status=status,
+            code=code,
+            request_id=request_id,
         )
     if message is None and cut:
         message = f"an error body over {MAX_BODY_BYTES // 1024} KB, not read to the end"
     return error_from_response(
-        response.status_code,
-        code,
-        message,
-        response.headers.get("x-request-id") or request_id,
-        _retry_after(response.headers.get("retry-after")),
+        status, code, message, request_id, _retry_after(response.headers.get("retry-after"))
     )
 
 
-def _clean(message: object) -> str | None:
-    """GLM's own words for a message: redacted first, then cut (a cut first could split the
-    key into pieces that no longer match it)."""
-    if message is None:
-        return None
-    text = redact(str(message))
-    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
+def _is_spring_error(parsed: dict[str, Any]) -> bool:
+    """Spring Boot's default error body: {"timestamp", "status", "error", "path"}."""
+    return isinstance(parsed.get("error"), str) and "status" in parsed and "path" in parsed
+
+
+def _is_web_page(response: httpx.Response, body: bytes) -> bool:
+    content_type = response.headers.get("content-type", "").lower()
+    return "html" in content_type or body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
 
 
 _JSON = {"Content-Type": "application/json"}

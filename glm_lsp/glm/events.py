@@ -45,7 +45,22 @@ class Finish:
     reason: str
 
 
-StreamEvent = TextDelta | ReasoningDelta | ToolCall | Usage | Finish
+@dataclass(frozen=True)
+class Waiting:
+    """Nothing has arrived yet: the first token is slow, or a retry waits out a backoff.
+    ``message`` says so for a progress report; it is not part of the reply."""
+
+    message: str
+    seconds: float  # waited so far (first token), or to wait (a retry)
+
+
+@dataclass(frozen=True)
+class Restart:
+    """What arrived so far is void: the request is being sent again (``network_error``
+    before anything was applied). Only callers that asked with ``restartable`` get it."""
+
+
+StreamEvent = TextDelta | ReasoningDelta | ToolCall | Usage | Finish | Waiting | Restart
 
 
 @dataclass
@@ -58,7 +73,10 @@ class ChatResult:
     finish_reason: str | None = None
 
     def add(self, event: StreamEvent) -> None:
-        if isinstance(event, TextDelta):
+        if isinstance(event, Restart):
+            self.text, self.reasoning, self.tool_calls = "", "", []
+            self.usage, self.finish_reason = None, None
+        elif isinstance(event, TextDelta):
             self.text += event.text
         elif isinstance(event, ReasoningDelta):
             self.reasoning += event.text

@@ -3,6 +3,7 @@ endpoint's settings change, so connections are reused (a TLS handshake is latenc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -12,8 +13,13 @@ if TYPE_CHECKING:
 
 
 class GlmClientHolder:
-    def __init__(self, ledger: UsageLedger) -> None:
+    def __init__(
+        self, ledger: UsageLedger, *, on_notice: Callable[[str], None] | None = None
+    ) -> None:
+        """``on_notice``: how the front door tells the user something once (a model that
+        always thinks); without it, the log only."""
         self.ledger = ledger
+        self.on_notice = on_notice
         self.client: GlmClient | None = None
         self._identity: tuple[object, ...] | None = None
 
@@ -26,6 +32,8 @@ class GlmClientHolder:
             settings.request_timeout,
             settings.max_retries,
             settings.provider,
+            settings.first_token_timeout,
+            tuple(sorted(settings.deadlines().items())),
         )
         old = None
         if self.client is None or identity != self._identity:
@@ -40,6 +48,9 @@ class GlmClientHolder:
                 max_retries=settings.max_retries,
                 ledger=self.ledger,
                 dialect=resolve_dialect(settings.provider, settings.effective_base_url()),
+                first_token_timeout=settings.first_token_timeout,
+                deadlines=settings.deadlines(),
+                on_notice=self.on_notice,
             )
             self._identity = identity
         return self.client, old

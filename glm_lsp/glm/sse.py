@@ -18,7 +18,9 @@ class BoundedSseDecoder:
     """Feed chunks of bytes; get back the ``data`` of every event they complete.
 
     Lines end with ``\\n``, ``\\r\\n`` or ``\\r`` (the SSE spec); comment lines (``:``) and
-    fields other than ``data`` are skipped; an event ends at a blank line."""
+    fields other than ``data`` and ``event`` are skipped; an event ends at a blank line.
+    :meth:`feed_events` also gives each event's name (``message`` unless ``event:`` said,
+    e.g. ``error``)."""
 
     def __init__(self, max_line: int) -> None:
         self.max_line = max_line
@@ -27,8 +29,12 @@ class BoundedSseDecoder:
         self._trailing_cr = False  # a chunk ended in \r: its \n may start the next chunk
         self._data: list[str] = []
         self._data_size = 0
+        self._event = "message"
 
     def feed(self, chunk: bytes) -> list[str]:
+        return [data for _, data in self.feed_events(chunk)]
+
+    def feed_events(self, chunk: bytes) -> list[tuple[str, str]]:
         if self._trailing_cr:
             self._trailing_cr = False
             if chunk.startswith(b"\n"):
@@ -37,7 +43,7 @@ class BoundedSseDecoder:
             self._trailing_cr = True
         if b"\r" in chunk:
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        events: list[str] = []
+        events: list[tuple[str, str]] = []
         start = 0
         while (end := chunk.find(b"\n", start)) >= 0:
             self._add_partial(chunk[start:end])
@@ -59,21 +65,25 @@ class BoundedSseDecoder:
             raise SseLineTooLongError(self.max_line)
         self._partial.append(piece)
 
-    def _line(self, line: bytes) -> str | None:
+    def _line(self, line: bytes) -> tuple[str, str] | None:
         if not line:  # a blank line dispatches the event
+            event, self._event = self._event, "message"
             if not self._data:
                 return None
             data = "\n".join(self._data)
             self._data.clear()
             self._data_size = 0
-            return data
+            return event, data
         if line.startswith(b":"):
             return None
         name, _, value = line.partition(b":")
-        if name != b"data":
-            return None
         if value.startswith(b" "):
             value = value[1:]
+        if name == b"event":
+            self._event = value[:64].decode("utf-8", errors="replace") or "message"
+            return None
+        if name != b"data":
+            return None
         self._data_size += len(value) + 1
         if self._data_size > self.max_line:
             raise SseLineTooLongError(self.max_line)

@@ -48,6 +48,7 @@ class FeatureUsage:
     completion_tokens: int = 0
     cached_tokens: int = 0
     reasoning_tokens: int = 0
+    unasked_reasoning: int = 0  # replies that thought although thinking was off
 
     def add(self, usage: Usage) -> None:
         self.prompt_tokens += usage.prompt_tokens
@@ -56,13 +57,16 @@ class FeatureUsage:
         self.reasoning_tokens += usage.reasoning_tokens
 
     def as_json(self) -> dict[str, int]:
-        return {
+        counts = {
             "requests": self.requests,
             "promptTokens": self.prompt_tokens,
             "completionTokens": self.completion_tokens,
             "cachedTokens": self.cached_tokens,
             "reasoningTokens": self.reasoning_tokens,
         }
+        if self.unasked_reasoning:  # only where it happened: most endpoints never do it
+            counts["unaskedReasoning"] = self.unasked_reasoning
+        return counts
 
 
 class UsageLedger:
@@ -77,6 +81,11 @@ class UsageLedger:
         if usage is not None:
             entry.add(usage)
 
+    def count_unasked_reasoning(self, feature: str) -> None:
+        """A reply of ``feature`` thought although thinking was off (an always-thinking
+        model behind the endpoint): it costs time and quota the user did not ask for."""
+        self._by_feature.setdefault(feature, FeatureUsage()).unasked_reasoning += 1
+
     def snapshot(
         self, now: datetime | None = None, *, coding_plan: bool = False
     ) -> dict[str, object]:
@@ -85,6 +94,7 @@ class UsageLedger:
         total = FeatureUsage()
         for entry in self._by_feature.values():
             total.requests += entry.requests
+            total.unasked_reasoning += entry.unasked_reasoning
             total.add(
                 Usage(
                     entry.prompt_tokens,

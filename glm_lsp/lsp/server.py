@@ -134,7 +134,7 @@ class GlmLanguageServer(LanguageServer):
         self.ledger = UsageLedger()
         self.capability_adjusters: list[CapabilityAdjuster] = []
         self.client_name: str | None = None  # initialize's clientInfo.name
-        self._clients = GlmClientHolder(self.ledger)
+        self._clients = GlmClientHolder(self.ledger, on_notice=self.show_warning)
         # Called with each document opened (after the workspace holds it).
         self.on_document_open: list[Callable[[GlmLanguageServer, str], None]] = []
         self._warned: set[str] = set()

@@ -15,7 +15,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.robustness.bad_input_cases import CASES  # noqa: E402
-from tests.robustness.fault_cases import FAULTS, FEATURES, MAX_RETRIES, Fault  # noqa: E402
+from tests.robustness.fault_cases import (  # noqa: E402
+    FAULTS,
+    FEATURES,
+    MAX_RETRIES,
+    SERVICE_CASES,
+    Fault,
+    ServiceCase,
+)
 from tests.robustness.hostile_cases import ATTACKS  # noqa: E402
 
 TABLE_PATH = ROOT / "docs" / "faults.md"
@@ -55,6 +62,40 @@ def _told(fault: Fault) -> str:
     return "<br>".join(parts)
 
 
+def _bodies(case: ServiceCase) -> str:
+    if not case.bodies:
+        return "— (glm.status)"
+    return "<br>".join(
+        f"{i}: {thinking} / {effort}" for i, (thinking, effort) in enumerate(case.bodies, 1)
+    )
+
+
+def _sees(case: ServiceCase) -> str:
+    parts = []
+    if case.progress is not None:
+        cancelled = ", then Cancel" if case.cancel_on_progress else ""
+        parts.append(f"progress “…{case.progress}…”{cancelled}")
+    if case.told:
+        where = "log" if case.feature == "completion" and case.applies is None else "message"
+        parts.append(f"{where} “…{case.told}…”")
+    elif not case.cancel_on_progress:
+        parts.append("no message")
+    return "; ".join(parts)
+
+
+def _edit(case: ServiceCase) -> str:
+    if case.feature == "status":
+        return "—"
+    if case.applies is None:
+        return "nothing (buffer unchanged)"
+    what = "the suggestion" if case.feature == "completion" else "the edit"
+    return (
+        f"{what}: `{_cell(case.applies.strip())}`"
+        if "\n" not in case.applies.strip()
+        else (f"{what}: the whole reply")
+    )
+
+
 def render() -> str:
     lines = [
         "# Fault cases",
@@ -82,6 +123,26 @@ def render() -> str:
         lines.append(
             f"| `{fault.id}` | {_cell(fault.upstream)} | {_attempts(fault)}{gap} | "
             f"{_cell(_told(fault))} | nothing |"
+        )
+    lines += [
+        "",
+        "## GLM as the service behaves now",
+        "",
+        "`tests/robustness/test_service_cases.py` runs each case through the real server",
+        f"(`maxRetries: {MAX_RETRIES}`, the server's clock in UTC), each on a client of its own.",
+        "It checks the requests the fake received with the `thinking` type and",
+        "`reasoning_effort` of each body (— : not sent), the one message (completions: the log,",
+        "or the one warning), the progress shown, what the edit or suggestion carries, and that",
+        "the server answers `glm.status` after.",
+        "",
+        "| Case | Feature | The service | Requests: thinking / reasoning_effort "
+        "| What the user sees | Edit |",
+        "|---|---|---|---|---|---|",
+    ]
+    for case in SERVICE_CASES:
+        lines.append(
+            f"| `{case.id}` | {case.feature} | {_cell(case.upstream)} | {_bodies(case)} | "
+            f"{_cell(_sees(case))} | {_edit(case)} |"
         )
     lines += [
         "",

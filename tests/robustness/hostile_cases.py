@@ -81,6 +81,18 @@ ATTACKS = [
         feature="agent",
         tool_result="error: the arguments of read_file are not valid JSON",
     ),
+    Attack(
+        "gzip-bomb-stream",
+        "an event stream with `Content-Encoding: gzip, gzip`: 24 KB that inflate to 1 GB",
+        (Reply(hostile="gzip-bomb", hostile_bytes=2**30),),
+        "Content-Encoding: gzip, gzip",
+    ),
+    Attack(
+        "gzip-bomb-error-body",
+        "an HTTP 500 body with `Content-Encoding: gzip, gzip`: 24 KB that inflate to 1 GB",
+        (Reply(hostile="gzip-bomb-error", hostile_bytes=2**30),),
+        "Content-Encoding: gzip, gzip",
+    ),
 ]
 
 

@@ -39,7 +39,7 @@ class ScriptedModel:
         self.hanging = asyncio.Event()
 
     async def stream_chat(
-        self, request: ChatRequest, *, feature: str
+        self, request: ChatRequest, *, feature: str, restartable: bool = False
     ) -> AsyncGenerator[StreamEvent, None]:
         assert feature == "agent"
         self.requests.append(copy.deepcopy(request))

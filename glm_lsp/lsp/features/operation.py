@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from lsprotocol import types
 
-from glm_lsp.glm.events import ChatResult, ReasoningDelta, TextDelta, ToolCall
+from glm_lsp.glm.events import ChatResult, ReasoningDelta, Restart, TextDelta, ToolCall, Waiting
 from glm_lsp.glm.usage import is_coding_plan, progress_note
 from glm_lsp.lsp.request_progress import REQUEST_WORK_DONE_TOKEN
 from glm_lsp.lsp.server import GlmLanguageServer
@@ -192,13 +192,21 @@ async def stream_to_result(
     feature: str,
     on_text: Callable[[str], None] | None = None,
 ) -> ChatResult:
-    """Consume one streamed reply, reporting "thinking…" and tokens so far."""
+    """Consume one streamed reply, reporting "thinking…" and tokens so far, and the wait
+    while nothing arrives (a slow first token, a backoff before a retry)."""
     result = ChatResult()
     deltas = 0
-    async with aclosing(server.glm_client().stream_chat(request, feature=feature)) as events:
+    # restartable: nothing is applied before the reply is whole, so a `network_error`
+    # mid-reply may send the request again.
+    stream = server.glm_client().stream_chat(request, feature=feature, restartable=True)
+    async with aclosing(stream) as events:
         async for event in events:
             result.add(event)
-            if isinstance(event, ReasoningDelta) and not result.text:
+            if isinstance(event, Waiting):
+                op.report(event.message)
+            elif isinstance(event, Restart):
+                deltas = 0
+            elif isinstance(event, ReasoningDelta) and not result.text:
                 op.report("thinking…", force=False)
             elif isinstance(event, TextDelta):
                 deltas += 1
