@@ -432,9 +432,8 @@ class GlmClient:
                 watchdog.close()
             if pending is not None:
                 pending.cancel()
-                await _settle(pending)
-            if response is not None:
-                await response.aclose()
+            if pending is not None or response is not None:
+                await _close_shielded(pending, response)
 
 
 class _Clock:
@@ -541,15 +540,31 @@ class _Watchdog:
         self._handle.cancel()
 
 
-async def _settle(future: asyncio.Future[Any]) -> None:
-    """Let a cancelled read finish cancelling (and close a response it may have produced)."""
-    if not future.done():
-        await asyncio.wait({future})
-    if future.cancelled() or future.exception() is not None:
-        return
-    result = future.result()
-    if isinstance(result, httpx.Response):
-        await result.aclose()
+_CLOSING: set[asyncio.Future[None]] = set()  # closings that outlive a second cancel
+
+
+async def _close_shielded(
+    pending: asyncio.Future[Any] | None, response: httpx.Response | None
+) -> None:
+    """Close the response (and one a cancelled read may still produce) even when the caller
+    is cancelled again meanwhile: an unclosed response keeps its connection open and the
+    upstream generating."""
+    closing = asyncio.ensure_future(_close(pending, response))
+    _CLOSING.add(closing)
+    closing.add_done_callback(_CLOSING.discard)
+    await asyncio.shield(closing)
+
+
+async def _close(pending: asyncio.Future[Any] | None, response: httpx.Response | None) -> None:
+    if pending is not None:
+        if not pending.done():
+            await asyncio.wait({pending})
+        if not pending.cancelled() and pending.exception() is None:
+            produced = pending.result()
+            if isinstance(produced, httpx.Response):
+                await produced.aclose()
+    if response is not None:
+        await response.aclose()
 
 
 def _next_try(exc: GlmError, delay: float) -> str:
