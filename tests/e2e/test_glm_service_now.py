@@ -12,9 +12,16 @@ from lsprotocol import types
 
 from tests.conftest import TEST_KEY
 from tests.e2e.test_completion import ADD, AFTER_RETURN, inline
-from tests.e2e.test_glm_service import CODE, NEW_CODE, WHOLE, coding_plan_url, problems
+from tests.e2e.test_glm_service import (
+    CODE,
+    NEW_CODE,
+    WHOLE,
+    coding_plan_url,
+    problems,
+    progress_ends,
+)
 from tests.fake_glm import QUOTA_PATH, FakeGlm, Reply
-from tests.lsp_harness import execute, messages_of, start_session
+from tests.lsp_harness import after_progress_began, execute, messages_of, start_session, wait_until
 
 # Thinking off for code actions too, so that a refactor asks the switch the model refuses.
 NO_THINKING = {"completion": {"debounceMs": 0}, "actions": {"thinking": False}}
@@ -163,3 +170,21 @@ async def test_no_quota_request_off_the_coding_plan(fake_glm: FakeGlm, tmp_path:
 
         assert "quota" not in status
         assert QUOTA_PATH not in fake_glm.other_requests
+
+
+async def test_an_agent_run_on_the_coding_plan_ends_its_progress_with_the_quota(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    (tmp_path / "calc.py").write_text(CODE)
+    env = {"GLM_LSP_BASE_URL": coding_plan_url(fake_glm), "TZ": "UTC"}
+    clients: list[Any] = []  # the reply waits until progress shows (it ends with the quota)
+    fake_glm.responder = after_progress_began(clients, Reply(text="Nothing to change."))
+    async with start_session(fake_glm, tmp_path, extra_env=env) as (client, _editor):
+        clients.append(client)
+        await execute(client, "glm.agent", {"instruction": "Look at calc.py"})
+
+        assert await wait_until(lambda: bool(progress_ends(client)))
+        (end,) = progress_ends(client)
+        assert end is not None
+        assert "5-hour 42% used, resets 2026-12-01 10:42 UTC" in end
+        assert "weekly 17% used" in end

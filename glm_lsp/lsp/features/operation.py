@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 from lsprotocol import types
 
+from glm_lsp.glm.errors import GlmError
 from glm_lsp.glm.events import ChatResult, ReasoningDelta, Restart, TextDelta, ToolCall, Waiting
+from glm_lsp.glm.quota import describe
 from glm_lsp.glm.usage import is_coding_plan, progress_note
 from glm_lsp.lsp.request_progress import REQUEST_WORK_DONE_TOKEN
 from glm_lsp.lsp.server import GlmLanguageServer
@@ -84,8 +86,11 @@ class Operation:
 
 
 @asynccontextmanager
-async def operation(server: GlmLanguageServer, title: str) -> AsyncIterator[Operation]:
-    """Progress + cancellation around a block; CancelledError propagates out of it."""
+async def operation(
+    server: GlmLanguageServer, title: str, *, quota: bool = False
+) -> AsyncIterator[Operation]:
+    """Progress + cancellation around a block; CancelledError propagates out of it.
+    ``quota``: on the Coding Plan, the end of the progress also shows the plan's limits."""
     task = asyncio.current_task()
     assert task is not None
     untrack = server.track_request_task(server.protocol.msg_id, task)
@@ -108,11 +113,10 @@ async def operation(server: GlmLanguageServer, title: str) -> AsyncIterator[Oper
         op.end("Failed")
         raise
     else:
-        note = progress_note(
-            op.tokens_used,
-            op.cached_tokens,
-            coding_plan=is_coding_plan(server.settings.effective_base_url()),
-        )
+        plan = is_coding_plan(server.settings.effective_base_url())
+        note = progress_note(op.tokens_used, op.cached_tokens, coding_plan=plan)
+        if quota and plan:
+            note += "; " + await _quota_now(server)
         op.end(f"Done ({note})" if note else "Done")
     finally:
         untrack()
@@ -127,7 +131,8 @@ async def run_operation(
 ) -> T | None:
     """Run ``work`` as an operation; cancelled or failed → ``None`` after one message."""
     try:
-        async with operation(server, title) as op:
+        # A long agent run is where a Coding Plan user runs out: its end shows the quota.
+        async with operation(server, title, quota=feature == "agent") as op:
             return await work(op)
     except asyncio.CancelledError:
         log.info("%s cancelled", title)
@@ -138,6 +143,18 @@ async def run_operation(
     except Exception as exc:
         server.report_error(exc, feature=feature)
         return None
+
+
+QUOTA_WAIT = 3.0  # seconds the end of a run waits for the quota; later it says "unknown"
+
+
+async def _quota_now(server: GlmLanguageServer) -> str:
+    """The plan's limits in words (at most one fetch a minute), or "quota unknown"."""
+    try:
+        limits = await asyncio.wait_for(server.glm_client().quota(), QUOTA_WAIT)
+    except (GlmError, asyncio.TimeoutError):
+        limits = None
+    return describe(limits)
 
 
 async def _open_progress(
