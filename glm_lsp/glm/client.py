@@ -76,6 +76,7 @@ MAX_LINE_BYTES = 8 * 1024 * 1024  # one SSE line (and one event's data)
 MAX_REPLY_BYTES = 16 * 1024 * 1024  # one whole reply: far above any max_tokens GLM honours
 MAX_BUSY_BACKOFF = 120.0  # 1302/1305: 30 s, 60 s, then 120 s
 FIRST_TOKEN_TIMEOUT = 300.0  # a big agent prompt can take minutes to its first token
+TYPING_FEATURES = frozenset({"completion", "nextEdit"})  # wait requestTimeout at most
 WAIT_TICK = 1.0  # seconds between "still waiting" reports while nothing arrives
 # Pooled connections are dropped after this many idle seconds. Load balancers close idle
 # connections after 60 s (AWS ALB, Nginx's 75 s), and a request sent on a connection in
@@ -297,8 +298,9 @@ class GlmClient:
         return retry_delay(attempt, retry_after, self.backoff_base)
 
     def _first_wait(self, feature: str) -> float:
-        # Completions keep the short budget: a suggestion minutes late is useless.
-        return self.timeout if feature == "completion" else self.first_token_timeout
+        # Completions and next edits keep the short budget: a suggestion minutes late is
+        # useless.
+        return self.timeout if feature in TYPING_FEATURES else self.first_token_timeout
 
     async def _one_stream(
         self,
@@ -313,7 +315,9 @@ class GlmClient:
         produced = False  # a break before any event is a dropped connection: retryable
         first_wait = self._first_wait(feature)
         clock = _Clock(time.monotonic(), first_wait, deadline, limit, request_id)
-        clock.setting = "glm.requestTimeout" if feature == "completion" else "glm.firstTokenTimeout"
+        clock.setting = (
+            "glm.requestTimeout" if feature in TYPING_FEATURES else "glm.firstTokenTimeout"
+        )
         backstop = httpx.Timeout(
             max(first_wait, self.timeout) + 5.0, connect=min(self.timeout, 10.0)
         )

@@ -231,3 +231,14 @@ async def test_a_stall_between_chunks_times_out_at_request_timeout(fake_glm: Fak
         await client.chat(request(), feature="actions")
     await client.aclose()
     assert len(fake_glm.requests) == 1  # text had arrived: not retried
+
+
+async def test_next_edits_keep_the_short_first_token_budget(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(Reply(text="ok", first_token_delay=2.5))
+    client = client_for(fake_glm, timeout=1.0, first_token_timeout=30.0)
+    stream = client.stream_chat(request(), feature="nextEdit", max_retries=0)
+    with pytest.raises(GlmError, match=r"glm\.requestTimeout"):
+        async with aclosing(stream) as events:
+            async for _ in events:
+                pass
+    await client.aclose()
