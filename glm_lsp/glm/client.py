@@ -19,7 +19,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any
@@ -378,12 +378,19 @@ class GlmClient:
                         break
                 else:
                     watchdog = watchdog or _Watchdog(self.timeout, deadline)
+                    # Inline, not a method: this runs once per chunk.
+                    watchdog.last = watchdog.loop.time()
+                    watchdog.reading = True
                     try:
-                        raw = await watchdog.next(chunks)
+                        raw = await chunks.__anext__()
                     except StopAsyncIteration:
                         break
-                    except asyncio.TimeoutError:
-                        raise clock.timed_out() from None
+                    except asyncio.CancelledError:
+                        if watchdog.timed_out():
+                            raise clock.timed_out() from None
+                        raise
+                    finally:
+                        watchdog.reading = False
                 received += len(raw)
                 if received > MAX_REPLY_BYTES:
                     raise GlmResponseTooLargeError(
@@ -524,17 +531,9 @@ class _Watchdog:
             return
         self._handle = self.loop.call_at(max(self._due(), now + 0.01), self._check)
 
-    async def next(self, chunks: AsyncIterator[bytes]) -> bytes:
-        self.last = self.loop.time()
-        self.reading = True
-        try:
-            return await chunks.__anext__()
-        except asyncio.CancelledError:
-            if not self.expired or self._cancelled_from_outside():
-                raise
-            raise asyncio.TimeoutError from None
-        finally:
-            self.reading = False
+    def timed_out(self) -> bool:
+        """The read was cancelled by this watchdog (and by no one else)."""
+        return self.expired and not self._cancelled_from_outside()
 
     def _cancelled_from_outside(self) -> bool:
         uncancel = getattr(self.task, "uncancel", None)  # 3.11+: count our own cancel off
