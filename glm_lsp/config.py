@@ -57,7 +57,8 @@ class CompletionSettings(_Section):
     """Characters of definitions from other files (imports, open buffers) shown with each
     completion: signatures and docstrings first. 0 turns it off."""
     total_timeout: float = Field(30.0, gt=0, le=3600)
-    """Seconds one completion request may take in all; later, it is dropped."""
+    """Seconds one completion (or next-edit) request may take in all; later, it is
+    dropped."""
 
 
 class NextEditSettings(_Section):
@@ -233,6 +234,7 @@ class GlmSettings(_Section):
         """Per feature (the GLM client's names), seconds one request may take in all."""
         return {
             "completion": self.completion.total_timeout,
+            "nextEdit": self.completion.total_timeout,  # as short-lived as a completion
             "actions": self.actions.total_timeout,
             "agent": self.agent.total_timeout,
         }
