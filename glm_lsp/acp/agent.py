@@ -96,10 +96,17 @@ class GlmAcpAgent:
         self.consent = ConsentStore()
         self.key_destination = KeyDestination(self.consent)
         self.ledger = UsageLedger()
-        self._clients = GlmClientHolder(self.ledger)
+        self._clients = GlmClientHolder(self.ledger, on_notice=self._notice)
+        self._turn_updates: SessionUpdates | None = None  # where a notice from GLM goes
 
     def on_connect(self, conn: Client) -> None:
         self._conn = conn
+
+    def _notice(self, text: str) -> None:
+        """Something to tell the user once (a model that always thinks): in the running turn."""
+        log.warning("%s", text)
+        if self._turn_updates is not None:
+            self._turn_updates.text(f"\n\nglm-lsp: {text}\n\n")
 
     @property
     def conn(self) -> Client:
@@ -224,12 +231,15 @@ class GlmAcpAgent:
 
     async def _turn(self, session: AcpSession, instruction: str) -> str:
         updates = SessionUpdates(self.conn, session.id, session.cwd)
+        self._turn_updates = updates
         try:
             return await self._run_turn(session, instruction, updates)
         except GlmError as exc:  # one clear line; nothing was written
             updates.text(f"\n\nGLM: {redact(exc.user_message)} Nothing was written.")
             return "end_turn"
         finally:
+            if self._turn_updates is updates:
+                self._turn_updates = None
             await asyncio.shield(_flush_and_close(updates))
 
     async def _run_turn(

@@ -179,7 +179,11 @@ async def _stream_turn(
             if isinstance(event, Waiting):  # a slow first token, or a backoff before a retry
                 status.say(event.message)
                 continue
-            if isinstance(event, (Usage, Restart)):
+            if isinstance(event, Restart):
+                # What was shown of the broken reply stays on screen: say it starts again.
+                events.text("\n\n[GLM's reply broke off (network_error); it starts again]\n\n")
+                continue
+            if isinstance(event, Usage):
                 continue
             if isinstance(event, TextDelta):
                 events.text(event.text)
