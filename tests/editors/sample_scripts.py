@@ -29,3 +29,30 @@ def script_type_hints_agent(fake_glm: FakeGlm) -> None:
         ),
         Reply(text="Added type hints to add() and clamp()."),
     )
+
+
+NEW_TEST_FILE = "tests/test_calc.py"
+NEW_TEST_TEXT = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+
+
+def script_edit_and_create_agent(fake_glm: FakeGlm) -> None:
+    """One turn edits calc.py and creates tests/test_calc.py (a folder that does not exist)."""
+    fake_glm.enqueue(
+        Reply(
+            tool_calls=[
+                {
+                    "name": "edit_file",
+                    "arguments": {
+                        "path": "calc.py",
+                        "old_text": "def add(a, b):",
+                        "new_text": "def add(a: float, b: float) -> float:",
+                    },
+                },
+                {
+                    "name": "write_file",
+                    "arguments": {"path": NEW_TEST_FILE, "content": NEW_TEST_TEXT},
+                },
+            ]
+        ),
+        Reply(text="Added type hints to add() and a test for it."),
+    )

@@ -12,7 +12,12 @@ from collections.abc import Iterator
 import pytest
 
 from tests.editors.neovim_session import Neovim, find_executable, neovim_session
-from tests.editors.sample_scripts import script_type_hints_agent
+from tests.editors.sample_scripts import (
+    NEW_TEST_FILE,
+    NEW_TEST_TEXT,
+    script_edit_and_create_agent,
+    script_type_hints_agent,
+)
 from tests.fake_glm import FakeGlm, Reply
 
 pytestmark = pytest.mark.skipif(
@@ -120,6 +125,26 @@ def test_agent_command_changes_two_files(nvim: Neovim, fake_glm: FakeGlm) -> Non
     assert HINTED_ADD in (nvim.workspace / "calc.py").read_text()
     assert HINTED_CLAMP in (nvim.workspace / "util.py").read_text()
     assert "saved calc.py, util.py" in nvim.messages()
+
+
+def test_agent_edits_one_file_and_creates_another(nvim: Neovim, fake_glm: FakeGlm) -> None:
+    """Neovim 0.11 declares resourceOperations but not documentChanges: both still apply."""
+    script_edit_and_create_agent(fake_glm)
+    calc = open_attached(nvim, "calc.py")
+
+    nvim.nvim.command("GlmAgent add type hints to add and write a test for it")
+
+    created = nvim.workspace / NEW_TEST_FILE
+    nvim.wait_until(lambda: HINTED_ADD in nvim.lines(calc), "the edit in calc.py")
+    new_buffer = nvim.lua("return vim.fn.bufnr(...)", str(created))
+    assert new_buffer > 0, nvim.messages()
+    assert nvim.lines(new_buffer) == NEW_TEST_TEXT.splitlines()
+    assert "nothing was applied" not in nvim.messages()
+    # The new file is not saved yet, and the user is told so in plain words.
+    assert "new, not saved yet: tests/test_calc.py" in nvim.messages()
+    nvim.nvim.command("GlmSave")
+    assert created.read_text() == NEW_TEST_TEXT
+    assert HINTED_ADD in (nvim.workspace / "calc.py").read_text()
 
 
 def test_glm_undo_takes_the_agent_change_back_in_every_buffer(

@@ -284,19 +284,54 @@ local function edited_uris(edit)
   return vim.tbl_keys(uris)
 end
 
+--- The files the edit creates, by URI.
+local function created_uris(edit)
+  local uris = {}
+  for _, change in ipairs(edit.documentChanges or {}) do
+    if change.kind == "create" and change.uri then
+      uris[change.uri] = true
+    end
+  end
+  return uris
+end
+
+--- A new file's text ends with a newline; Neovim keeps that as an empty last line, which
+--- 'eol' would write as an extra blank line. Drop it, in the same undo step as the edit.
+local function drop_final_empty_line(bufnr)
+  local count = vim.api.nvim_buf_line_count(bufnr)
+  if count > 1 and line_text(bufnr, count - 1) == "" then
+    vim.api.nvim_buf_call(bufnr, function()
+      pcall(vim.cmd.undojoin)
+      vim.api.nvim_buf_set_lines(bufnr, count - 1, count, false, {})
+    end)
+  end
+end
+
 local function on_apply_edit(err, params, ctx)
   local result = vim.lsp.handlers["workspace/applyEdit"](err, params, ctx)
   if type(result) == "table" and result.applied and params and params.edit then
-    local buffers = {}
+    local buffers, created = {}, {}
+    local new_files = created_uris(params.edit)
     for _, uri in ipairs(edited_uris(params.edit)) do
       local bufnr = vim.uri_to_bufnr(uri)
       if vim.api.nvim_buf_is_loaded(bufnr) then
+        if new_files[uri] then
+          drop_final_empty_line(bufnr)
+          table.insert(created, vim.fn.fnamemodify(vim.uri_to_fname(uri), ":."))
+        end
         buffers[bufnr] = vim.api.nvim_buf_get_changedtick(bufnr)
       end
     end
     M.last_edit = { label = params.label or "GLM edit", buffers = buffers }
     local count = vim.tbl_count(buffers)
-    if count > 1 then
+    if #created > 0 then
+      -- A new file's buffer is hidden and its file on disk is still empty: say so plainly.
+      table.sort(created)
+      notify(("new, not saved yet: %s; :GlmSave writes %s"):format(
+        table.concat(created, ", "),
+        count > 1 and ("all %d changed buffers"):format(count) or "it"
+      ))
+    elseif count > 1 then
       notify(("%d buffers changed, not saved: :GlmSave writes them, :GlmUndo undoes the edit in each"):format(count))
     end
   end
