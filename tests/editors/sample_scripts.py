@@ -56,3 +56,23 @@ def script_edit_and_create_agent(fake_glm: FakeGlm) -> None:
         ),
         Reply(text="Added type hints to add() and a test for it."),
     )
+
+
+def script_three_turn_agent(fake_glm: FakeGlm) -> None:
+    """Read calc.py, edit it, say what was done: three turns, streamed slowly enough that
+    progress reports arrive between them."""
+    slow = {"first_token_delay": 0.2, "chunk_delay": 0.05, "chunk_size": 3}
+    read = {"name": "read_file", "arguments": {"path": "calc.py"}}
+    edit = {
+        "name": "edit_file",
+        "arguments": {
+            "path": "calc.py",
+            "old_text": "def add(a, b):",
+            "new_text": "def add(a: float, b: float) -> float:",
+        },
+    }
+    fake_glm.enqueue(
+        Reply(tool_calls=[read], **slow),
+        Reply(tool_calls=[edit], **slow),
+        Reply(text="Added type hints to add(); nothing else changed in calc.py.", **slow),
+    )

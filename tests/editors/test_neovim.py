@@ -16,6 +16,7 @@ from tests.editors.sample_scripts import (
     NEW_TEST_FILE,
     NEW_TEST_TEXT,
     script_edit_and_create_agent,
+    script_three_turn_agent,
     script_type_hints_agent,
 )
 from tests.fake_glm import FakeGlm, Reply
@@ -145,6 +146,48 @@ def test_agent_edits_one_file_and_creates_another(nvim: Neovim, fake_glm: FakeGl
     nvim.nvim.command("GlmSave")
     assert created.read_text() == NEW_TEST_TEXT
     assert HINTED_ADD in (nvim.workspace / "calc.py").read_text()
+
+
+def screen_row(nvim: Neovim, row: int) -> str:
+    cells = [nvim.lua("return vim.fn.screenstring(...)", row, col) for col in range(1, 81)]
+    return "".join(cells).rstrip()
+
+
+def test_agent_progress_at_80_columns_raises_no_hit_enter_prompt(
+    nvim: Neovim, fake_glm: FakeGlm
+) -> None:
+    """A UI 80 columns wide is attached, so messages are drawn as a user sees them; a message
+    wider than the screen would stop everything at "Press ENTER or type command to continue"."""
+    instruction = "add type hints to add() in calc.py and keep its behaviour the same"
+    assert len(instruction) >= 66
+    script_three_turn_agent(fake_glm)
+    calc = open_attached(nvim, "calc.py")
+    nvim.nvim.api.ui_attach(80, 24, {"ext_linegrid": True})
+
+    nvim.nvim.input(f":GlmAgent {instruction}<CR>")
+
+    # Only nvim_get_mode answers while a prompt waits; poll it until the run is over.
+    deadline = time.monotonic() + 30
+    quiet_since: float | None = None
+    while True:
+        mode = nvim.nvim.api.get_mode()
+        if mode["blocking"] and mode["mode"].startswith("r"):
+            nvim.nvim.input("<CR>")  # answer it (nothing but get_mode answers meanwhile)
+            time.sleep(0.5)
+            raise AssertionError(f"a hit-enter prompt ({mode}):\n{nvim.logs()}")
+        if len(fake_glm.requests) >= 3 and fake_glm.requests[2].finished_at is not None:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since > 1.5:  # the edit and the last message landed
+                break
+        assert time.monotonic() < deadline, "the agent run did not finish"
+        time.sleep(0.02)
+    assert HINTED_ADD in nvim.lines(calc)
+    messages = " ".join(nvim.messages().split())  # long messages are kept line by line
+    assert "GLM agent changed 1 file(s) (calc.py) in 3 turns" in messages
+    assert "Added type hints to add(); nothing else changed in calc.py." in messages
+    last_row = screen_row(nvim, 24)  # the message's start, and where the rest is
+    assert last_row.startswith("GLM agent changed 1 file(s)"), last_row
+    assert last_row.endswith("(:messages)"), last_row
 
 
 def test_glm_undo_takes_the_agent_change_back_in_every_buffer(

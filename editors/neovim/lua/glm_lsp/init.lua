@@ -56,8 +56,101 @@ local function progress_text(token)
   return item and ("%s – %s"):format(item.title, item.message) or ""
 end
 
+local width_of = vim.fn.strdisplaywidth
+
+--- ``text`` cut to ``width`` display cells, "…" marking the cut.
+---@param text string
+---@param width integer
+---@return string
+function M.fit(text, width)
+  if width_of(text) <= width then
+    return text
+  end
+  local kept = vim.fn.strcharpart(text, 0, math.max(width - 1, 0))
+  while kept ~= "" and width_of(kept) > width - 1 do
+    kept = vim.fn.strcharpart(kept, 0, vim.fn.strchars(kept) - 1)
+  end
+  return kept .. "…"
+end
+
+--- The room a message has before Neovim stops at "Press ENTER or type command to continue"
+--- (the last line minus the ruler and showcmd columns).
+local function echo_room()
+  return math.max(vim.v.echospace, 20)
+end
+
+--- "title – message" within ``width``: the title gives way first, so the turn and the
+--- tokens stay in view.
+local function progress_line(title, message, width)
+  local tail = " – " .. message
+  local title_room = math.max(width - width_of(tail), math.min(width, 16))
+  return M.fit(M.fit(title, title_room) .. tail, width)
+end
+
+--- ``text`` as lines of at most ``width`` cells, broken between words.
+local function wrap(text, width)
+  local lines = {}
+  for _, paragraph in ipairs(vim.split(text, "\n", { plain = true })) do
+    local line = ""
+    for word in paragraph:gmatch("%S+") do
+      if line == "" then
+        line = M.fit(word, width)
+      elseif width_of(line .. " " .. word) <= width then
+        line = line .. " " .. word
+      else
+        table.insert(lines, line)
+        line = M.fit(word, width)
+      end
+    end
+    if line ~= "" then
+      table.insert(lines, line)
+    end
+  end
+  return lines
+end
+
+local builtin_notify = vim.notify
+local HIGHLIGHTS = { [vim.log.levels.ERROR] = "ErrorMsg", [vim.log.levels.WARN] = "WarningMsg" }
+
+--- Show a message without ever raising the hit-enter prompt: one that is wider than the echo
+--- area goes to :messages whole (line by line) and shows its start on screen. A notifier the
+--- user installed (nvim-notify, noice, …) gets the message as it is.
+---@param text string
+---@param level? integer
+function M.say(text, level)
+  level = level or vim.log.levels.INFO
+  if vim.notify ~= builtin_notify then
+    return vim.notify(text, level)
+  end
+  local hl = HIGHLIGHTS[level]
+  local room = echo_room()
+  if width_of(text) <= room and not text:find("\n") then
+    return vim.api.nvim_echo({ { text, hl } }, true, {})
+  end
+  for _, line in ipairs(wrap(text, room)) do
+    vim.api.nvim_echo({ { line, hl } }, true, {})
+  end
+  local hint = " (:messages)"
+  vim.api.nvim_echo({ { M.fit(text:gsub("\n", " "), room - width_of(hint)) .. hint, hl } }, false, {})
+end
+
 local function notify(message, level)
-  vim.notify("GLM: " .. message, level or vim.log.levels.INFO)
+  M.say("GLM: " .. message, level)
+end
+
+local MESSAGE_LEVELS = {
+  [1] = vim.log.levels.ERROR,
+  [2] = vim.log.levels.WARN,
+  [3] = vim.log.levels.INFO,
+  [4] = vim.log.levels.DEBUG,
+}
+
+--- window/showMessage, shown with :help M.say (the server's messages start with "GLM").
+local function on_show_message(_, params)
+  if params and params.message then
+    M.say(params.message, MESSAGE_LEVELS[params.type] or vim.log.levels.INFO)
+  end
+  return vim.NIL
 end
 
 --- The running glm-lsp client for a buffer (or any, when none is attached to it).
@@ -177,14 +270,17 @@ local function on_progress(event)
     progress[token].message = value.message or progress[token].message
   end
   if value.kind == "end" then
-    text = ("%s – %s"):format(progress[token].title, value.message or "done")
+    text = progress_line(progress[token].title, value.message or "done", echo_room())
     progress[token] = nil
     progress_order = vim.tbl_filter(function(t)
       return t ~= token
     end, progress_order)
   end
   if M.options.echo_progress then
-    vim.api.nvim_echo({ { text or progress_text(token) } }, false, {})
+    -- Wider than the echo area, every update would wait at "Press ENTER".
+    local item = progress[token]
+    text = text or progress_line(item.title, item.message, echo_room())
+    vim.api.nvim_echo({ { text } }, false, {})
   end
   vim.cmd.redrawstatus()
 end
@@ -308,7 +404,14 @@ local function drop_final_empty_line(bufnr)
 end
 
 local function on_apply_edit(err, params, ctx)
-  local result = vim.lsp.handlers["workspace/applyEdit"](err, params, ctx)
+  -- Neovim's handler prints "Workspace edit <label>", and the label holds the whole
+  -- instruction: wider than the screen, it stops at "Press ENTER". The progress's end and the
+  -- server's message say what happened.
+  local quiet = params and vim.tbl_extend("force", params, { label = vim.NIL }) or params
+  if quiet then
+    quiet.label = nil
+  end
+  local result = vim.lsp.handlers["workspace/applyEdit"](err, quiet, ctx)
   if type(result) == "table" and result.applied and params and params.edit then
     local buffers, created = {}, {}
     local new_files = created_uris(params.edit)
@@ -501,7 +604,10 @@ function M.setup(opts)
     root_dir = root_dir(options.root_markers),
     init_options = { glm = glm },
     settings = { glm = glm }, -- also the answer to workspace/configuration
-    handlers = { ["workspace/applyEdit"] = on_apply_edit },
+    handlers = {
+      ["workspace/applyEdit"] = on_apply_edit,
+      ["window/showMessage"] = on_show_message,
+    },
   })
 
   local group = vim.api.nvim_create_augroup("glm_lsp", { clear = true })
