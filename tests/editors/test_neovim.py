@@ -158,8 +158,8 @@ def test_agent_progress_at_80_columns_raises_no_hit_enter_prompt(
 ) -> None:
     """A UI 80 columns wide is attached, so messages are drawn as a user sees them; a message
     wider than the screen would stop everything at "Press ENTER or type command to continue"."""
-    instruction = "add type hints to add() in calc.py and keep its behaviour the same"
-    assert len(instruction) >= 66
+    instruction = "add type hints to add() in calc.py and keep its behaviour exactly same"
+    assert len(instruction) == 70
     script_three_turn_agent(fake_glm)
     calc = open_attached(nvim, "calc.py")
     nvim.nvim.api.ui_attach(80, 24, {"ext_linegrid": True})
