@@ -6,12 +6,15 @@ completion, cancel) and reads the buffers back.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.editors.neovim_session import Neovim, find_executable, neovim_session
+from tests.editors.settings_shape import EDITORS
 from tests.editors.sample_scripts import (
     NEW_TEST_FILE,
     NEW_TEST_TEXT,
@@ -373,6 +376,56 @@ def test_the_accept_key_inserts_the_suggestion_once(nvim: Neovim, fake_glm: Fake
     nvim.nvim.input("<Esc>")
     nvim.wait_until(lambda: nvim.nvim.api.get_mode()["mode"] == "n", "normal mode")
     assert nvim.lines(bufnr) == ["def double(x):", "    return x * 2"]
+
+
+def plugin_copy(tmp_path: Path, *, with_venv: bool) -> Path:
+    """editors/neovim in a fresh checkout at tmp_path/checkout, as a newcomer's clone; with
+    the README's .venv/bin/glm-lsp (a link to this venv's) when ``with_venv``."""
+    checkout = tmp_path / "checkout"
+    plugin = checkout / "editors" / "neovim"
+    shutil.copytree(EDITORS / "neovim", plugin)
+    if with_venv:
+        (checkout / ".venv" / "bin").mkdir(parents=True)
+        (checkout / ".venv" / "bin" / "glm-lsp").symlink_to(find_executable("glm-lsp") or "")
+    return plugin
+
+
+def test_without_glm_lsp_on_path_one_error_says_what_to_do(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    plugin = plugin_copy(tmp_path, with_venv=False)
+    with neovim_session(
+        fake_glm.url, plugin_dir=plugin, server_given=False, server_on_path=False
+    ) as nvim:
+        nvim.edit("calc.py")
+        nvim.wait_until(lambda: "glm-lsp" in nvim.messages(), "the error")
+        time.sleep(0.5)  # a second error would have come by now
+        errors = [line for line in nvim.messages().splitlines() if line.strip()]
+        assert len(errors) == 1, errors
+        (error,) = errors
+        assert "glm-lsp is not on PATH nor at " in error
+        assert "python3 -m venv .venv && .venv/bin/pip install ." in error
+        assert "cmd = { '/path/to/glm-lsp' }" in error
+
+        nvim.nvim.command("checkhealth glm_lsp")
+        report = "\n".join(nvim.lines(0))
+        assert "pipx" not in report
+        assert "ERROR glm-lsp is not on PATH" in report
+        assert "open a file" not in report and "although calc.py is open" in report
+
+
+def test_the_readme_install_is_found_without_cmd_or_path(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    """The README installs into the checkout's .venv, which is not on PATH."""
+    plugin = plugin_copy(tmp_path, with_venv=True)
+    with neovim_session(
+        fake_glm.url, plugin_dir=plugin, server_given=False, server_on_path=False
+    ) as nvim:
+        open_attached(nvim, "calc.py")
+        nvim.nvim.command("checkhealth glm_lsp")
+        report = "\n".join(nvim.lines(0))
+        assert "OK glm-lsp is running" in report
 
 
 def test_checkhealth_flags_a_key_that_doctor_would_reject(nvim: Neovim) -> None:

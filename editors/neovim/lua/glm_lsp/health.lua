@@ -17,16 +17,15 @@ function M.check()
     health.info("Neovim < 0.12: completions arrive as completion items (<C-Space> or omnifunc)")
   end
 
-  local cmd = glm.options.cmd
+  local cmd, problem = glm.server_command(glm.options.cmd)
   local exe = type(cmd) == "table" and cmd[1] or nil
-  if exe and vim.fn.executable(exe) == 1 then
+  if exe then
     local version = vim.system({ exe, "--version" }, { text = true }):wait(5000)
     health.ok(("%s found: %s"):format(vim.fn.exepath(exe), vim.trim(version.stdout or "")))
+  elseif cmd then
+    health.ok("cmd is a function (an RPC client): not checked here")
   else
-    health.error(("`%s` is not executable"):format(tostring(exe)), {
-      "Install it: pipx install glm-lsp",
-      "or pass its full path: require('glm_lsp').setup({ cmd = { '/path/to/glm-lsp' } })",
-    })
+    health.error(problem)
   end
 
   local env = vim.tbl_extend("force", vim.fn.environ(), glm.options.cmd_env or {})
@@ -53,8 +52,19 @@ function M.check()
 
   if glm.client() then
     health.ok("glm-lsp is running")
-  else
+    return
+  end
+  local open = vim.tbl_filter(function(bufnr)
+    return vim.bo[bufnr].buftype == "" and vim.api.nvim_buf_get_name(bufnr) ~= ""
+  end, vim.api.nvim_list_bufs())
+  if #open == 0 then
     health.info("glm-lsp is not running yet: open a file (see also :checkhealth vim.lsp)")
+  else
+    local name = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(open[1]), ":.")
+    health.warn(("glm-lsp is not running, although %s is open"):format(name), {
+      "see the errors above and :checkhealth vim.lsp",
+      "the server's messages are in " .. vim.lsp.log.get_filename(),
+    })
   end
 end
 

@@ -10,7 +10,8 @@ local REQUEST_CANCELLED = -32800
 ---@class glm_lsp.Options
 M.defaults = {
   -- How to start the server; the key comes from the environment (BIGMODEL_API_KEY).
-  cmd = { "glm-lsp" },
+  -- nil: `glm-lsp` on PATH, else the checkout's .venv/bin/glm-lsp (the README's install).
+  cmd = nil,
   -- Extra environment for the server, e.g. { GLM_LSP_BASE_URL = "..." }. Not for the key
   -- if your config is in a dotfiles repository.
   cmd_env = nil,
@@ -575,6 +576,46 @@ local function create_commands()
   command("GlmUndo", M.undo, { desc = "GLM: undo the last GLM edit in every buffer it changed" })
 end
 
+--- The checkout this plugin was loaded from (…/editors/neovim/lua/glm_lsp/init.lua).
+local function checkout_dir()
+  local here = debug.getinfo(1, "S").source:gsub("^@", "")
+  return vim.fn.fnamemodify(here, ":p:h:h:h:h:h")
+end
+
+--- Where the README's install puts the server, in the checkout.
+function M.checkout_server()
+  local bin = vim.fn.has("win32") == 1 and "Scripts/glm-lsp.exe" or "bin/glm-lsp"
+  return vim.fs.joinpath(checkout_dir(), ".venv", bin)
+end
+
+--- The command that starts the server: ``cmd`` when given, else `glm-lsp` on PATH, else the
+--- checkout's .venv. Second value: why none works, in words that say what to do.
+---@param cmd? string[]|fun(...): any
+---@return (string[]|fun(...): any)?, string?
+function M.server_command(cmd)
+  if type(cmd) == "function" then
+    return cmd
+  end
+  if cmd and vim.fn.executable(cmd[1]) == 1 then
+    return cmd
+  end
+  if cmd == nil then
+    if vim.fn.executable("glm-lsp") == 1 then
+      return { "glm-lsp" }
+    end
+    local local_server = M.checkout_server()
+    if vim.fn.executable(local_server) == 1 then
+      return { local_server }
+    end
+  end
+  local install = ("cd %s && python3 -m venv .venv && .venv/bin/pip install ."):format(checkout_dir())
+  local missing = cmd and ("`%s` is not executable"):format(cmd[1])
+    or ("glm-lsp is not on PATH nor at %s"):format(M.checkout_server())
+  return nil,
+    ("%s. Install it from the checkout (%s) or give its path: "):format(missing, install)
+      .. "require('glm_lsp').setup({ cmd = { '/path/to/glm-lsp' } })"
+end
+
 local function root_dir(markers)
   return function(bufnr, on_dir)
     on_dir(vim.fs.root(bufnr, markers) or vim.fn.getcwd())
@@ -594,11 +635,20 @@ function M.setup(opts)
     options[list] = opts[list] or options[list] -- lists replace the default, never merge into it
   end
   M.options = options
+  local cmd, problem = M.server_command(options.cmd)
+  if not cmd then
+    -- Enabled anyway, Neovim would fail on every file and say so only in its lsp.log.
+    vim.schedule(function()
+      vim.notify("GLM: " .. problem, vim.log.levels.ERROR)
+    end)
+    create_commands()
+    return
+  end
   -- An empty table would travel as a JSON list; the server expects an object.
   local glm = next(options.settings) and options.settings or vim.empty_dict()
 
   vim.lsp.config(NAME, {
-    cmd = options.cmd,
+    cmd = cmd,
     cmd_env = options.cmd_env,
     filetypes = options.filetypes,
     root_dir = root_dir(options.root_markers),
