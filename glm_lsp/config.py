@@ -213,10 +213,26 @@ class GlmSettings(_Section):
 
     @field_validator("base_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+    def _with_slash(cls, value: str) -> str:
+        # Kept even when it is no URL: falling back to the default host would send the
+        # user's code somewhere they did not choose. base_url_problem() stops the features.
+        value = value.strip()
         return value if value.endswith("/") else value + "/"
+
+    def base_url_problem(self, environ: dict[str, str] | None = None) -> str | None:
+        """Why the endpoint in use (GLM_LSP_BASE_URL, else ``baseUrl``) cannot be used, naming
+        where it came from; None when it is a usable http(s) URL."""
+        env = os.environ if environ is None else environ
+        from_env = env.get(BASE_URL_ENV, "").strip()
+        url, source = (from_env, BASE_URL_ENV) if from_env else (self.base_url, "glm.baseUrl")
+        why = url_problem(url)
+        if why is None:
+            return None
+        example = f" (e.g. http://{url})" if "://" not in url else ""
+        return (
+            f"{source} is '{url}', which is not a usable URL: {why}{example}. Nothing was "
+            f"sent; GLM features stay off until {source} is fixed."
+        )
 
     def effective_base_url(self, environ: dict[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ
@@ -247,6 +263,20 @@ class GlmSettings(_Section):
             if value:
                 return value
         return None
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an OpenAI-compatible endpoint, in a few words; None when it can."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not url.strip().startswith(parts.scheme + "://"):
+        return "it must start with http:// or https://"
+    if not parts.hostname:
+        return "it names no host"
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        return "its port is not a number"
+    return None
 
 
 def unwrap_section(raw: Any) -> dict[str, Any]:

@@ -61,6 +61,14 @@ def run_doctor(args: argparse.Namespace) -> int:
         return _fail(f"no API key: set {where} (export {names[0]}=<id.secret>) and run again")
     register_secret(key)
     base_url = args.base_url or settings.effective_base_url()
+    url_problem = settings.base_url_problem()
+    if args.base_url:
+        from .config import url_problem as why_not_url
+
+        why = why_not_url(args.base_url)
+        url_problem = f"--base-url '{args.base_url}' is not a usable URL: {why}" if why else None
+    if url_problem is not None:  # never another host in its place
+        return _fail(url_problem)
     dialect = resolve_dialect(args.provider, base_url)
     # Z.AI's keys are <id>.<secret>; a self-hosted server's --api-key can be any text.
     if dialect.name == "zai" and not _KEY_SHAPE.match(key):
