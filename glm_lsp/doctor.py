@@ -28,6 +28,9 @@ _KEY_SHAPE = re.compile(r"^[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}$")
 COMPLETION_BUDGET_MS = 1000.0
 FAST_COMPLETION_MODEL = "glm-4.7-flash"
 _FAST_MODEL_WORDS = ("flash", "air", "mini", "small")
+# doctor's probes; tests/fake_glm.py answers them apart from its script.
+PING_PROMPT = "Reply with the single word: pong"
+COMPLETION_PROBE_PROMPT = "def add(a, b):\n    return "
 
 
 class DoctorFailure(Exception):
@@ -144,7 +147,7 @@ async def _ping(client: GlmClient, model: str) -> tuple[float, str]:
 
     request = ChatRequest(
         model=model,
-        messages=[{"role": "user", "content": "Reply with the single word: pong"}],
+        messages=[{"role": "user", "content": PING_PROMPT}],
         max_tokens=16,
         thinking=False,
     )
@@ -202,7 +205,7 @@ async def _time_completion(client: GlmClient, model: str, dialect: Dialect) -> N
         model=model,
         messages=[
             {"role": "system", "content": "Complete the code at the cursor. Reply with code only."},
-            {"role": "user", "content": "def add(a, b):\n    return "},
+            {"role": "user", "content": COMPLETION_PROBE_PROMPT},
         ],
         max_tokens=16,
         thinking=False,

@@ -129,6 +129,9 @@ class FakeGlm:
         self._replies: deque[Reply] = deque()
         self.default_reply = Reply(text="OK")
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
+        # Answers some requests before the queue does (None: not this one); the command line
+        # answers `glm-lsp doctor`'s probes so that they use up no scripted reply.
+        self.answer_first: Callable[[dict[str, Any]], Reply | None] | None = None
         self.requests: list[RecordedRequest] = []
         self.other_requests: list[str] = []
         self.other_headers: list[dict[str, str]] = []  # headers of each of other_requests
@@ -178,6 +181,9 @@ class FakeGlm:
             self.responder = None
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
+        first = self.answer_first(body) if self.answer_first is not None else None
+        if first is not None:
+            return first
         with self._lock:
             if self._replies:
                 return self._replies.popleft()
@@ -571,7 +577,8 @@ FAKE_KEY = "fake-glm-key.not-a-real-secret"
 
 SCRIPT_HELP = """\
 The script is a JSON list of replies, served in order, one per chat/completions request; the
-last one repeats for every later request. A reply is a string (the text) or an object with the
+last one repeats for every later request. `glm-lsp doctor`'s probes are answered apart and use
+up none of them. A reply is a string (the text) or an object with the
 fields of Reply: text, reasoning, tool_calls ([{"name", "arguments"}]), status, error_code,
 error_message, headers, first_token_delay, chunk_delay, chunk_size, disconnect_after, usage.
 Example replies.json — a refactor, then an agent turn that edits a file, then its summary:
@@ -588,6 +595,20 @@ line: paste them into the shell that runs `glm-lsp doctor` or starts your editor
 """
 
 
+def doctor_probe_reply(body: dict[str, Any]) -> Reply | None:
+    """The answer to one of `glm-lsp doctor`'s probes, else None: a user's first refactor
+    after doctor then gets the script's first reply, as the README says."""
+    from glm_lsp.doctor import COMPLETION_PROBE_PROMPT, PING_PROMPT
+
+    messages = body.get("messages") or []
+    last = messages[-1].get("content") if messages and isinstance(messages[-1], dict) else None
+    if last == PING_PROMPT:
+        return Reply(text="pong")
+    if last == COMPLETION_PROBE_PROMPT:
+        return Reply(text="a + b")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Serve scripted GLM replies on 127.0.0.1, so glm-lsp runs without a key.",
@@ -598,6 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
     args = parser.parse_args(argv)
     fake = FakeGlm(port=args.port)
+    fake.answer_first = doctor_probe_reply
     replies = _replies_from_file(args.script) if args.script else [Reply(text="OK")]
     fake.default_reply = replies[-1]
     fake.enqueue(*replies[:-1])
