@@ -250,6 +250,9 @@ def test_visual_selection_code_action_shows_progress_before_the_edit(
 
     nvim.wait_until(lambda: "applyEdit" in nvim.lua("return _G.glm_events"), "the edit")
     assert nvim.lines(bufnr)[3:5] == ["def total(values):", "    return sum(values)"]
+    # Visual mode was left before the menu: staying in it, Neovim holds every message of
+    # the server (progress, the edit) for about 4 s before redrawing "-- VISUAL LINE --".
+    assert nvim.nvim.api.get_mode()["mode"] == "n"
     events = nvim.lua("return _G.glm_events")
     before_edit = events[: events.index("applyEdit")]
     assert "progress:begin" in before_edit and "progress:report" in before_edit, events

@@ -38,6 +38,10 @@ M.defaults = {
     accept = "<C-y>",
     -- Normal and insert mode, while a next edit shows: jump to it, then apply it.
     next_edit = "<Tab>",
+    -- Visual mode: code actions on the selection, leaving Visual mode first (Neovim's own
+    -- `gra` stays in it, and with 'showmode' then holds every reply for about 4 s). Only
+    -- replaces Neovim's default mapping, never one of yours.
+    code_action = "gra",
   },
   -- Next-edit suggestions: after `idle_ms` without typing, GLM predicts your next edit in
   -- the lines around the cursor; typing on, <Esc> or leaving the buffer dismisses it.
@@ -487,13 +491,61 @@ function M.undo()
   notify(text, #kept > 0 and vim.log.levels.WARN or nil)
 end
 
+--- The Visual selection as vim.lsp.buf.code_action's ``range`` (as Neovim computes it).
+local function selection_range(bufnr, mode)
+  local start, finish = vim.fn.getpos("v"), vim.fn.getpos(".")
+  local start_row, start_col, end_row, end_col = start[2], start[3], finish[2], finish[3]
+  if start_row == end_row and end_col < start_col then
+    start_col, end_col = end_col, start_col
+  elseif end_row < start_row then
+    start_row, end_row = end_row, start_row
+    start_col, end_col = end_col, start_col
+  end
+  if mode == "V" then
+    start_col, end_col = 1, #line_text(bufnr, end_row - 1)
+  end
+  return { start = { start_row, start_col - 1 }, ["end"] = { end_row, end_col - 1 } }
+end
+
+--- Code actions on the selection from Normal mode: while Visual mode stays on, Neovim waits
+--- before its "-- VISUAL --" message overwrites the menu's, and nothing (progress, the edit)
+--- is handled meanwhile.
+local function code_action_on_selection()
+  local mode = vim.api.nvim_get_mode().mode
+  if mode ~= "v" and mode ~= "V" then
+    return vim.lsp.buf.code_action()
+  end
+  local range = selection_range(vim.api.nvim_get_current_buf(), mode)
+  vim.api.nvim_feedkeys(vim.keycode("<Esc>"), "nx", false)
+  vim.lsp.buf.code_action({ range = range })
+end
+
+local function map_code_action(bufnr)
+  local key = M.options.keys.code_action
+  if not key then
+    return
+  end
+  local current = vim.fn.maparg(key, "x", false, true)
+  local default = vim.tbl_isempty(current) or current.desc == "vim.lsp.buf.code_action()"
+  if default or current.desc == "GLM: code actions on the selection" then
+    vim.keymap.set("x", key, code_action_on_selection, {
+      buffer = bufnr,
+      desc = "GLM: code actions on the selection",
+    })
+  end
+end
+
 local function on_attach(event)
   local client = vim.lsp.get_client_by_id(event.data.client_id)
-  if client and client.name == NAME and M.options.completion then
+  if not client or client.name ~= NAME then
+    return
+  end
+  map_code_action(event.buf)
+  if M.options.completion then
     enable_completion(client, event.buf)
   end
   local next_edit = require("glm_lsp.next_edit")
-  if client and client.name == NAME and M.options.next_edit.enabled and next_edit.offered(client) then
+  if M.options.next_edit.enabled and next_edit.offered(client) then
     next_edit.attach(event.buf, {
       idle_ms = M.options.next_edit.idle_ms,
       key = M.options.keys.next_edit,
