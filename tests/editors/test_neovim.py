@@ -193,6 +193,30 @@ def test_agent_progress_at_80_columns_raises_no_hit_enter_prompt(
     assert last_row.endswith("(:messages)"), last_row
 
 
+def test_generate_tests_says_the_new_file_is_not_saved_and_glm_save_writes_it(
+    nvim: Neovim, fake_glm: FakeGlm
+) -> None:
+    tests_code = "from calc import total\n\n\ndef test_total():\n    assert total([1, 2]) == 3\n"
+    fake_glm.enqueue(Reply(text=f"```python\n{tests_code}```"))
+    bufnr = open_attached(nvim, "calc.py")
+    select_lines(nvim, 4, 8)
+
+    nvim.nvim.command("'<,'>GlmTests")
+
+    messages = nvim.wait_until(
+        lambda: "new, not saved yet" in nvim.messages() and nvim.messages(), "the message"
+    )
+    created = next(nvim.workspace.rglob("test_calc.py"))
+    name = str(created.relative_to(nvim.workspace))
+    assert f"new, not saved yet: {name}" in messages
+    assert nvim.lines(nvim.lua("return vim.fn.bufnr(...)", str(created))) == (
+        tests_code.splitlines()
+    )
+    assert bufnr == nvim.nvim.current.buffer.number  # the user stays where they were
+    nvim.nvim.command("GlmSave")
+    assert created.read_text() == tests_code  # non-empty, no extra blank line at the end
+
+
 def test_glm_undo_takes_the_agent_change_back_in_every_buffer(
     nvim: Neovim, fake_glm: FakeGlm
 ) -> None:
