@@ -6,6 +6,7 @@ every key that fails validation and returns one warning per key.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -348,6 +349,7 @@ def parse_settings(raw: Any) -> tuple[GlmSettings, list[str]]:
     warnings: list[str] = []
     if raw is not None and not isinstance(raw, dict):
         warnings.append(f"glm settings must be an object, got {type(raw).__name__}; using defaults")
+    warnings.extend(unknown_keys(data))
     for _ in range(64):  # each round removes at least one bad key
         try:
             return GlmSettings.model_validate(data), warnings
@@ -376,9 +378,93 @@ def _drop_invalid(data: dict[str, Any], exc: ValidationError) -> tuple[dict[str,
         if key in seen:
             continue
         seen.add(key)
+        value = _value_at(data, path)
         if _delete_path(data, path):
-            messages.append(f"Invalid glm setting '{key}': {error['msg']}; using the default")
+            messages.append(_plain_warning(key, error, value, error["loc"][len(path) :]))
     return data, messages
+
+
+def unknown_keys(
+    data: dict[str, Any], model: type[BaseModel] | None = None, prefix: str = ""
+) -> list[str]:
+    """One warning per key no setting has (a typo is otherwise ignored without a word),
+    naming the nearest setting when one is close."""
+    model = model or GlmSettings
+    fields = {(field.alias or name): field for name, field in model.model_fields.items()}
+    by_name = {name: field for name, field in model.model_fields.items()}
+    warnings: list[str] = []
+    for key, value in data.items():
+        field = fields.get(key) or by_name.get(key)
+        if field is None:
+            near = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+            hint = f" (did you mean '{prefix}{near[0]}'?)" if near else ""
+            warnings.append(f"Unknown glm setting '{prefix}{key}'{hint}: it is ignored.")
+            continue
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, _Section) and isinstance(value, dict):
+            warnings.extend(unknown_keys(value, section, f"{prefix}{key}."))
+    return warnings
+
+
+_PLAIN_ERRORS = {
+    "int_parsing": "it must be a whole number",
+    "int_type": "it must be a whole number",
+    "int_from_float": "it must be a whole number",
+    "float_parsing": "it must be a number",
+    "float_type": "it must be a number",
+    "bool_parsing": "it must be true or false",
+    "bool_type": "it must be true or false",
+    "string_type": "it must be text",
+    "list_type": "it must be a list",
+    "dict_type": "it must be an object",
+    "model_type": "it must be an object",
+    "string_too_short": "it must not be empty",
+    "greater_than_equal": "it must be at least {ge}",
+    "greater_than": "it must be more than {gt}",
+    "less_than_equal": "it must be at most {le}",
+    "less_than": "it must be less than {lt}",
+}
+
+
+def _value_at(data: dict[str, Any], path: list[str]) -> Any:
+    node: Any = data
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _plain_warning(key: str, error: Any, value: Any, inner: tuple[Any, ...] = ()) -> str:
+    """'glm setting 'x' is -5, but it must be at least 0; keeping the default (150).'"""
+    template = _PLAIN_ERRORS.get(error.get("type", ""))
+    if template is not None:
+        why = template.format(**(error.get("ctx") or {}))
+    else:
+        why = str(error.get("msg", "")).removeprefix("Value error, ")
+        why = re.sub(r"^Input should be", "it must be", why)
+        why = why if why.startswith("it ") else f"it {why}"
+    if inner and isinstance(inner[0], int):  # a list entry: say which, and which field
+        field = ".".join(str(part) for part in inner[1:])
+        why = why.replace("it ", f"entry {inner[0] + 1}'s {field} " if field else "", 1)
+    default = settings_keys().get(f"glm.{key}", _NO_DEFAULT)
+    kept = (
+        "keeping the default"
+        if default is _NO_DEFAULT
+        else f"keeping the default ({_shown(default)})"
+    )
+    return f"glm setting '{key}' is {_shown(value)}, but {why}; {kept}."
+
+
+_NO_DEFAULT = object()
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "unset"
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _delete_path(data: dict[str, Any], path: list[str]) -> bool:
