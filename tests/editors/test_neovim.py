@@ -462,6 +462,11 @@ def test_checkhealth_flags_a_key_that_doctor_would_reject(nvim: Neovim) -> None:
     nvim.nvim.command("checkhealth glm_lsp")
     report = "\n".join(nvim.lines(0))
     assert "ERROR the key in $BIGMODEL_API_KEY does not look like <id>.<secret>" in report
+    # A self-hosted server takes any token, as doctor says: no error then.
+    nvim.lua("vim.env.GLM_LSP_BASE_URL = 'http://gpu-box:8000/v1/'")
+    nvim.nvim.command("checkhealth glm_lsp")
+    report = "\n".join(nvim.lines(0))
+    assert "OK API key found in $BIGMODEL_API_KEY (a self-hosted endpoint" in report
 
 
 def test_stopping_the_client_mid_refactor_lets_the_server_exit_by_itself(

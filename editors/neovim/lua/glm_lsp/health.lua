@@ -1,6 +1,29 @@
 -- :checkhealth glm_lsp — the usual reasons "nothing happens", each with what to do.
 local M = {}
 
+local DEFAULT_BASE_URL = "https://open.bigmodel.cn/api/paas/v4/"
+
+--- Whether the server talks to GLM's own API (keys are <id>.<secret>) rather than a
+--- self-hosted one (any token), decided as the server and `glm-lsp doctor` decide it.
+local function glm_endpoint(settings, env)
+  local provider = settings.provider or "auto"
+  if provider ~= "auto" then
+    return provider == "zai"
+  end
+  local url = env.GLM_LSP_BASE_URL
+  if not url or vim.trim(url) == "" then
+    url = settings.baseUrl or DEFAULT_BASE_URL
+  end
+  local host = (url:match("^%a+://%[?([^/%]:]+)") or ""):lower()
+  for _, known in ipairs({ "bigmodel.cn", "z.ai" }) do
+    if host == known or vim.endswith(host, "." .. known) then
+      return true
+    end
+  end
+  local path = (url:match("^%a+://[^/]+(/.*)$") or "/"):gsub("/?$", "/")
+  return path:find("/api/paas/v4/", 1, true) ~= nil or path:find("/api/coding/paas/v4/", 1, true) ~= nil
+end
+
 function M.check()
   local health = vim.health
   local glm = require("glm_lsp")
@@ -35,8 +58,11 @@ function M.check()
     return (env[name] or "") ~= ""
   end, names)
   local key = #found > 0 and vim.trim(env[found[1]]) or nil
-  -- The shape `glm-lsp doctor` accepts: <id>.<secret>
-  if key and not key:match("^[%w_-][%w_-][%w_-][%w_-]+%.[%w_-][%w_-][%w_-][%w_-]+$") then
+  local self_hosted = not glm_endpoint(glm.options.settings or {}, env)
+  if key and self_hosted then
+    health.ok(("API key found in $%s (a self-hosted endpoint takes any token)"):format(found[1]))
+  -- The shape `glm-lsp doctor` accepts for GLM's own API: <id>.<secret>
+  elseif key and not key:match("^[%w_-][%w_-][%w_-][%w_-]+%.[%w_-][%w_-][%w_-][%w_-]+$") then
     health.error("the key in $" .. found[1] .. " does not look like <id>.<secret>", {
       "copy it again from the BigModel / Z.AI console",
       "then run `glm-lsp doctor` in a terminal to check key and endpoint",
