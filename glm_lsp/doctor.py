@@ -77,7 +77,7 @@ def run_doctor(args: argparse.Namespace) -> int:
     if dialect.name == "zai" and not _KEY_SHAPE.match(key):
         return _fail("the API key does not look like <id>.<secret>; copy it again from the console")
     print(f"key      ok ({_which_env(names)}, {len(key)} characters)")
-    print(f"endpoint {base_url}")
+    print(f"endpoint {base_url} ({_endpoint_source(args.base_url, settings)})")
     print(f"provider {dialect.name} ({_why_provider(args.provider, dialect.name)})")
     completion_model = args.completion_model or settings.model
     try:
@@ -89,6 +89,20 @@ def run_doctor(args: argparse.Namespace) -> int:
         return _fail(redact(str(message)))
     print("ok: glm-lsp is ready")
     return 0
+
+
+def _endpoint_source(option: str | None, settings: object) -> str:
+    """Where the endpoint came from: an editor's baseUrl setting is not read here, so a
+    user comparing the two knows which one was checked."""
+    from .config import BASE_URL_ENV, DEFAULT_BASE_URL
+
+    if option:
+        return "from --base-url"
+    if os.environ.get(BASE_URL_ENV, "").strip():
+        return f"from {BASE_URL_ENV}"
+    if getattr(settings, "base_url", DEFAULT_BASE_URL) != DEFAULT_BASE_URL:
+        return "from the settings"
+    return "the default; for an editor's glm.baseUrl run doctor --base-url <it>"
 
 
 async def _checks(

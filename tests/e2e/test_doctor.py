@@ -25,6 +25,7 @@ def test_doctor_success(fake_glm: FakeGlm) -> None:
     result = run_doctor(server_env(fake_glm))
     assert result.returncode == 0, result.stderr
     assert "provider zai (auto: a GLM endpoint)" in result.stdout
+    assert f"endpoint {fake_glm.url} (from GLM_LSP_BASE_URL)" in result.stdout  # which one
     assert "glm-5.1 answered in" in result.stdout
     assert "complete glm-5.1: first token after" in result.stdout
     assert "quota" not in result.stdout  # the multiplier is the Coding Plan's, not this API's
