@@ -16,6 +16,9 @@ environment to use (``--help`` describes the script)::
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import difflib
+import errno
 import json
 import select
 import socket
@@ -565,11 +568,32 @@ def _completion_object(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
     }
 
 
+class ScriptError(ValueError):
+    """The --script file cannot be used; the message is the one line shown."""
+
+
 def _replies_from_file(path: str) -> list[Reply]:
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise ScriptError(f"cannot read the script {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ScriptError(f"the script {path} is not valid JSON: {exc}") from None
     items = data if isinstance(data, list) else [data]
-    return [Reply(**item) if isinstance(item, dict) else Reply(text=str(item)) for item in items]
+    known = {f.name for f in dataclasses.fields(Reply)}
+    replies = []
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            replies.append(Reply(text=str(item)))
+            continue
+        unknown = sorted(set(item) - known)
+        if unknown:
+            near = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ScriptError(f"reply {number} of {path}: unknown field {unknown[0]!r}{hint}")
+        replies.append(Reply(**item))
+    return replies
 
 
 # A key of the shape `glm-lsp doctor` accepts (<id>.<secret>) that no one would take for a real one.
@@ -618,9 +642,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--script", help="JSON list of replies (see below); the last one repeats")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
     args = parser.parse_args(argv)
-    fake = FakeGlm(port=args.port)
+    try:
+        replies = _replies_from_file(args.script) if args.script else [Reply(text="OK")]
+    except ScriptError as exc:
+        parser.exit(2, f"fake_glm: {exc}\n")
+    try:
+        fake = FakeGlm(port=args.port)
+    except OSError as exc:
+        why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        parser.exit(2, f"fake_glm: port {args.port} {why}; choose another with --port (0: any)\n")
     fake.answer_first = doctor_probe_reply
-    replies = _replies_from_file(args.script) if args.script else [Reply(text="OK")]
     fake.default_reply = replies[-1]
     fake.enqueue(*replies[:-1])
     fake.start()
