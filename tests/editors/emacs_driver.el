@@ -113,6 +113,18 @@ that no buffer visits, and the user says yes."
       (created . ,(glm-test-text (find-buffer-visiting new-file)))
       (questions . ,(vconcat glm-test-questions)))))
 
+(defun glm-test-scenario-agent-refused ()
+  "The agent deletes a file, which eglot 1.9 cannot do: the refusal must stay readable."
+  (glm-test-open "calc.py")
+  (glm-lsp-agent "remove util.py")
+  (glm-test-wait (lambda () (string-match-p "nothing was applied" (glm-test-messages)))
+                 "the refusal" 60)
+  (glm-test-settle 0.5)
+  (glm-test-wait (lambda () (zerop (hash-table-count glm-lsp--progress-titles)))
+                 "the agent's progress to end" 30)
+  (glm-test-settle 1.5)
+  `((warnings . ,(if (get-buffer "*Warnings*") (glm-test-text "*Warnings*") ""))))
+
 (defun glm-test-scenario-explain ()
   (glm-test-open "calc.py")
   (glm-test-select-lines 4 8)

@@ -138,6 +138,19 @@ def test_agent_edits_one_file_and_creates_another(fake_glm: FakeGlm, tmp_path: P
     assert "nothing was applied" not in result["messages"]
 
 
+def test_the_agents_refusal_stays_in_warnings(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    """Deleting a file needs a resource operation eglot 1.9 does not declare: the run is
+    refused, and the reason goes to *Warnings*, which stays until read (in the echo area a
+    user saw it go after 0.7 s)."""
+    fake_glm.enqueue(
+        Reply(tool_calls=[{"name": "delete_file", "arguments": {"path": "util.py"}}]),
+        Reply(text="Removed util.py."),
+    )
+    result = run_scenario(fake_glm, tmp_path, "agent-refused")
+    warnings = result["warnings"]
+    assert "glm-lsp" in warnings and "(delete); nothing was applied." in warnings, warnings
+
+
 def test_explain_goes_to_a_help_buffer_not_the_echo_area(fake_glm: FakeGlm, tmp_path: Path) -> None:
     explanation = "It adds up **every value** and returns the sum."
     fake_glm.enqueue(Reply(text=explanation))
