@@ -347,8 +347,7 @@ async def test_a_refactor_reply_in_words_is_shown_not_applied(
         assert editor.applied_edits == []
         warnings = messages_of(client, types.MessageType.Warning)
         assert any(
-            "answered in words, not code; nothing was applied" in w
-            and "Swapped the operands." in w
+            "answered in words, not code; nothing was applied" in w and "Swapped the operands." in w
             for w in warnings
         ), warnings
 

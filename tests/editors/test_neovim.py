@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.editors.neovim_session import Neovim, find_executable, neovim_session
-from tests.editors.settings_shape import EDITORS
 from tests.editors.sample_scripts import (
     NEW_TEST_FILE,
     NEW_TEST_TEXT,
@@ -22,6 +21,7 @@ from tests.editors.sample_scripts import (
     script_three_turn_agent,
     script_type_hints_agent,
 )
+from tests.editors.settings_shape import EDITORS
 from tests.fake_glm import FakeGlm, Reply
 
 pytestmark = pytest.mark.skipif(
@@ -441,9 +441,7 @@ def test_without_glm_lsp_on_path_one_error_says_what_to_do(
         assert "open a file" not in report and "although calc.py is open" in report
 
 
-def test_the_readme_install_is_found_without_cmd_or_path(
-    fake_glm: FakeGlm, tmp_path: Path
-) -> None:
+def test_the_readme_install_is_found_without_cmd_or_path(fake_glm: FakeGlm, tmp_path: Path) -> None:
     """The README installs into the checkout's .venv, which is not on PATH."""
     plugin = plugin_copy(tmp_path, with_venv=True)
     with neovim_session(

@@ -412,7 +412,7 @@ local function on_apply_edit(err, params, ctx)
   -- Neovim's handler prints "Workspace edit <label>", and the label holds the whole
   -- instruction: wider than the screen, it stops at "Press ENTER". The progress's end and the
   -- server's message say what happened.
-  local quiet = params and vim.tbl_extend("force", params, { label = vim.NIL }) or params
+  local quiet = params and vim.tbl_extend("force", {}, params) or params
   if quiet then
     quiet.label = nil
   end
