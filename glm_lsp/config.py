@@ -6,6 +6,7 @@ every key that fails validation and returns one warning per key.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -225,9 +226,10 @@ class GlmSettings(_Section):
 
     @field_validator("base_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+    def _with_slash(cls, value: str) -> str:
+        # Kept even when it is no URL: falling back to the default host would send the
+        # user's code somewhere they did not choose. base_url_problem() stops the features.
+        value = value.strip()
         return value if value.endswith("/") else value + "/"
 
     def deadlines(self) -> dict[str, float]:
@@ -238,6 +240,21 @@ class GlmSettings(_Section):
             "actions": self.actions.total_timeout,
             "agent": self.agent.total_timeout,
         }
+
+    def base_url_problem(self, environ: dict[str, str] | None = None) -> str | None:
+        """Why the endpoint in use (GLM_LSP_BASE_URL, else ``baseUrl``) cannot be used, naming
+        where it came from; None when it is a usable http(s) URL."""
+        env = os.environ if environ is None else environ
+        from_env = env.get(BASE_URL_ENV, "").strip()
+        url, source = (from_env, BASE_URL_ENV) if from_env else (self.base_url, "glm.baseUrl")
+        why = url_problem(url)
+        if why is None:
+            return None
+        example = f" (e.g. http://{url})" if "://" not in url else ""
+        return (
+            f"{source} is '{url}', which is not a usable URL: {why}{example}. Nothing was "
+            f"sent; GLM features stay off until {source} is fixed."
+        )
 
     def effective_base_url(self, environ: dict[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ
@@ -268,6 +285,20 @@ class GlmSettings(_Section):
             if value:
                 return value
         return None
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an OpenAI-compatible endpoint, in a few words; None when it can."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not url.strip().startswith(parts.scheme + "://"):
+        return "it must start with http:// or https://"
+    if not parts.hostname:
+        return "it names no host"
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        return "its port is not a number"
+    return None
 
 
 def unwrap_section(raw: Any) -> dict[str, Any]:
@@ -339,6 +370,7 @@ def parse_settings(raw: Any) -> tuple[GlmSettings, list[str]]:
     warnings: list[str] = []
     if raw is not None and not isinstance(raw, dict):
         warnings.append(f"glm settings must be an object, got {type(raw).__name__}; using defaults")
+    warnings.extend(unknown_keys(data))
     for _ in range(64):  # each round removes at least one bad key
         try:
             return GlmSettings.model_validate(data), warnings
@@ -367,9 +399,93 @@ def _drop_invalid(data: dict[str, Any], exc: ValidationError) -> tuple[dict[str,
         if key in seen:
             continue
         seen.add(key)
+        value = _value_at(data, path)
         if _delete_path(data, path):
-            messages.append(f"Invalid glm setting '{key}': {error['msg']}; using the default")
+            messages.append(_plain_warning(key, error, value, error["loc"][len(path) :]))
     return data, messages
+
+
+def unknown_keys(
+    data: dict[str, Any], model: type[BaseModel] | None = None, prefix: str = ""
+) -> list[str]:
+    """One warning per key no setting has (a typo is otherwise ignored without a word),
+    naming the nearest setting when one is close."""
+    model = model or GlmSettings
+    fields = {(field.alias or name): field for name, field in model.model_fields.items()}
+    by_name = {name: field for name, field in model.model_fields.items()}
+    warnings: list[str] = []
+    for key, value in data.items():
+        field = fields.get(key) or by_name.get(key)
+        if field is None:
+            near = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+            hint = f" (did you mean '{prefix}{near[0]}'?)" if near else ""
+            warnings.append(f"Unknown glm setting '{prefix}{key}'{hint}: it is ignored.")
+            continue
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, _Section) and isinstance(value, dict):
+            warnings.extend(unknown_keys(value, section, f"{prefix}{key}."))
+    return warnings
+
+
+_PLAIN_ERRORS = {
+    "int_parsing": "it must be a whole number",
+    "int_type": "it must be a whole number",
+    "int_from_float": "it must be a whole number",
+    "float_parsing": "it must be a number",
+    "float_type": "it must be a number",
+    "bool_parsing": "it must be true or false",
+    "bool_type": "it must be true or false",
+    "string_type": "it must be text",
+    "list_type": "it must be a list",
+    "dict_type": "it must be an object",
+    "model_type": "it must be an object",
+    "string_too_short": "it must not be empty",
+    "greater_than_equal": "it must be at least {ge}",
+    "greater_than": "it must be more than {gt}",
+    "less_than_equal": "it must be at most {le}",
+    "less_than": "it must be less than {lt}",
+}
+
+
+def _value_at(data: dict[str, Any], path: list[str]) -> Any:
+    node: Any = data
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _plain_warning(key: str, error: Any, value: Any, inner: tuple[Any, ...] = ()) -> str:
+    """'glm setting 'x' is -5, but it must be at least 0; keeping the default (150).'"""
+    template = _PLAIN_ERRORS.get(error.get("type", ""))
+    if template is not None:
+        why = template.format(**(error.get("ctx") or {}))
+    else:
+        why = str(error.get("msg", "")).removeprefix("Value error, ")
+        why = re.sub(r"^Input should be", "it must be", why)
+        why = why if why.startswith("it ") else f"it {why}"
+    if inner and isinstance(inner[0], int):  # a list entry: say which, and which field
+        field = ".".join(str(part) for part in inner[1:])
+        why = why.replace("it ", f"entry {inner[0] + 1}'s {field} " if field else "", 1)
+    default = settings_keys().get(f"glm.{key}", _NO_DEFAULT)
+    kept = (
+        "keeping the default"
+        if default is _NO_DEFAULT
+        else f"keeping the default ({_shown(default)})"
+    )
+    return f"glm setting '{key}' is {_shown(value)}, but {why}; {kept}."
+
+
+_NO_DEFAULT = object()
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "unset"
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _delete_path(data: dict[str, Any], path: list[str]) -> bool:

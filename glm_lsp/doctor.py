@@ -28,6 +28,9 @@ _KEY_SHAPE = re.compile(r"^[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}$")
 COMPLETION_BUDGET_MS = 1000.0
 FAST_COMPLETION_MODEL = "glm-4.7-flash"
 _FAST_MODEL_WORDS = ("flash", "air", "mini", "small")
+# doctor's probes; tests/fake_glm.py answers them apart from its script.
+PING_PROMPT = "Reply with the single word: pong"
+COMPLETION_PROBE_PROMPT = "def add(a, b):\n    return "
 
 
 class DoctorFailure(Exception):
@@ -61,12 +64,20 @@ def run_doctor(args: argparse.Namespace) -> int:
         return _fail(f"no API key: set {where} (export {names[0]}=<id.secret>) and run again")
     register_secret(key)
     base_url = args.base_url or settings.effective_base_url()
+    url_problem = settings.base_url_problem()
+    if args.base_url:
+        from .config import url_problem as why_not_url
+
+        why = why_not_url(args.base_url)
+        url_problem = f"--base-url '{args.base_url}' is not a usable URL: {why}" if why else None
+    if url_problem is not None:  # never another host in its place
+        return _fail(url_problem)
     dialect = resolve_dialect(args.provider, base_url)
     # Z.AI's keys are <id>.<secret>; a self-hosted server's --api-key can be any text.
     if dialect.name == "zai" and not _KEY_SHAPE.match(key):
         return _fail("the API key does not look like <id>.<secret>; copy it again from the console")
     print(f"key      ok ({_which_env(names)}, {len(key)} characters)")
-    print(f"endpoint {base_url}")
+    print(f"endpoint {base_url} ({_endpoint_source(args.base_url, settings)})")
     print(f"provider {dialect.name} ({_why_provider(args.provider, dialect.name)})")
     completion_model = args.completion_model or settings.model
     try:
@@ -78,6 +89,20 @@ def run_doctor(args: argparse.Namespace) -> int:
         return _fail(redact(str(message)))
     print("ok: glm-lsp is ready")
     return 0
+
+
+def _endpoint_source(option: str | None, settings: object) -> str:
+    """Where the endpoint came from: an editor's baseUrl setting is not read here, so a
+    user comparing the two knows which one was checked."""
+    from .config import BASE_URL_ENV, DEFAULT_BASE_URL
+
+    if option:
+        return "from --base-url"
+    if os.environ.get(BASE_URL_ENV, "").strip():
+        return f"from {BASE_URL_ENV}"
+    if getattr(settings, "base_url", DEFAULT_BASE_URL) != DEFAULT_BASE_URL:
+        return "from the settings"
+    return "the default; for an editor's glm.baseUrl run doctor --base-url <it>"
 
 
 async def _checks(
@@ -139,7 +164,7 @@ async def _ping(client: GlmClient, model: str) -> tuple[float, str]:
 
     request = ChatRequest(
         model=model,
-        messages=[{"role": "user", "content": "Reply with the single word: pong"}],
+        messages=[{"role": "user", "content": PING_PROMPT}],
         max_tokens=16,
         thinking=False,
     )
@@ -197,7 +222,7 @@ async def _time_completion(client: GlmClient, model: str, dialect: Dialect) -> N
         model=model,
         messages=[
             {"role": "system", "content": "Complete the code at the cursor. Reply with code only."},
-            {"role": "user", "content": "def add(a, b):\n    return "},
+            {"role": "user", "content": COMPLETION_PROBE_PROMPT},
         ],
         max_tokens=16,
         thinking=False,

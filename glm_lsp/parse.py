@@ -87,6 +87,31 @@ def extract_code(reply: str) -> str:
     return _trim_blank_lines(blocks[0].code)  # pragma: no cover - the longest always qualifies
 
 
+# A sentence's start: "Swapped the operands", "- Renamed x", "1. The code ..."
+_SENTENCE_START = re.compile(r"^(?:[-*] |\d+[.)] )?[A-Z][a-z'’]*,? +[a-z(`\"'’]")
+# What prose rarely holds and code often does: a line ending in { } ;, an assignment, an
+# arrow, a scope operator, or a line opening with a keyword.
+_CODE_MARKS = re.compile(
+    r"[{};]\s*$|\s=\s|==|=>|->|::|^\s*(?:def|class|return|import|from|if|for|while|"
+    r"function|const|let|var|fn|func|pub|public|private|package|#include)\b"
+)
+
+
+def reads_as_prose(reply: str) -> bool:
+    """Whether a reply with no code fence is words about the code rather than code: every
+    line free of code marks, the first opening like a sentence, the last ending like one.
+    A refactor applies no such reply (it would replace the selection with a sentence)."""
+    text = strip_thinking(reply)
+    if fenced_blocks(text):
+        return False
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines or lines[-1][-1] not in ".!?":
+        return False
+    if any(_CODE_MARKS.search(line) for line in lines):
+        return False
+    return bool(_SENTENCE_START.match(lines[0]))
+
+
 def _trim_blank_lines(text: str) -> str:
     lines = text.splitlines()
     while lines and not lines[0].strip():

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
+import errno
 import gzip
 import json
 import select
@@ -250,6 +252,9 @@ class FakeGlm:
         self._replies: deque[Reply] = deque()
         self.default_reply = Reply(text="OK")
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
+        # Answers some requests before the queue does (None: not this one); the command line
+        # answers `glm-lsp doctor`'s probes so that they use up no scripted reply.
+        self.answer_first: Callable[[dict[str, Any]], Reply | None] | None = None
         self.requests: list[RecordedRequest] = []
         self.other_requests: list[str] = []
         self.other_headers: list[dict[str, str]] = []  # headers of each of other_requests
@@ -299,6 +304,9 @@ class FakeGlm:
             self.responder = None
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
+        first = self.answer_first(body) if self.answer_first is not None else None
+        if first is not None:
+            return first
         with self._lock:
             if self._replies:
                 return self._replies.popleft()
@@ -757,11 +765,32 @@ def _completion_object(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
     }
 
 
+class ScriptError(ValueError):
+    """The --script file cannot be used; the message is the one line shown."""
+
+
 def _replies_from_file(path: str) -> list[Reply]:
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise ScriptError(f"cannot read the script {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ScriptError(f"the script {path} is not valid JSON: {exc}") from None
     items = data if isinstance(data, list) else [data]
-    return [Reply(**item) if isinstance(item, dict) else Reply(text=str(item)) for item in items]
+    known = {f.name for f in dataclasses.fields(Reply)}
+    replies = []
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            replies.append(Reply(text=str(item)))
+            continue
+        unknown = sorted(set(item) - known)
+        if unknown:
+            near = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ScriptError(f"reply {number} of {path}: unknown field {unknown[0]!r}{hint}")
+        replies.append(Reply(**item))
+    return replies
 
 
 # A key of the shape `glm-lsp doctor` accepts (<id>.<secret>) that no one would take for a real one.
@@ -769,7 +798,8 @@ FAKE_KEY = "fake-glm-key.not-a-real-secret"
 
 SCRIPT_HELP = """\
 The script is a JSON list of replies, served in order, one per chat/completions request; the
-last one repeats for every later request. A reply is a string (the text) or an object with the
+last one repeats for every later request. `glm-lsp doctor`'s probes are answered apart and use
+up none of them. A reply is a string (the text) or an object with the
 fields of Reply: text, reasoning, tool_calls ([{"name", "arguments"}]), status, error_code,
 error_message, headers, first_token_delay, chunk_delay, chunk_size, disconnect_after, usage.
 
@@ -813,6 +843,20 @@ line: paste them into the shell that runs `glm-lsp doctor` or starts your editor
 """
 
 
+def doctor_probe_reply(body: dict[str, Any]) -> Reply | None:
+    """The answer to one of `glm-lsp doctor`'s probes, else None: a user's first refactor
+    after doctor then gets the script's first reply, as the README says."""
+    from glm_lsp.doctor import COMPLETION_PROBE_PROMPT, PING_PROMPT
+
+    messages = body.get("messages") or []
+    last = messages[-1].get("content") if messages and isinstance(messages[-1], dict) else None
+    if last == PING_PROMPT:
+        return Reply(text="pong")
+    if last == COMPLETION_PROBE_PROMPT:
+        return Reply(text="a + b")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Serve scripted GLM replies on 127.0.0.1, so glm-lsp runs without a key.",
@@ -830,11 +874,19 @@ def main(argv: list[str] | None = None) -> int:
         "--quota-fails", action="store_true", help="the plan's quota endpoint answers HTTP 500"
     )
     args = parser.parse_args(argv)
-    fake = FakeGlm(port=args.port)
+    try:
+        replies = _replies_from_file(args.script) if args.script else [Reply(text="OK")]
+    except ScriptError as exc:
+        parser.exit(2, f"fake_glm: {exc}\n")
+    try:
+        fake = FakeGlm(port=args.port)
+    except OSError as exc:
+        why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        parser.exit(2, f"fake_glm: port {args.port} {why}; choose another with --port (0: any)\n")
+    fake.answer_first = doctor_probe_reply
     fake.always_thinking = args.always_thinking
     if args.quota_fails:
         fake.quota_status = 500
-    replies = _replies_from_file(args.script) if args.script else [Reply(text="OK")]
     fake.default_reply = replies[-1]
     fake.enqueue(*replies[:-1])
     fake.start()

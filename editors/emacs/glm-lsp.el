@@ -20,6 +20,7 @@
 ;;   window/showDocument, instead of raw Markdown in the echo area;
 ;; - progress ($/progress) in the echo area and in `glm-lsp-progress' for the mode line;
 ;; - next-edit suggestions (`glm-lsp-next-edit-mode'): overlays, TAB to jump and apply;
+;; - errors and warnings (a refused result, a bad setting) in *Warnings*, where they stay;
 ;; - commandReply "atOnce": eglot gives up on a request after `jsonrpc-default-request-timeout'
 ;;   (10 s), GLM often takes longer, so the server answers commands at once and sends the edit
 ;;   with workspace/applyEdit when it is ready.  Nothing reports "Timed out", edits apply once.
@@ -114,6 +115,15 @@ initializationOptions and as the answer to workspace/configuration."
     (let ((message-log-max (and (equal kind "end") message-log-max)))  ; only the end in *Messages*
       (message "%s – %s" title (or text (if (equal kind "end") "done" "…"))))
     (force-mode-line-update t)))
+
+(cl-defmethod eglot-handle-notification
+  ((_server glm-lsp-server) (_method (eql window/showMessage)) &key type message)
+  "Errors and warnings (a refused result, a bad setting) go to *Warnings*, where they stay
+until read: in the echo area they were gone in under a second.  The rest goes to the echo
+area.  `warning-minimum-level' tunes what pops up."
+  (if (<= type 2)
+      (display-warning 'glm-lsp message (if (= type 1) :error :warning))
+    (message "%s" message)))
 
 (defun glm-lsp--show-markdown (file)
   "Show the Markdown FILE in a help buffer (rendered with markdown-mode)."

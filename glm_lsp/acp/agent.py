@@ -246,6 +246,9 @@ class GlmAcpAgent:
         self, session: AcpSession, instruction: str, updates: SessionUpdates
     ) -> str:
         settings = self._settings(session)
+        url_problem = settings.base_url_problem()
+        if url_problem is not None:
+            raise GlmError(url_problem)  # never another host in its place
         key = settings.api_key()
         if not key:
             raise GlmNoKeyError()

@@ -99,7 +99,8 @@ class _Progress:
 
     def say(self, activity: str) -> None:
         tokens = self.tokens + self.streamed
-        self._report(f"turn {self.turn}/{self.max_turns} · {activity} · {tokens:,} tokens")
+        unit = "token" if tokens == 1 else "tokens"
+        self._report(f"turn {self.turn}/{self.max_turns} · {activity} · {tokens:,} {unit}")
 
 
 async def run_agent(

@@ -187,6 +187,9 @@ class GlmLanguageServer(LanguageServer):
 
     def glm_client(self) -> GlmClient:
         """The one client for the server's life; rebuilt only when key or endpoint change."""
+        url_problem = self.settings.base_url_problem()
+        if url_problem is not None:
+            raise GlmError(url_problem)  # never another host in its place
         key = self.settings.api_key()
         if not key:
             raise GlmNoKeyError()

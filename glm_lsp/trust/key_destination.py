@@ -63,6 +63,8 @@ def host_needing_consent(
     env = os.environ if environ is None else environ
     if env.get(BASE_URL_ENV, "").strip():
         return None  # the user's own environment chose the endpoint
+    if settings.base_url_problem(dict(env)) is not None:
+        return None  # no URL: nothing is sent at all (see GlmSettings.base_url_problem)
     host = urlsplit(settings.base_url).hostname or ""
     if is_trusted_host(host):
         return None

@@ -288,3 +288,20 @@ async def test_the_key_goes_to_a_settings_host_only_after_the_user_allows_it(
     text = client.message_text()
     assert "was not sent to llm.example.test" in text and "Nothing was written" in text
     assert TEST_KEY not in client.everything_received()
+
+
+async def test_a_base_url_without_a_scheme_ends_the_turn_naming_it(tmp_path: Path) -> None:
+    """Never the default host in its place: nothing is asked, nothing sent, nothing written."""
+    root = make_workspace(tmp_path, FILES)
+    config = tmp_path / "xdg"
+    (config / "glm-lsp").mkdir(parents=True)
+    (config / "glm-lsp" / "settings.json").write_text(
+        json.dumps({"glm": {"baseUrl": "gpu-box:8000/v1/"}})
+    )
+    client = RecordingClient(answer="reject")
+    async with start_acp(None, root, client, extra_env={"XDG_CONFIG_HOME": str(config)}) as acp:
+        response = await acp.prompt("rename helper")
+    assert response.stop_reason == "end_turn"
+    assert client.permissions == []
+    text = client.message_text()
+    assert "glm.baseUrl is 'gpu-box:8000/v1/'" in text and "Nothing was written" in text

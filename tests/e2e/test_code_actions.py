@@ -330,3 +330,33 @@ async def test_explain_output_setting_forces_a_message(fake_glm: FakeGlm, tmp_pa
         await execute(client, "glm.explain", {"uri": uri, "range": range_json(rng(7, 0, 9, 0))})
         assert not client.shown_documents
         assert any("It doubles x." in m for m in messages_of(client, types.MessageType.Info))
+
+
+async def test_a_refactor_reply_in_words_is_shown_not_applied(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    """No code fence and sentences only: replacing the selection with them would break the
+    file, so the words are shown and nothing changes."""
+    make_workspace(tmp_path)
+    fake_glm.enqueue(Reply(text="Swapped the operands."))
+    async with start_session(fake_glm, tmp_path) as (client, editor):
+        uri = editor.open("calc.py", CALC)
+        result = await execute(client, "glm.refactor", {"uri": uri, "range": range_json(AREA)})
+        assert result == {"applied": False}
+        assert editor.text(uri) == CALC
+        assert editor.applied_edits == []
+        warnings = messages_of(client, types.MessageType.Warning)
+        assert any(
+            "answered in words, not code; nothing was applied" in w and "Swapped the operands." in w
+            for w in warnings
+        ), warnings
+
+
+async def test_a_refactor_reply_of_bare_code_is_applied(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    make_workspace(tmp_path)
+    fake_glm.enqueue(Reply(text="def area(radius):\n    return math.pi * radius * radius\n"))
+    async with start_session(fake_glm, tmp_path) as (client, editor):
+        uri = editor.open("calc.py", CALC)
+        result = await execute(client, "glm.refactor", {"uri": uri, "range": range_json(AREA)})
+        assert result == {"applied": True}
+        assert "    return math.pi * radius * radius\n" in editor.text(uri)

@@ -25,6 +25,7 @@ def test_doctor_success(fake_glm: FakeGlm) -> None:
     result = run_doctor(server_env(fake_glm))
     assert result.returncode == 0, result.stderr
     assert "provider zai (auto: a GLM endpoint)" in result.stdout
+    assert f"endpoint {fake_glm.url} (from GLM_LSP_BASE_URL)" in result.stdout  # which one
     assert "glm-5.1 answered in" in result.stdout
     assert "complete glm-5.1: first token after" in result.stdout
     assert "quota" not in result.stdout  # the multiplier is the Coding Plan's, not this API's
@@ -158,3 +159,13 @@ def test_doctor_notices_a_self_hosted_glm_thinking_under_the_wrong_provider() ->
     assert result.returncode == 0, result.stderr
     assert "provider openai (auto: not a GLM host" in result.stdout
     assert "set glm.provider to vllm or sglang" in result.stdout
+
+
+def test_doctor_names_a_base_url_without_a_scheme(fake_glm: FakeGlm) -> None:
+    result = run_doctor(server_env(fake_glm, GLM_LSP_BASE_URL="gpu-box:8000/v1/"))
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "GLM_LSP_BASE_URL is 'gpu-box:8000/v1/'" in result.stderr
+    assert "http://gpu-box:8000/v1/" in result.stderr
+    assert "UnsupportedProtocol" not in result.stderr
+    assert fake_glm.requests == []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_glm import Reply, _replies_from_file
+from tests.fake_glm import FakeGlm, Reply, _replies_from_file
 from tests.lsp_harness import KEY_VARIABLES
 
 FAKE = Path(__file__).resolve().parents[1] / "fake_glm.py"
@@ -76,3 +76,43 @@ def test_help_documents_the_script_format_with_an_example_that_loads(tmp_path: P
     assert replies[0] == Reply(text=json.loads(example[0])[0])
     assert replies[1].tool_calls[0]["name"] == "edit_file"
     assert replies[2].first_token_delay == 2
+
+
+@pytest.mark.parametrize(
+    ("script", "said"),
+    [
+        ('[{"txet": "hello"}]', "reply 1 of {path}: unknown field 'txet' (did you mean 'text'?)"),
+        ('[{"text": "hello",', "the script {path} is not valid JSON"),
+        (None, "cannot read the script {path}: No such file or directory"),
+    ],
+    ids=["mistyped field", "bad JSON", "missing file"],
+)
+def test_a_bad_script_gets_one_line_not_a_traceback(
+    tmp_path: Path, script: str | None, said: str
+) -> None:
+    path = tmp_path / "replies.json"
+    if script is not None:
+        path.write_text(script, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(FAKE), "--script", str(path), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert said.format(path=path) in result.stderr
+
+
+def test_a_port_in_use_gets_one_line_not_a_traceback() -> None:
+    with FakeGlm() as taken:
+        result = subprocess.run(
+            [sys.executable, str(FAKE), "--port", str(taken.port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"fake_glm: port {taken.port} is in use; choose another with --port (0: any)\n"
+    )

@@ -75,3 +75,22 @@ async def test_capabilities_advertise_incremental_sync_and_status(
         assert "glm.status" in caps.execute_command_provider.commands
         assert editor.init_result.server_info is not None
         assert editor.init_result.server_info.name == "glm-lsp"
+
+
+async def test_misspelled_keys_are_named_with_the_setting_meant(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    options = {"modle": "glm-4.7", "completion": {"debounce": 50, "debounceMs": -5}}
+    async with start_session(fake_glm, tmp_path, init_options=options) as (client, _):
+        assert await wait_until(lambda: len(messages_of(client, types.MessageType.Warning)) >= 3)
+        warnings = messages_of(client, types.MessageType.Warning)
+        assert "Unknown glm setting 'modle' (did you mean 'model'?): it is ignored." in warnings
+        assert (
+            "Unknown glm setting 'completion.debounce' (did you mean 'completion.debounceMs'?)"
+            ": it is ignored." in warnings
+        )
+        # In plain words, naming the default that is kept.
+        assert (
+            "glm setting 'completion.debounceMs' is -5, but it must be at least 0; keeping the "
+            "default (150)." in warnings
+        )

@@ -95,6 +95,36 @@
     (glm-test-settle 1)
     `((calc . ,(glm-test-text calc)) (util . ,(glm-test-text util)))))
 
+(defvar glm-test-questions nil "The y-or-n-p questions asked, each answered yes.")
+
+(defun glm-test-scenario-agent-create ()
+  "The agent edits calc.py and creates tests/test_calc.py; eglot asks before editing a file
+that no buffer visits, and the user says yes."
+  (let ((calc (glm-test-open "calc.py"))
+        (new-file (expand-file-name "tests/test_calc.py")))
+    (cl-letf (((symbol-function 'y-or-n-p)
+               (lambda (prompt) (push prompt glm-test-questions) t)))
+      (glm-lsp-agent "add type hints to add and write a test for it")
+      (glm-test-wait (lambda () (and (string-match-p "a: float" (glm-test-text calc))
+                                     (find-buffer-visiting new-file)))
+                     "the edit in calc.py and the new file's buffer" 60)
+      (glm-test-settle 1))
+    `((calc . ,(glm-test-text calc))
+      (created . ,(glm-test-text (find-buffer-visiting new-file)))
+      (questions . ,(vconcat glm-test-questions)))))
+
+(defun glm-test-scenario-agent-refused ()
+  "The agent deletes a file, which eglot 1.9 cannot do: the refusal must stay readable."
+  (glm-test-open "calc.py")
+  (glm-lsp-agent "remove util.py")
+  (glm-test-wait (lambda () (string-match-p "nothing was applied" (glm-test-messages)))
+                 "the refusal" 60)
+  (glm-test-settle 0.5)
+  (glm-test-wait (lambda () (zerop (hash-table-count glm-lsp--progress-titles)))
+                 "the agent's progress to end" 30)
+  (glm-test-settle 1.5)
+  `((warnings . ,(if (get-buffer "*Warnings*") (glm-test-text "*Warnings*") ""))))
+
 (defun glm-test-scenario-explain ()
   (glm-test-open "calc.py")
   (glm-test-select-lines 4 8)

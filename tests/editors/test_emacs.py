@@ -22,7 +22,11 @@ import pytest
 
 from tests.conftest import TEST_KEY
 from tests.editors.neovim_session import SAMPLE_WORKSPACE, VENV_BIN, find_executable
-from tests.editors.sample_scripts import script_type_hints_agent
+from tests.editors.sample_scripts import (
+    NEW_TEST_TEXT,
+    script_edit_and_create_agent,
+    script_type_hints_agent,
+)
 from tests.editors.settings_shape import EDITORS
 from tests.fake_glm import FakeGlm, Reply
 from tests.lsp_harness import KEY_VARIABLES
@@ -122,6 +126,29 @@ def test_agent_command_edits_two_buffers(fake_glm: FakeGlm, tmp_path: Path) -> N
     assert "def clamp(value: float, low: float, high: float) -> float:" in result["util"]
     assert result["applied_edits"] == 1  # one WorkspaceEdit for both files
     assert "add type hints to add and clamp" in fake_glm.requests[0].text()
+
+
+def test_agent_edits_one_file_and_creates_another(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    """eglot 1.9 takes documentChanges but no CreateFile: the new file still arrives."""
+    script_edit_and_create_agent(fake_glm)
+    result = run_scenario(fake_glm, tmp_path, "agent-create")
+    assert "def add(a: float, b: float) -> float:" in result["calc"]
+    assert result["created"] == NEW_TEST_TEXT
+    assert result["applied_edits"] == 1  # one WorkspaceEdit for both files
+    assert "nothing was applied" not in result["messages"]
+
+
+def test_the_agents_refusal_stays_in_warnings(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    """Deleting a file needs a resource operation eglot 1.9 does not declare: the run is
+    refused, and the reason goes to *Warnings*, which stays until read (in the echo area a
+    user saw it go after 0.7 s)."""
+    fake_glm.enqueue(
+        Reply(tool_calls=[{"name": "delete_file", "arguments": {"path": "util.py"}}]),
+        Reply(text="Removed util.py."),
+    )
+    result = run_scenario(fake_glm, tmp_path, "agent-refused")
+    warnings = result["warnings"]
+    assert "glm-lsp" in warnings and "(delete); nothing was applied." in warnings, warnings
 
 
 def test_explain_goes_to_a_help_buffer_not_the_echo_area(fake_glm: FakeGlm, tmp_path: Path) -> None:

@@ -6,13 +6,22 @@ completion, cancel) and reads the buffers back.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.editors.neovim_session import Neovim, find_executable, neovim_session
-from tests.editors.sample_scripts import script_type_hints_agent
+from tests.editors.sample_scripts import (
+    NEW_TEST_FILE,
+    NEW_TEST_TEXT,
+    script_edit_and_create_agent,
+    script_three_turn_agent,
+    script_type_hints_agent,
+)
+from tests.editors.settings_shape import EDITORS
 from tests.fake_glm import FakeGlm, Reply
 
 pytestmark = pytest.mark.skipif(
@@ -122,6 +131,92 @@ def test_agent_command_changes_two_files(nvim: Neovim, fake_glm: FakeGlm) -> Non
     assert "saved calc.py, util.py" in nvim.messages()
 
 
+def test_agent_edits_one_file_and_creates_another(nvim: Neovim, fake_glm: FakeGlm) -> None:
+    """Neovim 0.11 declares resourceOperations but not documentChanges: both still apply."""
+    script_edit_and_create_agent(fake_glm)
+    calc = open_attached(nvim, "calc.py")
+
+    nvim.nvim.command("GlmAgent add type hints to add and write a test for it")
+
+    created = nvim.workspace / NEW_TEST_FILE
+    nvim.wait_until(lambda: HINTED_ADD in nvim.lines(calc), "the edit in calc.py")
+    new_buffer = nvim.lua("return vim.fn.bufnr(...)", str(created))
+    assert new_buffer > 0, nvim.messages()
+    assert nvim.lines(new_buffer) == NEW_TEST_TEXT.splitlines()
+    assert "nothing was applied" not in nvim.messages()
+    # The new file is not saved yet, and the user is told so in plain words.
+    assert "new, not saved yet: tests/test_calc.py" in nvim.messages()
+    nvim.nvim.command("GlmSave")
+    assert created.read_text() == NEW_TEST_TEXT
+    assert HINTED_ADD in (nvim.workspace / "calc.py").read_text()
+
+
+def screen_row(nvim: Neovim, row: int) -> str:
+    cells = [nvim.lua("return vim.fn.screenstring(...)", row, col) for col in range(1, 81)]
+    return "".join(cells).rstrip()
+
+
+def test_agent_progress_at_80_columns_raises_no_hit_enter_prompt(
+    nvim: Neovim, fake_glm: FakeGlm
+) -> None:
+    """A UI 80 columns wide is attached, so messages are drawn as a user sees them; a message
+    wider than the screen would stop everything at "Press ENTER or type command to continue"."""
+    instruction = "add type hints to add() in calc.py and keep its behaviour exactly same"
+    assert len(instruction) == 70
+    script_three_turn_agent(fake_glm)
+    calc = open_attached(nvim, "calc.py")
+    nvim.nvim.api.ui_attach(80, 24, {"ext_linegrid": True})
+
+    nvim.nvim.input(f":GlmAgent {instruction}<CR>")
+
+    # Only nvim_get_mode answers while a prompt waits; poll it until the run is over.
+    deadline = time.monotonic() + 30
+    quiet_since: float | None = None
+    while True:
+        mode = nvim.nvim.api.get_mode()
+        if mode["blocking"] and mode["mode"].startswith("r"):
+            nvim.nvim.input("<CR>")  # answer it (nothing but get_mode answers meanwhile)
+            time.sleep(0.5)
+            raise AssertionError(f"a hit-enter prompt ({mode}):\n{nvim.logs()}")
+        if len(fake_glm.requests) >= 3 and fake_glm.requests[2].finished_at is not None:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since > 1.5:  # the edit and the last message landed
+                break
+        assert time.monotonic() < deadline, "the agent run did not finish"
+        time.sleep(0.02)
+    assert HINTED_ADD in nvim.lines(calc)
+    messages = " ".join(nvim.messages().split())  # long messages are kept line by line
+    assert "GLM agent changed 1 file(s) (calc.py) in 3 turns" in messages
+    assert "Added type hints to add(); nothing else changed in calc.py." in messages
+    last_row = screen_row(nvim, 24)  # the message's start, and where the rest is
+    assert last_row.startswith("GLM agent changed 1 file(s)"), last_row
+    assert last_row.endswith("(:messages)"), last_row
+
+
+def test_generate_tests_says_the_new_file_is_not_saved_and_glm_save_writes_it(
+    nvim: Neovim, fake_glm: FakeGlm
+) -> None:
+    tests_code = "from calc import total\n\n\ndef test_total():\n    assert total([1, 2]) == 3\n"
+    fake_glm.enqueue(Reply(text=f"```python\n{tests_code}```"))
+    bufnr = open_attached(nvim, "calc.py")
+    select_lines(nvim, 4, 8)
+
+    nvim.nvim.command("'<,'>GlmTests")
+
+    messages = nvim.wait_until(
+        lambda: "new, not saved yet" in nvim.messages() and nvim.messages(), "the message"
+    )
+    created = next(nvim.workspace.rglob("test_calc.py"))
+    name = str(created.relative_to(nvim.workspace))
+    assert f"new, not saved yet: {name}" in messages
+    assert nvim.lines(nvim.lua("return vim.fn.bufnr(...)", str(created))) == (
+        tests_code.splitlines()
+    )
+    assert bufnr == nvim.nvim.current.buffer.number  # the user stays where they were
+    nvim.nvim.command("GlmSave")
+    assert created.read_text() == tests_code  # non-empty, no extra blank line at the end
+
+
 def test_glm_undo_takes_the_agent_change_back_in_every_buffer(
     nvim: Neovim, fake_glm: FakeGlm
 ) -> None:
@@ -179,6 +274,9 @@ def test_visual_selection_code_action_shows_progress_before_the_edit(
 
     nvim.wait_until(lambda: "applyEdit" in nvim.lua("return _G.glm_events"), "the edit")
     assert nvim.lines(bufnr)[3:5] == ["def total(values):", "    return sum(values)"]
+    # Visual mode was left before the menu: staying in it, Neovim holds every message of
+    # the server (progress, the edit) for about 4 s before redrawing "-- VISUAL LINE --".
+    assert nvim.nvim.api.get_mode()["mode"] == "n"
     events = nvim.lua("return _G.glm_events")
     before_edit = events[: events.index("applyEdit")]
     assert "progress:begin" in before_edit and "progress:report" in before_edit, events
@@ -307,6 +405,54 @@ def test_the_accept_key_inserts_the_suggestion_once(nvim: Neovim, fake_glm: Fake
     assert nvim.lines(bufnr) == ["def double(x):", "    return x * 2"]
 
 
+def plugin_copy(tmp_path: Path, *, with_venv: bool) -> Path:
+    """editors/neovim in a fresh checkout at tmp_path/checkout, as a newcomer's clone; with
+    the README's .venv/bin/glm-lsp (a link to this venv's) when ``with_venv``."""
+    checkout = tmp_path / "checkout"
+    plugin = checkout / "editors" / "neovim"
+    shutil.copytree(EDITORS / "neovim", plugin)
+    if with_venv:
+        (checkout / ".venv" / "bin").mkdir(parents=True)
+        (checkout / ".venv" / "bin" / "glm-lsp").symlink_to(find_executable("glm-lsp") or "")
+    return plugin
+
+
+def test_without_glm_lsp_on_path_one_error_says_what_to_do(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    plugin = plugin_copy(tmp_path, with_venv=False)
+    with neovim_session(
+        fake_glm.url, plugin_dir=plugin, server_given=False, server_on_path=False
+    ) as nvim:
+        nvim.edit("calc.py")
+        nvim.wait_until(lambda: "glm-lsp" in nvim.messages(), "the error")
+        time.sleep(0.5)  # a second error would have come by now
+        errors = [line for line in nvim.messages().splitlines() if line.strip()]
+        assert len(errors) == 1, errors
+        (error,) = errors
+        assert "glm-lsp is not on PATH nor at " in error
+        assert "python3 -m venv .venv && .venv/bin/pip install ." in error
+        assert "cmd = { '/path/to/glm-lsp' }" in error
+
+        nvim.nvim.command("checkhealth glm_lsp")
+        report = "\n".join(nvim.lines(0))
+        assert "pipx" not in report
+        assert "ERROR glm-lsp is not on PATH" in report
+        assert "open a file" not in report and "although calc.py is open" in report
+
+
+def test_the_readme_install_is_found_without_cmd_or_path(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    """The README installs into the checkout's .venv, which is not on PATH."""
+    plugin = plugin_copy(tmp_path, with_venv=True)
+    with neovim_session(
+        fake_glm.url, plugin_dir=plugin, server_given=False, server_on_path=False
+    ) as nvim:
+        open_attached(nvim, "calc.py")
+        nvim.nvim.command("checkhealth glm_lsp")
+        report = "\n".join(nvim.lines(0))
+        assert "OK glm-lsp is running" in report
+
+
 def test_checkhealth_flags_a_key_that_doctor_would_reject(nvim: Neovim) -> None:
     nvim.nvim.command("checkhealth glm_lsp")
     assert "OK API key found in $BIGMODEL_API_KEY" in "\n".join(nvim.lines(0))
@@ -314,6 +460,11 @@ def test_checkhealth_flags_a_key_that_doctor_would_reject(nvim: Neovim) -> None:
     nvim.nvim.command("checkhealth glm_lsp")
     report = "\n".join(nvim.lines(0))
     assert "ERROR the key in $BIGMODEL_API_KEY does not look like <id>.<secret>" in report
+    # A self-hosted server takes any token, as doctor says: no error then.
+    nvim.lua("vim.env.GLM_LSP_BASE_URL = 'http://gpu-box:8000/v1/'")
+    nvim.nvim.command("checkhealth glm_lsp")
+    report = "\n".join(nvim.lines(0))
+    assert "OK API key found in $BIGMODEL_API_KEY (a self-hosted endpoint" in report
 
 
 def test_stopping_the_client_mid_refactor_lets_the_server_exit_by_itself(

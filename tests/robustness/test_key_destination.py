@@ -238,3 +238,34 @@ def _line0() -> dict[str, Any]:
 
 def _whole_line0() -> dict[str, Any]:
     return {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}
+
+
+@pytest.mark.parametrize("source", ["baseUrl", "GLM_LSP_BASE_URL"])
+async def test_a_base_url_without_a_scheme_stops_the_feature_and_sends_nothing(
+    fake_glm: FakeGlm, proxy: ProxyRecorder, tmp_path: Path, source: str
+) -> None:
+    """A self-hoster's `gpu-box:8000/v1/` never falls back to the public API."""
+    bad = "gpu-box:8000/v1/"
+    in_settings = source == "baseUrl"
+    env = {**proxy.env(), "GLM_LSP_STATE_DIR": fresh_state_dir()}
+    if not in_settings:
+        env["GLM_LSP_BASE_URL"] = bad
+    async with start_session(
+        None,
+        tmp_path,
+        configuration={"baseUrl": bad} if in_settings else None,
+        extra_env=env,
+        message_answer="Allow",
+    ) as (client, editor):
+        uri = editor.open("a.py", "def f():\n    return 1\n")
+        fake_glm.enqueue(Reply(text=REFACTORED), Reply(text="    return 2"))
+        assert await _refactor(client, uri) == {"applied": False}
+        assert await _inline_completion(client, uri) == []
+        named = "glm.baseUrl" if in_settings else "GLM_LSP_BASE_URL"
+        said = messages_of(client)
+        assert any(f"{named} is '{bad}'" in m and "http://gpu-box:8000/v1/" in m for m in said)
+        assert not any("UnsupportedProtocol" in m for m in said), said
+    assert editor.questions == []  # nothing to allow: nothing is sent anywhere
+    assert editor.text(uri) == "def f():\n    return 1\n"
+    assert proxy.requests == [], [r.target for r in proxy.requests]
+    assert not fake_glm.requests and not fake_glm.other_requests

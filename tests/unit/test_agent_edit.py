@@ -159,3 +159,44 @@ def test_remove_line_takes_the_copy_nearest_the_comment() -> None:
     assert remove_line(text, "# glm: x", near=0) == "a\n# glm: x\nb\n"
     assert remove_line("a\r\n# glm: x\r\nb", "# glm: x", near=1) == "a\r\nb"
     assert remove_line(text, "# glm: y", near=0) == text
+
+
+def test_resource_operations_alone_mean_document_changes() -> None:
+    """Neovim 0.11 declares resourceOperations and leaves documentChanges out."""
+    capabilities = types.ClientCapabilities(
+        workspace=types.WorkspaceClientCapabilities(
+            workspace_edit=types.WorkspaceEditClientCapabilities(
+                resource_operations=[
+                    types.ResourceOperationKind.Rename,
+                    types.ResourceOperationKind.Create,
+                    types.ResourceOperationKind.Delete,
+                ]
+            )
+        )
+    )
+    assert ClientEditSupport.of(capabilities) == ClientEditSupport(
+        True, FULL.resource_operations, False
+    )
+
+
+def test_a_new_file_needs_no_create_operation(tmp_path: Path) -> None:
+    """eglot 1.9 takes documentChanges but no CreateFile: the new file is a text edit alone."""
+    (tmp_path / "a.py").write_text("a = 1\n")
+    workspace = Workspace([tmp_path])
+    workspace.write(workspace.resolve("a.py"), "a = 2\n")
+    workspace.write(workspace.resolve("new.py"), "b = 1\n")
+    eglot = ClientEditSupport(True, frozenset(), False)
+    assert apply_problem(workspace.changes(), eglot) is None
+    edit = build_workspace_edit(
+        changes_for_apply(workspace, workspace.changes(), {}),
+        lambda u: _as_now(u, {}),
+        create_files=eglot.creates_files,
+    )
+    assert not any(isinstance(c, types.CreateFile) for c in edit.document_changes or [])
+    new_file = (tmp_path / "new.py").as_uri()
+    (created,) = [
+        c
+        for c in edit.document_changes or []
+        if isinstance(c, types.TextDocumentEdit) and c.text_document.uri == new_file
+    ]
+    assert [e.new_text for e in created.edits] == ["b = 1\n"]

@@ -153,3 +153,15 @@ async def test_reads_of_one_turn_run_concurrently_writes_in_order(tools: AgentTo
     assert outputs[:2] == ["def helper(): ...\n", "helper()\n"]
     assert outputs[2].startswith("wrote b.py")
     assert outputs[3] == "a.py\nb.py"
+
+
+def test_progress_counts_one_token_in_the_singular() -> None:
+    from glm_lsp.agent.loop import _Progress
+
+    said: list[str] = []
+    progress = _Progress(said.append, max_turns=25)
+    progress.turn, progress.streamed = 1, 1
+    progress.say("writing")
+    progress.streamed = 1234
+    progress.say("writing")
+    assert said == ["turn 1/25 · writing · 1 token", "turn 1/25 · writing · 1,234 tokens"]

@@ -33,7 +33,7 @@ def test_plain_item_keeps_absolute_indentation_and_filters_by_the_typed_word() -
     source = "def f(x):\n    ret\n"
     cursor = cursor_at("a.py", "python", source, source.index("ret") + 3)
     [item] = completion_list("urn x", AT, cursor, snippets=False).items
-    assert item.label == "urn x"
+    assert item.label == "return x"  # what the menu shows: the word typed, completed
     assert item.filter_text == "return x"
     assert item.insert_text_format == types.InsertTextFormat.PlainText
     assert item.text_edit == types.TextEdit(range=types.Range(start=AT, end=AT), new_text="urn x")

@@ -78,3 +78,24 @@ def test_the_question_and_the_reasons_name_the_host() -> None:
         assert "not sent to llm.example.com" in message
     unsupported = GlmKeyHostNotAllowedError("h.test", Answer.UNSUPPORTED).user_message
     assert "cannot ask" in unsupported and "GLM_LSP_BASE_URL" in unsupported
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("gpu-box:8000/v1/", "must start with http:// or https://"),
+        ("http:/gpu-box/v1/", "must start with http:// or https://"),
+        ("https:///v1/", "names no host"),
+        ("http://gpu-box:port/v1/", "port is not a number"),
+        ("http://gpu-box:8000/v1/", None),
+    ],
+)
+def test_a_base_url_that_is_no_url_keeps_its_value_and_says_why(url: str, why: str | None) -> None:
+    settings = GlmSettings(baseUrl=url)
+    assert settings.base_url == url  # never replaced by the default host
+    problem = settings.base_url_problem(environ={})
+    if why is None:
+        assert problem is None
+    else:
+        assert problem is not None and why in problem and problem.startswith("glm.baseUrl is")
+        assert host_needing_consent(settings, environ={}) is None  # nothing to ask about

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import pytest
+
 from glm_lsp.parse import (
     drop_instruction_comment,
     extract_code,
     fenced_blocks,
     fit_to_selection,
+    reads_as_prose,
     strip_thinking,
     text_to_append,
 )
@@ -111,3 +114,33 @@ def test_text_to_append_separates_with_blank_lines() -> None:
     assert text_to_append("x = 1", "y = 2", 1) == "\n\ny = 2\n"
     assert text_to_append("x = 1\n\n\n\n", "y = 2", 2) == "y = 2\n"
     assert text_to_append("x = 1\r\n", "y = 2\nz = 3", 1) == "\r\ny = 2\r\nz = 3\r\n"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Swapped the operands.",
+        "The code is already as simple as it can be; nothing to change.",
+        "Renamed the variable.\nAlso added a docstring (see above).",
+        "- Removed the loop.\n- Used sum() instead!",
+    ],
+)
+def test_sentences_without_a_fence_read_as_prose(reply: str) -> None:
+    assert reads_as_prose(reply)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "def total(values):\n    return sum(values)",
+        "return a + b",
+        "x = compute(y).",
+        "Console.WriteLine(total);",
+        "SELECT name FROM users;",
+        "Here:\n```python\nx = 1\n```\nDone.",
+        "Total(values)",
+        "",
+    ],
+)
+def test_code_or_fenced_replies_do_not(reply: str) -> None:
+    assert not reads_as_prose(reply)

@@ -93,6 +93,34 @@ class NewFile:
 Change = TextChange | NewFile | ResourceOperation
 
 
+@dataclass(frozen=True)
+class ClientEditSupport:
+    """What the client declared it takes in ``workspace/applyEdit``."""
+
+    document_changes: bool
+    resource_operations: frozenset[str]
+    change_annotations: bool
+
+    @classmethod
+    def of(cls, capabilities: types.ClientCapabilities | None) -> ClientEditSupport:
+        workspace = capabilities.workspace if capabilities else None
+        edit = workspace.workspace_edit if workspace else None
+        if edit is None:
+            return cls(False, frozenset(), False)
+        operations = frozenset(str(kind.value) for kind in edit.resource_operations or ())
+        # Resource operations exist only inside documentChanges: a client that declares them
+        # takes documentChanges even when it leaves that flag out (Neovim 0.11 does).
+        return cls(
+            bool(edit.document_changes) or bool(operations),
+            operations,
+            edit.change_annotation_support is not None,
+        )
+
+    @property
+    def creates_files(self) -> bool:
+        return "create" in self.resource_operations
+
+
 class EditConflict(Exception):
     """The user changed the text a result was going to replace: apply nothing."""
 
@@ -145,12 +173,19 @@ def _document_edit(
     )
 
 
-def new_file_changes(new_file: NewFile, current: DocumentSnapshot) -> list[DocumentChange]:
+def new_file_changes(
+    new_file: NewFile, current: DocumentSnapshot, *, create: bool = True
+) -> list[DocumentChange]:
+    """A CreateFile and the text to put in it; only the text edit when the client takes no
+    CreateFile (eglot 1.9): editors open a new buffer for a path that does not exist, and
+    saving it creates the file."""
     if current.exists:
         raise EditConflict(
             new_file.uri, f"{_path_for_people(new_file.uri)} appeared meanwhile; nothing applied."
         )
     insert = types.TextEdit(range=full_range(""), new_text=new_file.text)
+    if not create:
+        return [_document_edit(new_file.uri, None, [insert])]
     return [
         types.CreateFile(
             uri=new_file.uri,
@@ -161,10 +196,14 @@ def new_file_changes(new_file: NewFile, current: DocumentSnapshot) -> list[Docum
 
 
 def build_workspace_edit(
-    changes: Sequence[Change], current: Callable[[str], DocumentSnapshot]
+    changes: Sequence[Change],
+    current: Callable[[str], DocumentSnapshot],
+    *,
+    create_files: bool = True,
 ) -> types.WorkspaceEdit:
     """One WorkspaceEdit for all ``changes`` against the documents as they are now
-    (``current(uri)``); raises :class:`EditConflict` when any of them cannot be placed."""
+    (``current(uri)``); raises :class:`EditConflict` when any of them cannot be placed.
+    ``create_files``: the client takes CreateFile (else a new file is a text edit only)."""
     document_changes: list[DocumentChange] = []
     for change in changes:
         if isinstance(change, TextChange):
@@ -172,7 +211,9 @@ def build_workspace_edit(
             if edit is not None:
                 document_changes.append(edit)
         elif isinstance(change, NewFile):
-            document_changes.extend(new_file_changes(change, current(change.uri)))
+            document_changes.extend(
+                new_file_changes(change, current(change.uri), create=create_files)
+            )
         else:
             document_changes.append(change)
     return types.WorkspaceEdit(document_changes=document_changes)
@@ -204,9 +245,12 @@ async def apply_changes(
     """Apply ``changes`` as one edit; tells the user and returns False when nothing was
     applied. ``prepare`` may decorate the edit (e.g. change annotations) before sending.
     One retry when the editor refused because a document moved on in the meantime."""
+    creates = ClientEditSupport.of(server.client_capabilities).creates_files
     for attempt in range(2):
         try:
-            edit = build_workspace_edit(changes, lambda uri: snapshot(server, uri))
+            edit = build_workspace_edit(
+                changes, lambda uri: snapshot(server, uri), create_files=creates
+            )
         except EditConflict as conflict:
             server.show_warning(f"{label}: {conflict.reason}")
             return False

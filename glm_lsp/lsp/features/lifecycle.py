@@ -42,6 +42,8 @@ def register(server: GlmLanguageServer) -> None:
         finally:
             ls.mark_configured()
         log.info("model %s at %s", ls.settings.model, ls.settings.effective_base_url())
+        if not _usable_endpoint(ls):
+            return
         if not ls.has_key():
             log.warning(
                 "no API key in %s; GLM features are off", ", ".join(ls.settings.key_env_names())
@@ -71,7 +73,7 @@ def register(server: GlmLanguageServer) -> None:
             apply_settings(ls, settings, source="didChangeConfiguration")
         else:
             await pull_configuration(ls)
-        if ls.has_key() and host_needing_consent(ls.settings):
+        if _usable_endpoint(ls) and ls.has_key() and host_needing_consent(ls.settings):
             ls.spawn(prepare_upstream(ls))  # a new host is asked about now, not mid-typing
         if ls.mcp is not None:  # a server whose definition changed or went stops now
             from glm_lsp.lsp.features.agent.mcp import refresh_mcp
@@ -87,6 +89,14 @@ def register(server: GlmLanguageServer) -> None:
             from glm_lsp.lsp.features.agent.mcp import shutdown_mcp
 
             await shutdown_mcp(ls)
+
+
+def _usable_endpoint(ls: GlmLanguageServer) -> bool:
+    """Say at once (and once) when the endpoint is no URL; every feature then stops on it."""
+    problem = ls.settings.base_url_problem()
+    if problem is not None:
+        ls.warn_once(f"base-url:{problem}", f"glm-lsp: {problem}")
+    return problem is None
 
 
 async def prepare_upstream(ls: GlmLanguageServer) -> None:

@@ -229,7 +229,7 @@ async def stream_to_result(
                 deltas += 1
                 if on_text is not None:
                     on_text(result.text)
-                op.report(f"{deltas} tokens", force=False)
+                op.report(f"{deltas} token" if deltas == 1 else f"{deltas} tokens", force=False)
             elif isinstance(event, ToolCall):
                 op.report(f"calling {event.name}", force=False)
     if result.usage is not None:

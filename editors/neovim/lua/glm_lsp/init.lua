@@ -10,7 +10,8 @@ local REQUEST_CANCELLED = -32800
 ---@class glm_lsp.Options
 M.defaults = {
   -- How to start the server; the key comes from the environment (BIGMODEL_API_KEY).
-  cmd = { "glm-lsp" },
+  -- nil: `glm-lsp` on PATH, else the checkout's .venv/bin/glm-lsp (the README's install).
+  cmd = nil,
   -- Extra environment for the server, e.g. { GLM_LSP_BASE_URL = "..." }. Not for the key
   -- if your config is in a dotfiles repository.
   cmd_env = nil,
@@ -37,6 +38,10 @@ M.defaults = {
     accept = "<C-y>",
     -- Normal and insert mode, while a next edit shows: jump to it, then apply it.
     next_edit = "<Tab>",
+    -- Visual mode: code actions on the selection, leaving Visual mode first (Neovim's own
+    -- `gra` stays in it, and with 'showmode' then holds every reply for about 4 s). Only
+    -- replaces Neovim's default mapping, never one of yours.
+    code_action = "gra",
   },
   -- Next-edit suggestions: after `idle_ms` without typing, GLM predicts your next edit in
   -- the lines around the cursor; typing on, <Esc> or leaving the buffer dismisses it.
@@ -56,8 +61,101 @@ local function progress_text(token)
   return item and ("%s – %s"):format(item.title, item.message) or ""
 end
 
+local width_of = vim.fn.strdisplaywidth
+
+--- ``text`` cut to ``width`` display cells, "…" marking the cut.
+---@param text string
+---@param width integer
+---@return string
+function M.fit(text, width)
+  if width_of(text) <= width then
+    return text
+  end
+  local kept = vim.fn.strcharpart(text, 0, math.max(width - 1, 0))
+  while kept ~= "" and width_of(kept) > width - 1 do
+    kept = vim.fn.strcharpart(kept, 0, vim.fn.strchars(kept) - 1)
+  end
+  return kept .. "…"
+end
+
+--- The room a message has before Neovim stops at "Press ENTER or type command to continue"
+--- (the last line minus the ruler and showcmd columns).
+local function echo_room()
+  return math.max(vim.v.echospace, 20)
+end
+
+--- "title – message" within ``width``: the title gives way first, so the turn and the
+--- tokens stay in view.
+local function progress_line(title, message, width)
+  local tail = " – " .. message
+  local title_room = math.max(width - width_of(tail), math.min(width, 16))
+  return M.fit(M.fit(title, title_room) .. tail, width)
+end
+
+--- ``text`` as lines of at most ``width`` cells, broken between words.
+local function wrap(text, width)
+  local lines = {}
+  for _, paragraph in ipairs(vim.split(text, "\n", { plain = true })) do
+    local line = ""
+    for word in paragraph:gmatch("%S+") do
+      if line == "" then
+        line = M.fit(word, width)
+      elseif width_of(line .. " " .. word) <= width then
+        line = line .. " " .. word
+      else
+        table.insert(lines, line)
+        line = M.fit(word, width)
+      end
+    end
+    if line ~= "" then
+      table.insert(lines, line)
+    end
+  end
+  return lines
+end
+
+local builtin_notify = vim.notify
+local HIGHLIGHTS = { [vim.log.levels.ERROR] = "ErrorMsg", [vim.log.levels.WARN] = "WarningMsg" }
+
+--- Show a message without ever raising the hit-enter prompt: one that is wider than the echo
+--- area goes to :messages whole (line by line) and shows its start on screen. A notifier the
+--- user installed (nvim-notify, noice, …) gets the message as it is.
+---@param text string
+---@param level? integer
+function M.say(text, level)
+  level = level or vim.log.levels.INFO
+  if vim.notify ~= builtin_notify then
+    return vim.notify(text, level)
+  end
+  local hl = HIGHLIGHTS[level]
+  local room = echo_room()
+  if width_of(text) <= room and not text:find("\n") then
+    return vim.api.nvim_echo({ { text, hl } }, true, {})
+  end
+  for _, line in ipairs(wrap(text, room)) do
+    vim.api.nvim_echo({ { line, hl } }, true, {})
+  end
+  local hint = " (:messages)"
+  vim.api.nvim_echo({ { M.fit(text:gsub("\n", " "), room - width_of(hint)) .. hint, hl } }, false, {})
+end
+
 local function notify(message, level)
-  vim.notify("GLM: " .. message, level or vim.log.levels.INFO)
+  M.say("GLM: " .. message, level)
+end
+
+local MESSAGE_LEVELS = {
+  [1] = vim.log.levels.ERROR,
+  [2] = vim.log.levels.WARN,
+  [3] = vim.log.levels.INFO,
+  [4] = vim.log.levels.DEBUG,
+}
+
+--- window/showMessage, shown with :help M.say (the server's messages start with "GLM").
+local function on_show_message(_, params)
+  if params and params.message then
+    M.say(params.message, MESSAGE_LEVELS[params.type] or vim.log.levels.INFO)
+  end
+  return vim.NIL
 end
 
 --- The running glm-lsp client for a buffer (or any, when none is attached to it).
@@ -177,14 +275,17 @@ local function on_progress(event)
     progress[token].message = value.message or progress[token].message
   end
   if value.kind == "end" then
-    text = ("%s – %s"):format(progress[token].title, value.message or "done")
+    text = progress_line(progress[token].title, value.message or "done", echo_room())
     progress[token] = nil
     progress_order = vim.tbl_filter(function(t)
       return t ~= token
     end, progress_order)
   end
   if M.options.echo_progress then
-    vim.api.nvim_echo({ { text or progress_text(token) } }, false, {})
+    -- Wider than the echo area, every update would wait at "Press ENTER".
+    local item = progress[token]
+    text = text or progress_line(item.title, item.message, echo_room())
+    vim.api.nvim_echo({ { text } }, false, {})
   end
   vim.cmd.redrawstatus()
 end
@@ -284,19 +385,61 @@ local function edited_uris(edit)
   return vim.tbl_keys(uris)
 end
 
+--- The files the edit creates, by URI.
+local function created_uris(edit)
+  local uris = {}
+  for _, change in ipairs(edit.documentChanges or {}) do
+    if change.kind == "create" and change.uri then
+      uris[change.uri] = true
+    end
+  end
+  return uris
+end
+
+--- A new file's text ends with a newline; Neovim keeps that as an empty last line, which
+--- 'eol' would write as an extra blank line. Drop it, in the same undo step as the edit.
+local function drop_final_empty_line(bufnr)
+  local count = vim.api.nvim_buf_line_count(bufnr)
+  if count > 1 and line_text(bufnr, count - 1) == "" then
+    vim.api.nvim_buf_call(bufnr, function()
+      pcall(vim.cmd.undojoin)
+      vim.api.nvim_buf_set_lines(bufnr, count - 1, count, false, {})
+    end)
+  end
+end
+
 local function on_apply_edit(err, params, ctx)
-  local result = vim.lsp.handlers["workspace/applyEdit"](err, params, ctx)
+  -- Neovim's handler prints "Workspace edit <label>", and the label holds the whole
+  -- instruction: wider than the screen, it stops at "Press ENTER". The progress's end and the
+  -- server's message say what happened.
+  local quiet = params and vim.tbl_extend("force", {}, params) or params
+  if quiet then
+    quiet.label = nil
+  end
+  local result = vim.lsp.handlers["workspace/applyEdit"](err, quiet, ctx)
   if type(result) == "table" and result.applied and params and params.edit then
-    local buffers = {}
+    local buffers, created = {}, {}
+    local new_files = created_uris(params.edit)
     for _, uri in ipairs(edited_uris(params.edit)) do
       local bufnr = vim.uri_to_bufnr(uri)
       if vim.api.nvim_buf_is_loaded(bufnr) then
+        if new_files[uri] then
+          drop_final_empty_line(bufnr)
+          table.insert(created, vim.fn.fnamemodify(vim.uri_to_fname(uri), ":."))
+        end
         buffers[bufnr] = vim.api.nvim_buf_get_changedtick(bufnr)
       end
     end
     M.last_edit = { label = params.label or "GLM edit", buffers = buffers }
     local count = vim.tbl_count(buffers)
-    if count > 1 then
+    if #created > 0 then
+      -- A new file's buffer is hidden and its file on disk is still empty: say so plainly.
+      table.sort(created)
+      notify(("new, not saved yet: %s; :GlmSave writes %s"):format(
+        table.concat(created, ", "),
+        count > 1 and ("all %d changed buffers"):format(count) or "it"
+      ))
+    elseif count > 1 then
       notify(("%d buffers changed, not saved: :GlmSave writes them, :GlmUndo undoes the edit in each"):format(count))
     end
   end
@@ -348,13 +491,61 @@ function M.undo()
   notify(text, #kept > 0 and vim.log.levels.WARN or nil)
 end
 
+--- The Visual selection as vim.lsp.buf.code_action's ``range`` (as Neovim computes it).
+local function selection_range(bufnr, mode)
+  local start, finish = vim.fn.getpos("v"), vim.fn.getpos(".")
+  local start_row, start_col, end_row, end_col = start[2], start[3], finish[2], finish[3]
+  if start_row == end_row and end_col < start_col then
+    start_col, end_col = end_col, start_col
+  elseif end_row < start_row then
+    start_row, end_row = end_row, start_row
+    start_col, end_col = end_col, start_col
+  end
+  if mode == "V" then
+    start_col, end_col = 1, #line_text(bufnr, end_row - 1)
+  end
+  return { start = { start_row, start_col - 1 }, ["end"] = { end_row, end_col - 1 } }
+end
+
+--- Code actions on the selection from Normal mode: while Visual mode stays on, Neovim waits
+--- before its "-- VISUAL --" message overwrites the menu's, and nothing (progress, the edit)
+--- is handled meanwhile.
+local function code_action_on_selection()
+  local mode = vim.api.nvim_get_mode().mode
+  if mode ~= "v" and mode ~= "V" then
+    return vim.lsp.buf.code_action()
+  end
+  local range = selection_range(vim.api.nvim_get_current_buf(), mode)
+  vim.api.nvim_feedkeys(vim.keycode("<Esc>"), "nx", false)
+  vim.lsp.buf.code_action({ range = range })
+end
+
+local function map_code_action(bufnr)
+  local key = M.options.keys.code_action
+  if not key then
+    return
+  end
+  local current = vim.fn.maparg(key, "x", false, true)
+  local default = vim.tbl_isempty(current) or current.desc == "vim.lsp.buf.code_action()"
+  if default or current.desc == "GLM: code actions on the selection" then
+    vim.keymap.set("x", key, code_action_on_selection, {
+      buffer = bufnr,
+      desc = "GLM: code actions on the selection",
+    })
+  end
+end
+
 local function on_attach(event)
   local client = vim.lsp.get_client_by_id(event.data.client_id)
-  if client and client.name == NAME and M.options.completion then
+  if not client or client.name ~= NAME then
+    return
+  end
+  map_code_action(event.buf)
+  if M.options.completion then
     enable_completion(client, event.buf)
   end
   local next_edit = require("glm_lsp.next_edit")
-  if client and client.name == NAME and M.options.next_edit.enabled and next_edit.offered(client) then
+  if M.options.next_edit.enabled and next_edit.offered(client) then
     next_edit.attach(event.buf, {
       idle_ms = M.options.next_edit.idle_ms,
       key = M.options.keys.next_edit,
@@ -437,6 +628,46 @@ local function create_commands()
   command("GlmUndo", M.undo, { desc = "GLM: undo the last GLM edit in every buffer it changed" })
 end
 
+--- The checkout this plugin was loaded from (…/editors/neovim/lua/glm_lsp/init.lua).
+local function checkout_dir()
+  local here = debug.getinfo(1, "S").source:gsub("^@", "")
+  return vim.fn.fnamemodify(here, ":p:h:h:h:h:h")
+end
+
+--- Where the README's install puts the server, in the checkout.
+function M.checkout_server()
+  local bin = vim.fn.has("win32") == 1 and "Scripts/glm-lsp.exe" or "bin/glm-lsp"
+  return vim.fs.joinpath(checkout_dir(), ".venv", bin)
+end
+
+--- The command that starts the server: ``cmd`` when given, else `glm-lsp` on PATH, else the
+--- checkout's .venv. Second value: why none works, in words that say what to do.
+---@param cmd? string[]|fun(...): any
+---@return (string[]|fun(...): any)?, string?
+function M.server_command(cmd)
+  if type(cmd) == "function" then
+    return cmd
+  end
+  if cmd and vim.fn.executable(cmd[1]) == 1 then
+    return cmd
+  end
+  if cmd == nil then
+    if vim.fn.executable("glm-lsp") == 1 then
+      return { "glm-lsp" }
+    end
+    local local_server = M.checkout_server()
+    if vim.fn.executable(local_server) == 1 then
+      return { local_server }
+    end
+  end
+  local install = ("cd %s && python3 -m venv .venv && .venv/bin/pip install ."):format(checkout_dir())
+  local missing = cmd and ("`%s` is not executable"):format(cmd[1])
+    or ("glm-lsp is not on PATH nor at %s"):format(M.checkout_server())
+  return nil,
+    ("%s. Install it from the checkout (%s) or give its path: "):format(missing, install)
+      .. "require('glm_lsp').setup({ cmd = { '/path/to/glm-lsp' } })"
+end
+
 local function root_dir(markers)
   return function(bufnr, on_dir)
     on_dir(vim.fs.root(bufnr, markers) or vim.fn.getcwd())
@@ -456,17 +687,29 @@ function M.setup(opts)
     options[list] = opts[list] or options[list] -- lists replace the default, never merge into it
   end
   M.options = options
+  local cmd, problem = M.server_command(options.cmd)
+  if not cmd then
+    -- Enabled anyway, Neovim would fail on every file and say so only in its lsp.log.
+    vim.schedule(function()
+      vim.notify("GLM: " .. problem, vim.log.levels.ERROR)
+    end)
+    create_commands()
+    return
+  end
   -- An empty table would travel as a JSON list; the server expects an object.
   local glm = next(options.settings) and options.settings or vim.empty_dict()
 
   vim.lsp.config(NAME, {
-    cmd = options.cmd,
+    cmd = cmd,
     cmd_env = options.cmd_env,
     filetypes = options.filetypes,
     root_dir = root_dir(options.root_markers),
     init_options = { glm = glm },
     settings = { glm = glm }, -- also the answer to workspace/configuration
-    handlers = { ["workspace/applyEdit"] = on_apply_edit },
+    handlers = {
+      ["workspace/applyEdit"] = on_apply_edit,
+      ["window/showMessage"] = on_show_message,
+    },
   })
 
   local group = vim.api.nvim_create_augroup("glm_lsp", { clear = true })

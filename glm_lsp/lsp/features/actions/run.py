@@ -26,7 +26,13 @@ from glm_lsp.lsp.features.apply import TextChange, apply_changes
 from glm_lsp.lsp.features.context import test_fixtures, with_workspace_context
 from glm_lsp.lsp.features.operation import Operation, run_operation, stream_to_result
 from glm_lsp.lsp.server import GlmLanguageServer
-from glm_lsp.parse import drop_instruction_comment, extract_code, fit_to_selection, strip_thinking
+from glm_lsp.parse import (
+    drop_instruction_comment,
+    extract_code,
+    fit_to_selection,
+    reads_as_prose,
+    strip_thinking,
+)
 from glm_lsp.prompts import (
     CodeRequest,
     Messages,
@@ -101,6 +107,8 @@ async def replace_selection(
     reply = await ask_glm(ls, title, feature, messages)
     if reply is None:
         return {"applied": False}
+    if _words_not_code(ls, title, reply, target.language):
+        return {"applied": False}
     code = extract_code(reply)
     if instruction:
         code = drop_instruction_comment(code, instruction)
@@ -112,6 +120,23 @@ async def replace_selection(
     )
     change = TextChange(target.document, target.range, replacement)
     return {"applied": await apply_changes(ls, title, [change])}
+
+
+# Files where a sentence is what a rewrite may well be.
+_PROSE_LANGUAGES = frozenset({"markdown", "plaintext", "text", "restructuredtext", "latex", "org"})
+_PROSE_SHOWN = 400  # characters of GLM's words in the message
+
+
+def _words_not_code(ls: GlmLanguageServer, title: str, reply: str, language: str) -> bool:
+    """A reply with no code fence that reads as sentences ("Swapped the operands.") would
+    replace the code with prose: show the words instead and apply nothing."""
+    if language in _PROSE_LANGUAGES or not reads_as_prose(reply):
+        return False
+    words = " ".join(strip_thinking(reply).split())
+    if len(words) > _PROSE_SHOWN:
+        words = words[: _PROSE_SHOWN - 1] + "…"
+    ls.show_warning(f"{title}: GLM answered in words, not code; nothing was applied. GLM: {words}")
+    return True
 
 
 async def prompt_request(
@@ -158,6 +183,8 @@ async def _generate_tests(
     )
     reply = await ask_glm(ls, "GLM: Generate tests", "generate tests", messages)
     if reply is None:
+        return {"applied": False}
+    if _words_not_code(ls, "GLM: Generate tests", reply, target.language):
         return {"applied": False}
     code = extract_code(reply)
     if not code.strip():

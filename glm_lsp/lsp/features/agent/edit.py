@@ -12,7 +12,7 @@ from lsprotocol import types
 
 from glm_lsp.agent.risky_changes import RunsOnMachine, risky_changes
 from glm_lsp.lsp.features import apply
-from glm_lsp.lsp.features.apply import DocumentSnapshot, NewFile
+from glm_lsp.lsp.features.apply import ClientEditSupport, DocumentSnapshot, NewFile
 from glm_lsp.workspace import (
     CreateChange,
     DeleteChange,
@@ -68,25 +68,6 @@ def _range(raw: Any) -> types.Range | None:
         return None
 
 
-@dataclass(frozen=True)
-class ClientEditSupport:
-    document_changes: bool
-    resource_operations: frozenset[str]
-    change_annotations: bool
-
-    @classmethod
-    def of(cls, capabilities: types.ClientCapabilities | None) -> ClientEditSupport:
-        workspace = capabilities.workspace if capabilities else None
-        edit = workspace.workspace_edit if workspace else None
-        if edit is None:
-            return cls(False, frozenset(), False)
-        return cls(
-            bool(edit.document_changes),
-            frozenset(str(kind.value) for kind in edit.resource_operations or ()),
-            edit.change_annotation_support is not None,
-        )
-
-
 _OPERATION_KIND = {CreateChange: "create", DeleteChange: "delete", RenameChange: "rename"}
 
 
@@ -100,7 +81,9 @@ def apply_problem(changes: Sequence[FileChange], support: ClientEditSupport) -> 
             "the result creates, deletes or renames files, which this editor does not accept "
             "in an edit (no workspaceEdit.documentChanges support); nothing was applied."
         )
-    missing = sorted(needed - support.resource_operations)
+    # A new file needs no declared operation: without CreateFile it is a text edit on a new
+    # buffer (see apply.new_file_changes). Deleting and renaming have no such way round.
+    missing = sorted(needed - support.resource_operations - {"create"})
     if missing:
         return (
             f"the result needs file operations this editor does not declare ({', '.join(missing)}"

@@ -95,8 +95,10 @@ def completion_list(
     indentation relative to the cursor's line."""
     if not text:
         return types.CompletionList(is_incomplete=True, items=[])
-    label = first_line(text)
     typed_word = _WORD_BEFORE.search(cursor.line_prefix)
+    # The word being typed and its rest ("return sum(values)", not "urn sum(values)"): the
+    # menu shows the label, the edit inserts only the rest.
+    label = (typed_word.group(0) if typed_word else "") + first_line(text)
     new_text, text_format, mode = _insertion(text, cursor, snippets=snippets)
     at_cursor = types.Range(start=position, end=position)
     item = types.CompletionItem(
@@ -105,7 +107,7 @@ def completion_list(
         detail=DETAIL,
         documentation=text if "\n" in text else None,
         # A client filtering by the word before the cursor must find that word here.
-        filter_text=(typed_word.group(0) if typed_word else "") + label,
+        filter_text=label,
         sort_text="0",
         preselect=True,
         insert_text_format=text_format,
