@@ -42,7 +42,10 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 512 * 1024  # a file larger than this is not a useful source of signatures
 RECHECK_S = 2.0
-_IMPORT_WORD = re.compile(r"import|require\(|package |from ")
+# Words that start the lines deciding what imports resolve to, in every language read.
+_IMPORT_WORD = re.compile(
+    r"import|require|package |from |use |using |#include|mod |namespace |extern crate"
+)
 
 
 @dataclass(frozen=True)

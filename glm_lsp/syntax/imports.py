@@ -28,13 +28,19 @@ def read_imports(language: str, nodes: Iterable[Node], data: bytes) -> list[Impo
     reader = _READERS.get(language)
     if reader is None:
         return []
+
+    def text(node: Node | None) -> str:
+        return (
+            "" if node is None else data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        )
+
     found: list[ImportSpec] = []
     for node in nodes:
-        found += reader(node, lambda n: data[n.start_byte : n.end_byte].decode("utf-8", "replace"))
+        found += reader(node, text)
     return found
 
 
-Text = Callable[["Node"], str]
+Text = Callable[["Node | None"], str]  # a node's source text ("" for None)
 
 
 def _string(node: Node | None, text: Text) -> str:
@@ -42,7 +48,11 @@ def _string(node: Node | None, text: Text) -> str:
     if node is None:
         return ""
     for child in node.named_children:
-        if child.type in ("string_fragment", "string_content", "interpreted_string_literal_content"):
+        if child.type in (
+            "string_fragment",
+            "string_content",
+            "interpreted_string_literal_content",
+        ):
             return text(child)
     return text(node).strip("'\"`<>")
 
@@ -52,8 +62,8 @@ def _python(node: Node, text: Text) -> list[ImportSpec]:
     if node.type == "import_statement":
         for item in node.children_by_field_name("name"):
             if item.type == "aliased_import":
-                module = text(item.child_by_field_name("name"))  # type: ignore[arg-type]
-                found.append(ImportSpec(module, namespace=text(item.child_by_field_name("alias"))))  # type: ignore[arg-type]
+                module = text(item.child_by_field_name("name"))
+                found.append(ImportSpec(module, namespace=text(item.child_by_field_name("alias"))))
             else:
                 found.append(ImportSpec(text(item), namespace=text(item)))
         return found
@@ -62,8 +72,9 @@ def _python(node: Node, text: Text) -> list[ImportSpec]:
     names: list[tuple[str, str]] = []
     for item in node.children_by_field_name("name"):
         if item.type == "aliased_import":
-            names.append((text(item.child_by_field_name("name")),  # type: ignore[arg-type]
-                          text(item.child_by_field_name("alias"))))  # type: ignore[arg-type]
+            names.append(
+                (text(item.child_by_field_name("name")), text(item.child_by_field_name("alias")))
+            )
         else:
             names.append((text(item), text(item)))
     wildcard = any(child.type == "wildcard_import" for child in node.children)
@@ -79,22 +90,28 @@ def _js(node: Node, text: Text) -> list[ImportSpec]:
             if value is None or name is None or value.type != "call_expression":
                 continue
             arguments = value.child_by_field_name("arguments")
-            spec = _string(arguments.named_children[0] if arguments and arguments.named_children else None, text)
+            spec = _string(
+                arguments.named_children[0] if arguments and arguments.named_children else None,
+                text,
+            )
             if name.type == "identifier":
                 found.append(ImportSpec(spec, namespace=text(name), kind="require"))
             elif name.type == "object_pattern":
-                names = []
+                names: list[tuple[str, str]] = []
                 for item in name.named_children:
                     if item.type == "shorthand_property_identifier_pattern":
                         names.append((text(item), text(item)))
                     elif item.type == "pair_pattern":
-                        key, value_node = item.child_by_field_name("key"), item.child_by_field_name("value")
+                        key, value_node = (
+                            item.child_by_field_name("key"),
+                            item.child_by_field_name("value"),
+                        )
                         if key is not None and value_node is not None:
                             names.append((text(key), text(value_node)))
                 found.append(ImportSpec(spec, tuple(names), kind="require"))
         return found
     source = _string(node.child_by_field_name("source"), text)
-    names: list[tuple[str, str]] = []
+    names = []
     namespace = default = None
     wildcard = False
     for child in node.named_children:
@@ -150,7 +167,10 @@ def _rust(node: Node, text: Text) -> list[ImportSpec]:
 
 def _use_tree(node: Node, prefix: str, text: Text) -> list[ImportSpec]:
     """``use a::{b, c::d as e, f::*}`` as (module, name, local) triples."""
-    join = (lambda tail: f"{prefix}::{tail}" if prefix and tail else prefix or tail)
+
+    def join(tail: str) -> str:
+        return f"{prefix}::{tail}" if prefix and tail else prefix or tail
+
     if node.type == "scoped_use_list":
         path = node.child_by_field_name("path")
         inner = join(text(path) if path is not None else "")
@@ -180,7 +200,9 @@ def _use_tree(node: Node, prefix: str, text: Text) -> list[ImportSpec]:
 
 
 def _java(node: Node, text: Text) -> list[ImportSpec]:
-    path = next((c for c in node.named_children if c.type in ("scoped_identifier", "identifier")), None)
+    path = next(
+        (c for c in node.named_children if c.type in ("scoped_identifier", "identifier")), None
+    )
     if path is None:
         return []
     full = text(path)
@@ -205,7 +227,11 @@ def _c(node: Node, text: Text) -> list[ImportSpec]:
 def _csharp(node: Node, text: Text) -> list[ImportSpec]:
     alias = node.child_by_field_name("name")
     target = next(
-        (c for c in node.named_children if c.type in ("qualified_name", "identifier") and c != alias),
+        (
+            c
+            for c in node.named_children
+            if c.type in ("qualified_name", "identifier") and c != alias
+        ),
         None,
     )
     if target is None:
@@ -222,7 +248,9 @@ def _ruby(node: Node, text: Text) -> list[ImportSpec]:
     arguments = node.child_by_field_name("arguments")
     if method is None or arguments is None or not arguments.named_children:
         return []
-    return [ImportSpec(_string(arguments.named_children[0], text), wildcard=True, kind=text(method))]
+    return [
+        ImportSpec(_string(arguments.named_children[0], text), wildcard=True, kind=text(method))
+    ]
 
 
 def _php(node: Node, text: Text) -> list[ImportSpec]:

@@ -42,20 +42,52 @@ class Grammar:
 
 
 GRAMMARS: tuple[Grammar, ...] = (
-    Grammar("python", "tree_sitter_python", "language", "python", "python", (".py", ".pyi"),
-            braces=False),
-    Grammar("javascript", "tree_sitter_javascript", "language", "javascript", "js",
-            (".js", ".jsx", ".mjs", ".cjs")),
-    Grammar("typescript", "tree_sitter_typescript", "language_typescript", "typescript", "js",
-            (".ts", ".mts", ".cts")),
-    Grammar("tsx", "tree_sitter_typescript", "language_tsx", "typescript", "js", (".tsx",),
-            queries="typescript"),
+    Grammar(
+        "python",
+        "tree_sitter_python",
+        "language",
+        "python",
+        "python",
+        (".py", ".pyi"),
+        braces=False,
+    ),
+    Grammar(
+        "javascript",
+        "tree_sitter_javascript",
+        "language",
+        "javascript",
+        "js",
+        (".js", ".jsx", ".mjs", ".cjs"),
+    ),
+    Grammar(
+        "typescript",
+        "tree_sitter_typescript",
+        "language_typescript",
+        "typescript",
+        "js",
+        (".ts", ".mts", ".cts"),
+    ),
+    Grammar(
+        "tsx",
+        "tree_sitter_typescript",
+        "language_tsx",
+        "typescript",
+        "js",
+        (".tsx",),
+        queries="typescript",
+    ),
     Grammar("go", "tree_sitter_go", "language", "go", "go", (".go",)),
     Grammar("rust", "tree_sitter_rust", "language", "rust", "rust", (".rs",)),
     Grammar("java", "tree_sitter_java", "language", "java", "java", (".java",)),
     Grammar("c", "tree_sitter_c", "language", "c", "c", (".c",)),
-    Grammar("cpp", "tree_sitter_cpp", "language", "cpp", "c",
-            (".h", ".hh", ".hpp", ".hxx", ".cc", ".cpp", ".cxx", ".c++", ".h++")),
+    Grammar(
+        "cpp",
+        "tree_sitter_cpp",
+        "language",
+        "cpp",
+        "c",
+        (".h", ".hh", ".hpp", ".hxx", ".cc", ".cpp", ".cxx", ".c++", ".h++"),
+    ),
     Grammar("csharp", "tree_sitter_c_sharp", "language", "csharp", "csharp", (".cs",)),
     Grammar("ruby", "tree_sitter_ruby", "language", "ruby", "ruby", (".rb", ".rake")),
     Grammar("php", "tree_sitter_php", "language_php", "php", "php", (".php",), braces=True),
@@ -119,12 +151,16 @@ def load(grammar: Grammar) -> Loaded | None:
 
             module = importlib.import_module(grammar.module)
             language = Language(getattr(module, grammar.function)())
-            source = (QUERIES / f"{grammar.queries or grammar.name}.scm").read_text(encoding="utf-8")
-            found = Loaded(grammar, language, Parser(language), Query(language, source),
-                           threading.Lock())
+            source = (QUERIES / f"{grammar.queries or grammar.name}.scm").read_text(
+                encoding="utf-8"
+            )
+            found = Loaded(
+                grammar, language, Parser(language), Query(language, source), threading.Lock()
+            )
         except Exception:  # a missing wheel or a bad query costs this language only
-            log.warning("cannot load the %s grammar; no context for it", grammar.name,
-                        exc_info=True)
+            log.warning(
+                "cannot load the %s grammar; no context for it", grammar.name, exc_info=True
+            )
             _failed.add(grammar.name)
             return None
         _loaded[grammar.name] = found

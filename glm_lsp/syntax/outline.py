@@ -27,12 +27,30 @@ SHORT_VALUE_LINES = 6
 # Nodes that open a scope of their own: names bound inside stay inside.
 SCOPES = frozenset(
     {
-        "function_definition", "function_declaration", "method_definition", "method_declaration",
-        "arrow_function", "function_expression", "function", "generator_function_declaration",
-        "generator_function", "function_item", "closure_expression", "lambda",
-        "lambda_expression", "constructor_declaration", "method", "singleton_method",
-        "func_literal", "local_function_statement", "anonymous_function_creation_expression",
-        "anonymous_function", "block", "do_block", "class_definition", "class_declaration",
+        "function_definition",
+        "function_declaration",
+        "method_definition",
+        "method_declaration",
+        "arrow_function",
+        "function_expression",
+        "function",
+        "generator_function_declaration",
+        "generator_function",
+        "function_item",
+        "closure_expression",
+        "lambda",
+        "lambda_expression",
+        "constructor_declaration",
+        "method",
+        "singleton_method",
+        "func_literal",
+        "local_function_statement",
+        "anonymous_function_creation_expression",
+        "anonymous_function",
+        "block",
+        "do_block",
+        "class_definition",
+        "class_declaration",
     }
 )
 # Of those, the ones that make a definition local (not the file's own top-level name).
@@ -195,9 +213,28 @@ class _Reader:
         parent = node.parent
         while parent is not None:
             if parent.type in _FUNCTION_SCOPES:
-                return parent.start_byte, parent.end_byte
+                return parent.start_byte, self.scope_end(parent)
             parent = parent.parent
-        return root.start_byte, root.end_byte
+        return root.start_byte, len(self.data)
+
+    def scope_end(self, node: Node) -> int:
+        """Where a function's scope ends for a cursor: the end of its last line, and (an
+        indented language) the blank or deeper-indented lines after it, where the user types
+        its next line before the tree holds it."""
+        end = self.line_end(node.end_byte)
+        if self.grammar.braces:
+            return end
+        line = self.line_start(node.start_byte)
+        indent = len(self.data[line : node.start_byte]) - len(
+            self.data[line : node.start_byte].lstrip()
+        )
+        while end < len(self.data):
+            following = self.line_end(end + 1)
+            text = self.data[end + 1 : following]
+            if text.strip() and len(text) - len(text.lstrip()) <= indent:
+                break
+            end = following
+        return end
 
     # -- definitions -------------------------------------------------------------------------
     def definitions(
@@ -207,7 +244,10 @@ class _Reader:
         widest: dict[int, tuple[str, Node, Node]] = {}
         for kind, node, name in tops:
             held = widest.get(name.start_byte)
-            if held is None or node.end_byte - node.start_byte > held[1].end_byte - held[1].start_byte:
+            if (
+                held is None
+                or node.end_byte - node.start_byte > held[1].end_byte - held[1].start_byte
+            ):
                 widest[name.start_byte] = (kind, node, name)
         spans = {(n.start_byte, n.end_byte) for _, n, _ in widest.values()}
         members = {(n.start_byte, n.end_byte) for n, _, _ in methods}
@@ -292,7 +332,7 @@ class _Reader:
         children = list(_member_nodes(body))
         if self.grammar.name == "python" and (doc := _docstring(body)) is not None:
             kept.append(self.slice(self.line_start(doc.start_byte), doc.end_byte))
-            children = [c for c in children if c.start_byte != doc.parent.start_byte]  # type: ignore[union-attr]
+            children = children[1:]  # the docstring's statement
         count = 0
         for child in children:
             if count >= MEMBER_LINES:
@@ -302,12 +342,18 @@ class _Reader:
             count += 1
             inner = _body_of(child)
             line = self.line_start(child.start_byte)
-            if inner is not None and inner.start_point.row > child.start_point.row - 1 and inner.type not in _FIELD_BODIES:
+            if (
+                inner is not None
+                and inner.start_point.row > child.start_point.row - 1
+                and inner.type not in _FIELD_BODIES
+            ):
                 member = self.slice(line, inner.start_byte).rstrip()
                 if self.grammar.name == "python":
                     doc = _docstring(inner)
                     if doc is not None:
-                        first = self.slice(self.line_start(doc.start_byte), self.line_end(doc.start_byte))
+                        first = self.slice(
+                            self.line_start(doc.start_byte), self.line_end(doc.start_byte)
+                        )
                         member += "\n" + first
                 elif self.slice(inner.start_byte, inner.start_byte + 1) == "{":
                     member = member.rstrip("{").rstrip() + " { … }"
