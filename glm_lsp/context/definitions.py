@@ -194,12 +194,14 @@ class _Finder:
         bindings: Bindings,
         shadowed: set[str],
         open_paths: Sequence[str],
+        inner: set[str] | None = None,
     ) -> None:
         self.document = document
         self.sources = sources
         self.index = index
         self.bindings = bindings
         self.shadowed = shadowed
+        self.inner = inner or set()  # bound in the functions around the code (not at the top level)
         self.open_paths = open_paths
         self.family = _family(document.path) or document.language
         self._followed: dict[str, Bindings] = {}
@@ -243,6 +245,8 @@ class _Finder:
         head = parts[0]
         bindings = self.bindings
         if head in bindings.modules and len(parts) > 1:
+            if head in self.inner:  # `cart := 3` in this function hides package cart
+                return None
             for path in bindings.modules[head]:
                 definition = self.look_up(path, parts[1])
                 if definition is not None:
@@ -308,7 +312,12 @@ def find_definitions(
         if outline is None
         else outline.receiver_types(_byte_offset(text, at), _byte_offset(text, until))
     )
-    finder = _Finder(document, sources, index, bindings, shadowed, open_paths)
+    inner = (
+        set()
+        if outline is None
+        else outline.bound_at(_byte_offset(text, at), _byte_offset(text, until), in_functions=True)
+    )
+    finder = _Finder(document, sources, index, bindings, shadowed, open_paths, inner)
     found: dict[tuple[str, str], Definition] = {}
 
     def add(definition: Definition | None) -> Definition | None:
@@ -319,7 +328,7 @@ def find_definitions(
     for used in used_names(focus_code(document.text, start, end), document.language):
         parts = used.split(".")
         head = parts[0]
-        if head in receivers and len(parts) > 1 and head not in bindings.modules:
+        if head in receivers and len(parts) > 1 and (head not in bindings.modules or head in inner):
             # `inv.reserve(` with `inv: Inventory`: the method, then its type.
             written = receivers[head].replace("::", ".").split("<", 1)[0].split("[", 1)[0]
             owner = finder.resolve(written.lstrip("*&").split("."))

@@ -81,6 +81,7 @@ class Scoped:
     end: int
     at: int  # where it is bound
     type: str = ""  # for a receiver: its type as written (``cart.Cart``, ``Inventory``)
+    top: bool = False  # bound at the top level of the file (not in a function)
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,17 @@ class Outline:
     namespace: str = ""  # C#, PHP: the namespace the file declares; Java: its package
     locals: tuple[Scoped, ...] = ()
     receivers: tuple[Scoped, ...] = ()
-    byte_offsets: bool = False  # True when the text is not ASCII (offsets are UTF-8 bytes)
+    size: int = 0  # bytes
 
-    def bound_at(self, start: int, end: int) -> set[str]:
-        """Names bound where the code at ``start:end`` (byte offsets) sees them."""
-        return {s.name for s in self.locals if _visible(s, start, end)}
+    def bound_at(self, start: int, end: int, *, in_functions: bool = False) -> set[str]:
+        """Names bound where the code at ``start:end`` (byte offsets) sees them; with
+        ``in_functions``, only those of the functions around it (not the file's)."""
+        return {
+            s.name
+            for s in self.locals
+            if _visible(s, start, end)
+            and not (in_functions and s.start == 0 and s.end >= self.size)
+        }
 
     def receiver_types(self, start: int, end: int) -> dict[str, str]:
         """Variable -> type for the variables visible at ``start:end``, nearest binding last."""
@@ -181,7 +188,10 @@ class _Reader:
                 elif capture == "local":
                     for node in nodes:
                         start, end = self.scope_of(node, root)
-                        locals_.append(Scoped(self.text(node), start, end, node.start_byte))
+                        top = end > len(self.data)
+                        locals_.append(
+                            Scoped(self.text(node), start, end, node.start_byte, "", top)
+                        )
             var, type_ = _first(captures.get("receiver.var")), _first(captures.get("receiver.type"))
             if var is not None and type_ is not None:
                 written = self.text(type_).lstrip("*&").strip()
@@ -190,6 +200,14 @@ class _Reader:
                     receivers.append(
                         Scoped(self.text(var).lstrip("$@"), start, end, var.start_byte, written)
                     )
+        # What an import binds is the import's, not a name the file defines itself.
+        spans = [(n.start_byte, n.end_byte) for n in imports]
+
+        def imported(byte: int) -> bool:
+            return any(low <= byte < high for low, high in spans)
+
+        tops = [top for top in tops if not imported(top[1].start_byte)]
+        locals_ = [scoped for scoped in locals_ if not imported(scoped.at)]
         definitions = self.definitions(tops, methods)
         language = self.grammar.name
         specs = read_imports(language, imports, self.data)
@@ -204,6 +222,7 @@ class _Reader:
             namespace,
             tuple(locals_),
             tuple(receivers),
+            len(self.data),
         )
 
     # -- scopes ------------------------------------------------------------------------------
@@ -211,11 +230,18 @@ class _Reader:
         """The byte range where a name bound at ``node`` is seen: its enclosing function (a
         parameter: that function), else the whole file."""
         parent = node.parent
+        broken: Node | None = None
         while parent is not None:
             if parent.type in _FUNCTION_SCOPES:
                 return parent.start_byte, self.scope_end(parent)
+            if parent.type == "ERROR" and broken is None:
+                broken = parent
             parent = parent.parent
-        return root.start_byte, len(self.data)
+        if broken is not None:
+            # Code being typed (a function not closed yet) parses as an error: a name bound
+            # there is seen from there on, as a local of the unfinished function.
+            return broken.start_byte, len(self.data)
+        return root.start_byte, len(self.data) + 1  # one past: the file's own scope
 
     def scope_end(self, node: Node) -> int:
         """Where a function's scope ends for a cursor: the end of its last line, and (an
