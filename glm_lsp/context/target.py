@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 from urllib.parse import unquote, urlparse
 
+from glm_lsp.syntax.blocks import enclosing_block as syntax_block
+
 # --- language ---------------------------------------------------------------------------
 
 _LANGUAGE_BY_SUFFIX = {
@@ -156,12 +158,17 @@ def _anchor_line(lines: list[str], line: int) -> int | None:
     return above if _indent(lines[above]) > _indent(lines[below]) else below
 
 
-def enclosing_block(lines: list[str], line: int) -> tuple[int, int]:
+def enclosing_block(lines: list[str], line: int, path: str | None = None) -> tuple[int, int]:
     """First and last line (inclusive) of the block around ``line``: the nearest enclosing
-    definition (``def``, ``function``, ``class``… found by indentation), else the innermost
-    enclosing block, else the line itself."""
+    definition (``def``, ``function``, ``class``…), else the innermost enclosing block, else
+    the line itself. Read from the syntax tree when ``path``'s language has a grammar, else
+    by indentation."""
     if not lines:
         return 0, 0
+    if path is not None:
+        found = syntax_block("\n".join(lines), path, max(0, min(line, len(lines) - 1)))
+        if found is not None:
+            return found
     line = max(0, min(line, len(lines) - 1))
     anchor = _anchor_line(lines, line)
     if anchor is None:

@@ -56,7 +56,9 @@ def build_code_actions(
     per custom action; one per ``glm:`` instruction comment in the range. An empty range
     means the block around the cursor."""
     target = (
-        selection if selection.start != selection.end else block_range(text, selection.start.line)
+        selection
+        if selection.start != selection.end
+        else block_range(text, selection.start.line, uri)
     )
     argument = {"uri": uri, "range": _converter.unstructure(target)}
     rewrite, source = types.CodeActionKind.RefactorRewrite, types.CodeActionKind.Source
