@@ -160,7 +160,7 @@ def construct_end(prefix: str, reply: str, path: str) -> Verdict:
 
 def _line_ends(data: bytes, offset: int) -> list[tuple[int, int]]:
     """(start, end) byte ranges of the complete lines of the reply (ended by a newline)."""
-    ranges = []
+    ranges: list[tuple[int, int]] = []
     start = offset
     while True:
         end = data.find(b"\n", start)
