@@ -97,6 +97,27 @@ def files_in(
     )
 
 
+def ancestors(path: str) -> list[str]:
+    """The folders above ``path``, nearest first, down to the root ("")."""
+    found = []
+    directory = posixpath.dirname(path)
+    while True:
+        found.append(directory)
+        if not directory:
+            return found
+        directory = posixpath.dirname(directory)
+
+
+def nearest(sources: Sources, path: str, name: str) -> str | None:
+    """The nearest ``name`` (tsconfig.json, composer.json, Cargo.toml) above ``path``: in a
+    monorepo each project has its own."""
+    for folder in ancestors(path):
+        candidate = posixpath.join(folder, name) if folder else name
+        if sources.read(candidate) is not None:
+            return candidate
+    return None
+
+
 @dataclass
 class _Builder:
     names: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -232,17 +253,20 @@ def _strip_json_comments(text: str) -> str:
     return "".join(kept)
 
 
-def _ts_paths(sources: Sources) -> tuple[str, dict[str, list[str]]] | None:
-    """tsconfig's ``baseUrl`` (relative to the root) and ``paths``; None without one."""
+def _ts_paths(sources: Sources, path: str) -> tuple[str, dict[str, list[str]]] | None:
+    """The nearest tsconfig's ``baseUrl`` (relative to the root) and ``paths``; None
+    without one."""
     for name in ("tsconfig.json", "jsconfig.json"):
-        text = sources.read(name)
-        if text is None:
+        found = nearest(sources, path, name)
+        text = None if found is None else sources.read(found)
+        if found is None or text is None:
             continue
         try:
             options = json.loads(_strip_json_comments(text)).get("compilerOptions") or {}
         except (ValueError, AttributeError):
             return None
-        base = posixpath.normpath(str(options.get("baseUrl") or "."))
+        folder = posixpath.dirname(found)
+        base = posixpath.normpath(posixpath.join(folder, str(options.get("baseUrl") or ".")))
         paths = options.get("paths") or {}
         if not isinstance(paths, dict):
             paths = {}
@@ -253,10 +277,11 @@ def _ts_paths(sources: Sources) -> tuple[str, dict[str, list[str]]] | None:
 
 
 def js_module_file(sources: Sources, spec: str, directory: str) -> str | None:
+    """The file a specifier names, from a file in ``directory``; None for a package."""
     if spec.startswith("."):
         bases = [posixpath.join(directory, spec)]
     else:
-        config = _ts_paths(sources)
+        config = _ts_paths(sources, posixpath.join(directory, "_"))
         if config is None:
             return None  # packages from node_modules are not the workspace's code
         base, paths = config
@@ -389,8 +414,10 @@ def _rust_file(sources: Sources, root: str, parts: list[str]) -> str | None:
     return first_readable(sources, [stem + ".rs", posixpath.join(stem, "mod.rs")])
 
 
-def _rust_crate_name(sources: Sources) -> str | None:
-    for line in (sources.read("Cargo.toml") or "").split("\n"):
+def _rust_crate_name(sources: Sources, path: str) -> str | None:
+    """The package name in the nearest Cargo.toml (``use my_crate::…`` from its binaries)."""
+    found = nearest(sources, path, "Cargo.toml")
+    for line in ((sources.read(found) if found else None) or "").split("\n"):
         key, _, value = line.partition("=")
         if key.strip() == "name":
             return value.strip().strip("\"'").replace("-", "_")
@@ -401,7 +428,7 @@ def _rust(outline: Outline, sources: Sources, index: OutlineIndex) -> Bindings:
     found = _Builder()
     root = _rust_crate_root(outline.path, sources)
     here = _rust_module_path(outline.path, root)
-    crate = _rust_crate_name(sources)
+    crate = _rust_crate_name(sources, outline.path)
     for spec in outline.imports:
         if spec.kind == "mod":
             stem = posixpath.join(_rust_module_dir(outline.path), spec.module)
@@ -498,17 +525,12 @@ INCLUDE_FOLDERS = ("include", "src", "inc", "lib")
 
 def _c(outline: Outline, sources: Sources, index: OutlineIndex) -> Bindings:
     found = _Builder()
-    directory = posixpath.dirname(outline.path)
-    bases = [directory]
-    parent = directory
-    while parent:
-        parent = posixpath.dirname(parent)
-        bases.append(parent)
-    bases += list(INCLUDE_FOLDERS)
+    bases = []
+    for folder in ancestors(outline.path):  # beside the file, then include folders above
+        bases.append(folder)
+        bases += [posixpath.join(folder, name) for name in INCLUDE_FOLDERS]
     for spec in outline.imports:
-        file = first_readable(
-            sources, [posixpath.join(b, spec.module) for b in dict.fromkeys(bases)]
-        )
+        file = first_readable(sources, [posixpath.join(b, spec.module) for b in bases])
         if file is not None:
             found.wildcard.append(file)
     return found.done()
@@ -536,7 +558,11 @@ def _namespace_folders(namespace: str) -> list[str]:
 def _csharp(outline: Outline, sources: Sources, index: OutlineIndex) -> Bindings:
     found = _Builder()
     for spec in outline.imports:
-        folders = _namespace_folders(spec.module)
+        folders = [
+            posixpath.join(above, folder)
+            for above in ancestors(outline.path)
+            for folder in _namespace_folders(spec.module)
+        ]
         if spec.wildcard:
             for folder in folders:
                 files = files_in(sources, folder, (".cs",))
@@ -563,7 +589,9 @@ def _ruby(outline: Outline, sources: Sources, index: OutlineIndex) -> Bindings:
         if spec.kind == "require_relative":
             candidates = [posixpath.join(directory, name)]
         else:
-            candidates = [posixpath.join("lib", name), name, posixpath.join(directory, name)]
+            candidates = [posixpath.join(directory, name)] + [
+                posixpath.join(above, "lib", name) for above in ancestors(outline.path)
+            ]
         file = first_readable(sources, candidates)
         if file is not None:
             found.wildcard.append(file)
@@ -573,28 +601,31 @@ def _ruby(outline: Outline, sources: Sources, index: OutlineIndex) -> Bindings:
 # --- PHP ----------------------------------------------------------------------------------
 
 
-def _psr4(sources: Sources) -> list[tuple[str, str]]:
-    """composer.json's PSR-4 prefixes and folders (autoload and autoload-dev)."""
-    text = sources.read("composer.json")
-    if text is None:
+def _psr4(sources: Sources, path: str) -> list[tuple[str, str]]:
+    """The nearest composer.json's PSR-4 prefixes and folders (autoload and autoload-dev)."""
+    found_at = nearest(sources, path, "composer.json")
+    text = None if found_at is None else sources.read(found_at)
+    if found_at is None or text is None:
         return []
     try:
         composer = json.loads(text)
     except ValueError:
         return []
+    project = posixpath.dirname(found_at)
     found: list[tuple[str, str]] = []
     for section in ("autoload", "autoload-dev"):
         mapping = (composer.get(section) or {}).get("psr-4") or {}
         for prefix, folders in mapping.items():
             for folder in folders if isinstance(folders, list) else [folders]:
-                found.append((str(prefix), str(folder).rstrip("/")))
+                found.append((str(prefix), posixpath.join(project, str(folder).rstrip("/"))))
     return sorted(found, key=lambda pair: -len(pair[0]))
 
 
-def php_class_file(sources: Sources, name: str) -> str | None:
+def php_class_file(sources: Sources, name: str, path: str) -> str | None:
+    """The file of class ``name`` (fully qualified) for a file at ``path``."""
     name = name.lstrip("\\")
     candidates = []
-    for prefix, folder in _psr4(sources):
+    for prefix, folder in _psr4(sources, path):
         if name.startswith(prefix):
             rest = name[len(prefix) :].replace("\\", "/")
             candidates.append(posixpath.join(folder, rest + ".php"))
@@ -614,7 +645,7 @@ def _php(outline: Outline, sources: Sources, index: OutlineIndex) -> Bindings:
             if file is not None:
                 found.wildcard.append(file)
             continue
-        file = php_class_file(sources, spec.module)
+        file = php_class_file(sources, spec.module, outline.path)
         for remote, local in spec.names:
             if file is None:
                 found.external.add(local)
