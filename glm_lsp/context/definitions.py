@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from glm_lsp.syntax.languages import grammar_for_path, grammar_named
+from glm_lsp.syntax.languages import Grammar, grammar_for_path, grammar_named
 from glm_lsp.syntax.outline import Definition, Outline, outline_of
 from glm_lsp.syntax.resolve import (
     Bindings,
@@ -64,8 +64,12 @@ class Context:
 _GRAMMAR_BY_LANGUAGE = {"javascriptreact": "javascript", "typescriptreact": "tsx"}
 
 
+def _grammar(language: str, path: str) -> Grammar | None:
+    return grammar_for_path(path) or grammar_named(_GRAMMAR_BY_LANGUAGE.get(language, language))
+
+
 def _outline(text: str, language: str, path: str) -> Outline | None:
-    grammar = grammar_for_path(path) or grammar_named(_GRAMMAR_BY_LANGUAGE.get(language, language))
+    grammar = _grammar(language, path)
     return None if grammar is None else outline_of(text, path, grammar)
 
 
@@ -119,20 +123,6 @@ def analysed_part(document: Document, start: int, end: int) -> tuple[Document, i
     high = text.find("\n", min(len(text), end + AROUND_CHARS))
     around = text[low : len(text) if high < 0 else high]
     return Document(document.path, document.language, head + around), low - len(head)
-
-
-def _byte_offset(text: str, offset: int) -> int:
-    return offset if text.isascii() else len(text[:offset].encode("utf-8", errors="replace"))
-
-
-def shadowed_names(outline: Outline | None, text: str, start: int, end: int) -> set[str]:
-    """Names the document binds itself where the code at ``start:end`` sees them: its
-    top-level definitions, and the parameters and locals of the functions around it. Their
-    meaning is in the file, not elsewhere."""
-    if outline is None:
-        return set()
-    top = {name for name in outline.definitions if "." not in name}
-    return top | outline.bound_at(_byte_offset(text, start), _byte_offset(text, end))
 
 
 def focus_code(text: str, start: int, end: int) -> str:
@@ -302,21 +292,17 @@ def find_definitions(
     (what the file can use next: a block that does not change as a name is typed)."""
     index = index or _SHARED_INDEX
     analysed, left_out = analysed_part(document, start, end)
-    outline = _outline(analysed.text, document.language, document.path)
+    grammar = _grammar(document.language, document.path)
     if bindings is None:
+        outline = None if grammar is None else outline_of(analysed.text, document.path, grammar)
         bindings = Bindings() if outline is None else bindings_for(outline, sources, index)
-    text, at, until = analysed.text, start - left_out, end - left_out
-    shadowed = shadowed_names(outline, text, at, until)
-    receivers = (
-        {}
-        if outline is None
-        else outline.receiver_types(_byte_offset(text, at), _byte_offset(text, until))
+    at, until = start - left_out, end - left_out
+    scope = (
+        None if grammar is None else index.scope(document.path, analysed.text, grammar, at, until)
     )
-    inner = (
-        set()
-        if outline is None
-        else outline.bound_at(_byte_offset(text, at), _byte_offset(text, until), in_functions=True)
-    )
+    shadowed = set() if scope is None else set(scope.names)
+    inner = set() if scope is None else set(scope.inner)
+    receivers = {} if scope is None else scope.receivers
     finder = _Finder(document, sources, index, bindings, shadowed, open_paths, inner)
     found: dict[tuple[str, str], Definition] = {}
 
@@ -337,6 +323,10 @@ def find_definitions(
                 add(owner)
             continue
         definition = add(finder.resolve(parts))
+        if definition is None and len(parts) > 1 and finder.family == "c":
+            # `stats::mean(`: a C++ namespace is not a file; its names are the includes'.
+            definition = add(finder.resolve(parts[1:]))
+            parts = parts[1:]
         if definition is None:
             continue
         if len(parts) > 1 and head not in bindings.modules:

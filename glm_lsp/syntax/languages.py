@@ -172,9 +172,57 @@ def readable(text: str) -> bool:
     return len(text) <= MAX_BYTES and "\x00" not in text[:8192]
 
 
-def parse(text: str, grammar: Grammar) -> tuple[Tree, bytes, Loaded] | None:
+def _common_prefix(old: bytes, new: bytes) -> int:
+    """Length of the common prefix (slice comparisons run in C: a keystroke in a large file
+    costs a few memcmp, not a Python loop)."""
+    low, high = 0, min(len(old), len(new))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old[low:middle] == new[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _point(data: bytes, byte: int) -> tuple[int, int]:
+    row = data.count(b"\n", 0, byte)
+    return row, byte - (data.rfind(b"\n", 0, byte) + 1)
+
+
+def _edited(previous: tuple[bytes, Tree], data: bytes) -> Tree | None:
+    """The previous tree told what changed (the one edited span between the two texts), so
+    that tree-sitter re-parses only around it."""
+    old, tree = previous
+    start = _common_prefix(old, data)
+    limit = min(len(old), len(data)) - start
+    low, high = 0, limit
+    while low < high:  # the common suffix, not overlapping the prefix
+        middle = (low + high + 1) // 2
+        if old[len(old) - middle :] == data[len(data) - middle :]:
+            low = middle
+        else:
+            high = middle - 1
+    old_end, new_end = len(old) - low, len(data) - low
+    edited = tree.copy()
+    edited.edit(
+        start_byte=start,
+        old_end_byte=old_end,
+        new_end_byte=new_end,
+        start_point=_point(old, start),
+        old_end_point=_point(old, old_end),
+        new_end_point=_point(data, new_end),
+    )
+    return edited
+
+
+def parse(
+    text: str, grammar: Grammar, previous: tuple[bytes, Tree] | None = None
+) -> tuple[Tree, bytes, Loaded] | None:
     """The syntax tree of ``text`` (with its UTF-8 bytes, which node offsets index), or None
-    for a file too large, binary, of a grammar that cannot load, or too slow to parse."""
+    for a file too large, binary, of a grammar that cannot load, or too slow to parse.
+    ``previous`` (the bytes and tree of an earlier version of the same file) makes the parse
+    incremental: typing in a large file re-parses only around the change."""
     if not readable(text):
         return None
     data = text.encode("utf-8", errors="replace")
@@ -183,6 +231,7 @@ def parse(text: str, grammar: Grammar) -> tuple[Tree, bytes, Loaded] | None:
     loaded = load(grammar)
     if loaded is None:
         return None
+    old_tree = None if previous is None else _edited(previous, data)
     deadline = time.monotonic() + PARSE_BUDGET_S
 
     def read(offset: int, _point: object) -> bytes:
@@ -193,7 +242,10 @@ def parse(text: str, grammar: Grammar) -> tuple[Tree, bytes, Loaded] | None:
 
     with loaded.lock:
         try:
-            tree = loaded.parser.parse(read, progress_callback=halt)
+            if old_tree is None:
+                tree = loaded.parser.parse(read, progress_callback=halt)
+            else:
+                tree = loaded.parser.parse(read, old_tree, progress_callback=halt)
         except Exception:  # halted (or the binding refused): nothing, never an error
             loaded.parser.reset()
             return None

@@ -143,6 +143,8 @@ class _Reader:
         self.path = path
         self.grammar = grammar
         self.data = data
+        self.scopes: dict[int, tuple[int, int]] = {}  # function node id -> its scope
+        self.around: set[int] | None = None  # when set: the only functions worth a scope
 
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
@@ -233,7 +235,12 @@ class _Reader:
         broken: Node | None = None
         while parent is not None:
             if parent.type in _FUNCTION_SCOPES:
-                return parent.start_byte, self.scope_end(parent)
+                if self.around is not None and parent.id not in self.around:
+                    return -1, -1  # a function the cursor is not in: never visible there
+                known = self.scopes.get(parent.id)
+                if known is None:
+                    known = self.scopes[parent.id] = (parent.start_byte, self.scope_end(parent))
+                return known
             if parent.type == "ERROR" and broken is None:
                 broken = parent
             parent = parent.parent
@@ -440,3 +447,105 @@ def _docstring(body: Node) -> Any:
         return None
     string = first.named_children[0]
     return string if string.type in ("string", "concatenated_string") else None
+
+
+# --- what the code at a cursor sees (the typing path) -------------------------------------
+
+# Around the cursor, the bytes whose bindings are read on each keystroke.
+WINDOW_BEFORE = 4_000
+WINDOW_AFTER = 2_000
+HEAD_BYTES = 16_000
+# Where a file's own top-level names start (namespaces nest them in C++, C#, PHP).
+_TOP_DEPTH = {"cpp": 3, "csharp": 3, "php": 3}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The names the code at ``start:end`` sees bound in its own file."""
+
+    names: frozenset[str]  # top-level definitions and the locals visible there
+    inner: frozenset[str]  # of those, the ones bound in the functions around it
+    receivers: dict[str, str]  # variable -> type as written
+
+
+def scope_at(
+    text: str,
+    path: str,
+    grammar: Grammar,
+    start: int,
+    end: int,
+    previous: tuple[bytes, Any] | None = None,
+) -> tuple[Scope, tuple[bytes, Any]] | None:
+    """What the code at character offsets ``start:end`` sees of its own file, read from the
+    tree (incrementally from ``previous``, the bytes and tree of the last call) in a window
+    around it plus the file's top-level names; with this call's bytes and tree."""
+    parsed = parse(text, grammar, previous)
+    if parsed is None:
+        return None
+    tree, data, loaded = parsed
+    from tree_sitter import QueryCursor
+
+    ascii_text = text.isascii()
+    at = start if ascii_text else len(text[:start].encode("utf-8", errors="replace"))
+    until = end if ascii_text else len(text[:end].encode("utf-8", errors="replace"))
+    reader = _Reader(path, grammar, data)
+    root = tree.root_node
+    low, high = max(0, at - WINDOW_BEFORE), min(len(data), until + WINDOW_AFTER)
+    named: list[Node] = []
+    imports: list[Node] = []
+    # The file's own top-level names: in its head (imports, constants) and in the window;
+    # a large file's far-away definitions are not read on each keystroke.
+    for first, last in ((0, min(len(data), HEAD_BYTES)), (low, high)):
+        top = QueryCursor(loaded.query)
+        top.set_max_start_depth(_TOP_DEPTH.get(grammar.name, 1))
+        top.set_byte_range(first, last)
+        for _pattern, captures in top.matches(root):
+            if "import" in captures:
+                imports += captures["import"]
+            if "container" in captures or "name" not in captures:
+                continue
+            if any(c.startswith("definition.") for c in captures):
+                named.append(captures["name"][0])
+        if last >= len(data) or first == low:
+            break
+    spans = [(n.start_byte, n.end_byte) for n in imports]
+    names = {reader.text(n) for n in named if not any(lo <= n.start_byte < hi for lo, hi in spans)}
+    # The functions the cursor may be in: around it, or around the code just before it (a
+    # blank line after a Python body is still in it).
+    reader.around = set()
+    before = len(data[:at].rstrip())
+    for byte in {at, max(0, before - 1)}:
+        node: Node | None = root.descendant_for_byte_range(byte, byte)
+        while node is not None:
+            if node.type in _FUNCTION_SCOPES:
+                reader.around.add(node.id)
+            node = node.parent
+    window = QueryCursor(loaded.query)
+    window.set_byte_range(low, high)
+    locals_: list[Scoped] = []
+    receivers: list[Scoped] = []
+    for _pattern, captures in window.matches(root):
+        if "import" in captures:
+            spans += [(n.start_byte, n.end_byte) for n in captures["import"]]
+        for node in captures.get("local", ()):
+            low, high = reader.scope_of(node, root)
+            locals_.append(
+                Scoped(reader.text(node), low, high, node.start_byte, "", high > len(data))
+            )
+        var, type_ = _first(captures.get("receiver.var")), _first(captures.get("receiver.type"))
+        if var is not None and type_ is not None:
+            written = reader.text(type_).lstrip("*&").strip()
+            if written and written not in _NO_TYPE:
+                low, high = reader.scope_of(var, root)
+                receivers.append(
+                    Scoped(reader.text(var).lstrip("$@"), low, high, var.start_byte, written)
+                )
+    locals_ = [s for s in locals_ if not any(lo <= s.at < hi for lo, hi in spans)]
+    seen = Outline(path, grammar, locals=tuple(locals_), receivers=tuple(receivers), size=len(data))
+    inner = seen.bound_at(at, until, in_functions=True)
+    scope = Scope(
+        frozenset(names | seen.bound_at(at, until)),
+        frozenset(inner),
+        seen.receiver_types(at, until),
+    )
+    return scope, (data, tree)

@@ -22,11 +22,11 @@ import json
 import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from .imports import ImportSpec
-from .languages import grammar_for_path
-from .outline import Definition, Outline, outline_of
+from .languages import Grammar, grammar_for_path
+from .outline import Definition, Outline, Scope, outline_of, scope_at
 
 
 class Sources(Protocol):
@@ -57,6 +57,17 @@ class OutlineIndex:
 
     def __init__(self) -> None:
         self._parsed: dict[str, tuple[str, Outline | None]] = {}
+        self._trees: dict[str, tuple[bytes, Any]] = {}  # the last tree per document typed in
+
+    def scope(self, path: str, text: str, grammar: Grammar, start: int, end: int) -> Scope | None:
+        """What the code at ``start:end`` sees of its own file; the document's last tree is
+        kept, so the next keystroke re-parses only around the change."""
+        found = scope_at(text, path, grammar, start, end, self._trees.get(path))
+        if found is None:
+            self._trees.pop(path, None)
+            return None
+        scope, self._trees[path] = found
+        return scope
 
     def outline(self, path: str, text: str) -> Outline | None:
         cached = self._parsed.get(path)

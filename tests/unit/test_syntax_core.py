@@ -51,3 +51,22 @@ def test_grammars_load_on_first_use_only() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.split("\n")[:2] == ["False", "['rust']"]
+
+
+def test_typing_reparses_incrementally_and_sees_what_a_fresh_parse_sees() -> None:
+    from glm_lsp.syntax.outline import scope_at
+
+    grammar = grammar_for_path("a.py")
+    assert grammar is not None
+    text = "from util import scale\n\n\ndef run(v, inv: Inventory):\n    x = 1\n    "
+    previous = None
+    for typed in ("s", "c", "a", "l", "e", " = 2\n    ", "inv.", "r"):
+        text += typed
+        cursor = len(text)
+        incremental = scope_at(text, "a.py", grammar, cursor, cursor, previous)
+        fresh = scope_at(text, "a.py", grammar, cursor, cursor)
+        assert incremental is not None and fresh is not None
+        assert incremental[0] == fresh[0]
+        previous = incremental[1]
+    assert {"run", "v", "inv", "x", "scale"} <= set(fresh[0].names)
+    assert fresh[0].receivers == {"inv": "Inventory"}
