@@ -70,3 +70,12 @@ def test_typing_reparses_incrementally_and_sees_what_a_fresh_parse_sees() -> Non
         previous = incremental[1]
     assert {"run", "v", "inv", "x", "scale"} <= set(fresh[0].names)
     assert fresh[0].receivers == {"inv": "Inventory"}
+
+
+def test_every_grammar_loads_with_its_query() -> None:
+    """A query file that no longer compiles against its grammar (a grammar wheel renamed a
+    node) would silently cost that language its context."""
+    from glm_lsp.syntax.languages import GRAMMARS, load
+
+    assert len({g.family for g in GRAMMARS}) == 9  # python js go rust java c csharp ruby php
+    assert all(load(grammar) is not None for grammar in GRAMMARS)
