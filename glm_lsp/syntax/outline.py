@@ -10,6 +10,7 @@ What is captured is decided by the language's query file (``queries/<grammar>.sc
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,9 @@ from .languages import Grammar, grammar_for_path, parse
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+# Reading one file's outline never takes longer than this (the query, then the reading of
+# its matches, each): a repository's huge generated file must not stall a keystroke.
+READ_BUDGET_S = 0.25
 # A class or struct signature shows at most this many member lines.
 MEMBER_LINES = 30
 # A value (constant, variable) longer than this shows its first line only.
@@ -134,6 +138,8 @@ def outline_of(text: str, path: str, grammar: Grammar | None = None) -> Outline 
     from tree_sitter import QueryCursor
 
     root = tree.root_node
+    # (The query's own progress callback crashes py-tree-sitter 0.25/0.26: the time bound is
+    # on reading the matches; the query itself runs in C over at most 1 MB.)
     matches = QueryCursor(loaded.query).matches(root)
     return _Reader(path, grammar, data).read(root, matches)
 
@@ -167,7 +173,10 @@ class _Reader:
         namespace = ""
         locals_: list[Scoped] = []
         receivers: list[Scoped] = []
-        for _pattern, captures in matches:
+        deadline = time.monotonic() + READ_BUDGET_S
+        for count, (_pattern, captures) in enumerate(matches):
+            if count % 512 == 511 and time.monotonic() > deadline:
+                break  # what was read so far: a huge file gives part of its outline
             for capture, nodes in captures.items():
                 if capture.startswith("definition."):
                     kind = capture.split(".", 1)[1]
