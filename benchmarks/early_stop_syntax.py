@@ -182,22 +182,49 @@ def run() -> list[dict[str, str]]:
     return rows
 
 
+def tally(rows: list[dict[str, str]], rule: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        word = row[rule].split(" (")[0]
+        counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+def summary_rows(rows: list[dict[str, str]]) -> list[dict[str, object]]:
+    """Rows for benchmarks/RESULTS.md (run_all.py's contract)."""
+    syntax, indentation = tally(rows, "syntax"), tally(rows, "indentation")
+
+    def spread(counts: dict[str, int]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k != "exact")
+
+    return [
+        {
+            "measured": f"early stop, {len(rows)} streamed replies in 9 languages: exact stops "
+            "(syntax tree / indentation alone)",
+            "command": "`python benchmarks/early_stop_syntax.py`",
+            "median": f"{syntax.get('exact', 0)} / {indentation.get('exact', 0)}",
+            "spread": f"tree: {spread(syntax) or 'none off'}; indentation: "
+            f"{spread(indentation) or 'none off'}",
+            "ratio": "",
+            "goal": "no case worse than indentation",
+            "ok": all(r["syntax"] == "exact" or r["syntax"] == r["indentation"] for r in rows),
+        }
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     rows = run()
-    if args.json:
-        print(json.dumps(rows))
+    if args.json:  # one line: run_all reads it
+        print(json.dumps({"cases": rows, "rows": summary_rows(rows)}))
         return 0
     print(f"{'case':36} {'indentation only':>36} {'syntax tree':>36}")
     for row in rows:
         print(f"{row['case']:36} {row['indentation']:>36} {row['syntax']:>36}")
     for rule in ("indentation", "syntax"):
-        counts: dict[str, int] = {}
-        for row in rows:
-            counts[row[rule].split(" (")[0]] = counts.get(row[rule].split(" (")[0], 0) + 1
-        print(f"{rule}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        print(f"{rule}: " + ", ".join(f"{k} {v}" for k, v in sorted(tally(rows, rule).items())))
     return 0
 
 
