@@ -384,11 +384,7 @@ class _Reader:
             count += 1
             inner = _body_of(child)
             line = self.line_start(child.start_byte)
-            if (
-                inner is not None
-                and inner.start_point.row > child.start_point.row - 1
-                and inner.type not in _FIELD_BODIES
-            ):
+            if inner is not None and inner.type not in _FIELD_BODIES:  # a method: its header
                 member = self.slice(line, inner.start_byte).rstrip()
                 if self.grammar.name == "python":
                     doc = _docstring(inner)
@@ -400,9 +396,7 @@ class _Reader:
                 elif self.slice(inner.start_byte, inner.start_byte + 1) == "{":
                     member = member.rstrip("{").rstrip() + " { … }"
                 kept.append(member)
-            elif child.start_point.row == child.end_point.row:
-                kept.append(self.slice(line, self.line_end(child.start_byte)))
-            else:
+            else:  # a field, a property, a constant: its first line
                 kept.append(self.slice(line, self.line_end(child.start_byte)))
         indent = self.slice(self.line_start(node.start_byte), node.start_byte)
         indent = indent if not indent.strip() else ""
