@@ -131,6 +131,20 @@ _failed: set[str] = set()
 _load_lock = threading.Lock()
 
 
+def unloaded_of_family(path: str) -> list[Grammar]:
+    """The grammars of ``path``'s family (a .c file reads .h files with the C++ grammar) not
+    loaded yet: what a caller loads in a thread before reading, since compiling a grammar's
+    query takes up to half a second once."""
+    grammar = grammar_for_path(path)
+    if grammar is None:
+        return []
+    return [
+        g
+        for g in GRAMMARS
+        if g.family == grammar.family and g.name not in _loaded and g.name not in _failed
+    ]
+
+
 def loaded_names() -> list[str]:
     """The grammars loaded so far (what the RSS benchmark reports)."""
     return sorted(_loaded)
