@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from glm_lsp.completion import early_stop  # noqa: E402
 from glm_lsp.completion.cursor import Cursor, Shape, cursor_at  # noqa: E402
 from glm_lsp.context.definitions import language_of  # noqa: E402
+from glm_lsp.syntax.languages import GRAMMARS, load  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,8 @@ def verdict(found: str | None, expected: str) -> str:
 
 
 def run() -> list[dict[str, str]]:
+    for grammar in GRAMMARS:  # as the context gatherer does before the first completion
+        load(grammar)
     rows = []
     for case in CASES:
         rows.append(

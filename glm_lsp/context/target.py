@@ -158,15 +158,19 @@ def _anchor_line(lines: list[str], line: int) -> int | None:
     return above if _indent(lines[above]) > _indent(lines[below]) else below
 
 
-def enclosing_block(lines: list[str], line: int, path: str | None = None) -> tuple[int, int]:
+def enclosing_block(
+    lines: list[str], line: int, path: str | None = None, *, load_grammar: bool = True
+) -> tuple[int, int]:
     """First and last line (inclusive) of the block around ``line``: the nearest enclosing
     definition (``def``, ``function``, ``class``…), else the innermost enclosing block, else
     the line itself. Read from the syntax tree when ``path``'s language has a grammar, else
-    by indentation."""
+    by indentation (also, without ``load_grammar``, while the grammar is not loaded)."""
     if not lines:
         return 0, 0
     if path is not None:
-        found = syntax_block("\n".join(lines), path, max(0, min(line, len(lines) - 1)))
+        found = syntax_block(
+            "\n".join(lines), path, max(0, min(line, len(lines) - 1)), load_grammar=load_grammar
+        )
         if found is not None:
             return found
     line = max(0, min(line, len(lines) - 1))

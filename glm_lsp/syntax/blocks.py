@@ -7,9 +7,10 @@ caller then uses its indentation rules.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Literal
 
-from .languages import grammar_for_path, parse
+from .languages import grammar_for_path, is_loaded, parse
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -66,15 +67,36 @@ _END_OPENERS = frozenset(
 PREFIX_LINES = 30
 
 
-def enclosing_block(text: str, path: str, line: int) -> tuple[int, int] | None:
+# The last trees of the documents asked about: an editor asks for code actions at every
+# cursor move, and the document is the same (or one edit away) each time.
+_TREES: OrderedDict[str, tuple[bytes, Any]] = OrderedDict()
+KEPT_TREES = 8
+
+
+def enclosing_block(
+    text: str, path: str, line: int, *, load_grammar: bool = True
+) -> tuple[int, int] | None:
     """First and last line (inclusive) of the nearest definition around ``line`` (with its
     decorators), else of the innermost statement spanning several lines, else the line
-    itself; None when ``path``'s language has no grammar."""
+    itself; None when ``path``'s language has no grammar (or, without ``load_grammar``, its
+    grammar is not loaded yet: compiling one may take half a second)."""
     grammar = grammar_for_path(path)
-    parsed = None if grammar is None else parse(text, grammar)
-    if parsed is None:
+    if grammar is None or (not load_grammar and not is_loaded(grammar)):
         return None
-    tree, _, _ = parsed
+    previous = _TREES.get(path)
+    data = text.encode("utf-8", errors="replace")
+    if previous is not None and previous[0] == data:
+        tree = previous[1]
+    else:
+        parsed = parse(text, grammar, previous)
+        if parsed is None:
+            _TREES.pop(path, None)
+            return None
+        tree = parsed[0]
+        _TREES[path] = (parsed[1], tree)
+    _TREES.move_to_end(path)
+    while len(_TREES) > KEPT_TREES:
+        _TREES.popitem(last=False)
     lines = text.split("\n")
     line = max(0, min(line, len(lines) - 1))
     content = lines[line]
@@ -127,8 +149,8 @@ def construct_end(prefix: str, reply: str, path: str) -> Verdict:
     own). None: an opened construct is still open; "defer": the brackets say nothing (a
     balanced first line, or no grammar), the indentation rules decide."""
     grammar = grammar_for_path(path)
-    if grammar is None or not reply:
-        return "defer"
+    if grammar is None or not reply or not is_loaded(grammar):
+        return "defer"  # (a grammar is loaded by the context gatherer, off the event loop)
     context = "\n".join(prefix[-20000:].split("\n")[-PREFIX_LINES:])
     parsed = parse(context + reply, grammar)
     if parsed is None:

@@ -145,6 +145,10 @@ def unloaded_of_family(path: str) -> list[Grammar]:
     ]
 
 
+def is_loaded(grammar: Grammar) -> bool:
+    return grammar.name in _loaded
+
+
 def loaded_names() -> list[str]:
     """The grammars loaded so far (what the RSS benchmark reports)."""
     return sorted(_loaded)

@@ -8,10 +8,13 @@ import pytest
 from glm_lsp.completion.cursor import cursor_at
 from glm_lsp.completion.early_stop import completion_end
 from glm_lsp.context.definitions import language_of
+from glm_lsp.syntax.languages import grammar_for_path, load
 
 
 def stop_point(path: str, document: str, reply: str) -> str | None:
     """Feed ``reply`` a character at a time; the text kept when it first says "complete"."""
+    grammar = grammar_for_path(path)
+    assert grammar is not None and load(grammar) is not None  # as the context gatherer does
     offset = document.index("|")
     cursor = cursor_at(path, language_of(path) or "text", document.replace("|", "", 1), offset)
     for size in range(len(reply) + 1):

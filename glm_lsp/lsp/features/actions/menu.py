@@ -58,7 +58,7 @@ def build_code_actions(
     target = (
         selection
         if selection.start != selection.end
-        else block_range(text, selection.start.line, uri)
+        else block_range(text, selection.start.line, uri, load_grammar=False)
     )
     argument = {"uri": uri, "range": _converter.unstructure(target)}
     rewrite, source = types.CodeActionKind.RefactorRewrite, types.CodeActionKind.Source

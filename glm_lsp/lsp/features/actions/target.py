@@ -62,11 +62,16 @@ def parse_arguments(command: str, args: tuple[Any, ...]) -> ActionArguments:
     )
 
 
-def block_range(text: str, line: int, uri: str | None = None) -> types.Range:
+def block_range(
+    text: str, line: int, uri: str | None = None, *, load_grammar: bool = True
+) -> types.Range:
     """The whole lines of the block around ``line`` (enclosing definition, else the line),
-    from the syntax tree when the file's language has a grammar."""
+    from the syntax tree when the file's language has a grammar (``load_grammar``: loading
+    it now if needed; the code action menu, asked at every cursor move, never waits for
+    that)."""
     lines = [line_text.rstrip("\r\n") for line_text in split_lines(text)]
-    first, last = enclosing_block(lines, line, None if uri is None else str(uri_path(uri)))
+    path = None if uri is None else str(uri_path(uri))
+    first, last = enclosing_block(lines, line, path, load_grammar=load_grammar)
     return lines_range(text, first, last)
 
 
