@@ -12,7 +12,7 @@ from lsprotocol import types
 
 from glm_lsp.context.definitions import language_of
 from tests.fake_glm import FakeGlm, Reply
-from tests.lsp_harness import inline, start_session
+from tests.lsp_harness import execute, inline, start_session
 from tests.unit.test_syntax_languages import CASES, Case
 
 FAST = {"completion": {"debounceMs": 0}}
@@ -37,3 +37,20 @@ async def test_a_completion_sends_the_definition_it_calls(
         prompt = fake_glm.requests[0].text()
         for expected in case.present:
             assert expected in prompt
+
+
+C_SOURCE = "int add(int a, int b)\n{\nreturn a + b;\n}\n\nint x = 1;\n"
+
+
+async def test_refactor_on_an_empty_range_takes_the_function_the_tree_sees(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    """A C function whose body is not indented: the block around the cursor is the whole
+    function (by indentation it was the line alone), so the reply replaces all of it."""
+    (tmp_path / "add.c").write_text(C_SOURCE, encoding="utf-8")
+    fake_glm.enqueue(Reply(text="```c\nint add(int a, int b) { return a + b; }\n```"))
+    async with start_session(fake_glm, tmp_path) as (client, editor):
+        uri = editor.open("add.c", language_id="c")
+        empty = {"start": {"line": 2, "character": 3}, "end": {"line": 2, "character": 3}}
+        await execute(client, "glm.refactor", {"uri": uri, "range": empty})
+        assert editor.text(uri) == "int add(int a, int b) { return a + b; }\n\nint x = 1;\n"
