@@ -5,6 +5,7 @@ examples: ``rect_area(`` in Rust, ``Money.ofCents(`` in Java, ``vec2_add(`` in C
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,25 @@ async def test_refactor_on_an_empty_range_takes_the_function_the_tree_sees(
         empty = {"start": {"line": 2, "character": 3}, "end": {"line": 2, "character": 3}}
         await execute(client, "glm.refactor", {"uri": uri, "range": empty})
         assert editor.text(uri) == "int add(int a, int b) { return a + b; }\n\nint x = 1;\n"
+
+
+async def test_a_completion_stops_when_its_block_closes(fake_glm: FakeGlm, tmp_path: Path) -> None:
+    """Early stop from the tree: the model writes the body of a C function unindented; the
+    suggestion ends at the brace that closes the function, and the stream is closed there
+    (by indentation alone the body's first line already looked like the block's end)."""
+    (tmp_path / "add.c").write_text("int add(int a, int b) {\n", encoding="utf-8")
+    tail = "".join(f"\nint f{n}(void) {{ return {n}; }}" for n in range(80))
+    reply = "\nint c = a + b;\nreturn c;\n}" + tail
+    fake_glm.enqueue(Reply(text=reply, chunk_size=4, chunk_delay=0.02))
+    async with start_session(fake_glm, tmp_path, init_options=FAST) as (client, editor):
+        uri = editor.open("add.c", language_id="c")
+        offered = await inline(client, uri, types.Position(line=0, character=23))
+        assert len(offered) == 1  # (re-indented by the clean-up; the lines are the model's)
+        assert [line.strip() for line in offered[0].split("\n")] == [
+            "",
+            "int c = a + b;",
+            "return c;",
+            "}",
+        ]
+        assert await asyncio.to_thread(fake_glm.wait_closed, 0, 10.0)
+        assert fake_glm.requests[0].chunks_sent < 40
