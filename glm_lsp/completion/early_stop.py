@@ -41,7 +41,7 @@ def completion_end(reply: str, cursor: Cursor) -> int | None:
         # The syntax tree first: the construct the cursor's line or the suggestion opened
         # ends it when it closes. (On a blank line several statements are expected: there
         # the indentation decides.)
-        closed = construct_end(cursor.before, code, cursor.path)
+        closed = construct_end(cursor.before, code, cursor.path, cursor.line_suffix)
         if closed != "defer":
             return None if closed is None else start + closed
     end = _line_end(code, cursor) if cursor.shape is Shape.LINE else _block_end(code, cursor)

@@ -56,7 +56,7 @@ DEFINITIONS = frozenset(
 WRAPPERS = frozenset({"decorated_definition", "export_statement", "template_declaration"})
 # A definition stored in a variable (`const f = () => {…}`) is the whole declaration.
 _DECLARATIONS = frozenset({"lexical_declaration", "variable_declaration"})
-_OPEN = frozenset({"{", "(", "["})
+_OPEN = frozenset({"{", "(", "[", "${", "#{"})  # (template and string interpolations too)
 _CLOSE = frozenset({"}", ")", "]"})
 # Keywords that open a construct closed by `end` (Ruby), when they start their statement
 # (`return x if y` is a modifier, not an opener).
@@ -140,14 +140,15 @@ def _is_body(node: Node) -> bool:
 Verdict = int | None | Literal["defer"]
 
 
-def construct_end(prefix: str, reply: str, path: str) -> Verdict:
+def construct_end(prefix: str, reply: str, path: str, suffix: str = "") -> Verdict:
     """Where a streamed suggestion is complete by its brackets, read with the grammar (a
     bracket in a string or comment is not one). Brackets count from the start of the
     cursor's line: the suggestion is complete at the end of the line where what the cursor's
     line and the suggestion opened has closed (``foo(`` … ``)``, ``if (x) {`` … ``}``), and
     stops before a line that closes a block opened above the cursor's line (it ran past its
     own). None: an opened construct is still open; "defer": the brackets say nothing (a
-    balanced first line, or no grammar), the indentation rules decide."""
+    balanced first line, or no grammar), the indentation rules decide. ``suffix``: the rest
+    of the cursor's line (brackets the editor closed there are not the suggestion's)."""
     grammar = grammar_for_path(path)
     if grammar is None or not reply or not is_loaded(grammar):
         return "defer"  # (a grammar is loaded by the context gatherer, off the event loop)
@@ -160,6 +161,10 @@ def construct_end(prefix: str, reply: str, path: str) -> Verdict:
     line_start = data.rfind(b"\n", 0, offset) + 1
     events = _brackets(tree.root_node, line_start, ends=grammar.name == "ruby")
     depth = sum(step for byte, step in events if byte < offset)
+    # Brackets the editor already closed after the cursor (`foo(|)`): the suggestion only
+    # fills them, it does not close them.
+    closed_after = len(suffix) - len(suffix.lstrip(")]} \t"))
+    depth = max(0, depth - sum(1 for c in suffix[:closed_after] if c in ")]}"))
     opened = depth > 0
     position = sum(1 for byte, _ in events if byte < offset)
     encoded = reply.encode("utf-8")

@@ -50,8 +50,24 @@ def stop_point(path: str, document: str, reply: str) -> str | None:
             '\n    Console.WriteLine("}");\n}\nvoid Next() {}\n',
             '\n    Console.WriteLine("}");\n}',
         ),
+        # A closing brace inside a template substitution closes the substitution only.
+        (
+            "a.js",
+            "function label(n) {|\n",
+            "\n  return `${n} item${n === 1 ? '' : 's'}`;\n}\nx();\n",
+            "\n  return `${n} item${n === 1 ? '' : 's'}`;\n}",
+        ),
+        # The editor closed the paren after the cursor: the suggestion only fills it.
+        ("a.ts", "const x = foo(|);\n", "a, b\nconsole.log(x);\n", "a, b"),
     ],
-    ids=["c-unindented-body", "js-brace-at-body-level", "ruby-end", "csharp-brace-in-string"],
+    ids=[
+        "c-unindented-body",
+        "js-brace-at-body-level",
+        "ruby-end",
+        "csharp-brace-in-string",
+        "js-template-substitution",
+        "ts-auto-closed-paren",
+    ],
 )
 def test_the_suggestion_ends_where_its_construct_closes(
     path: str, document: str, reply: str, expected: str
