@@ -105,16 +105,6 @@ def grammar_named(name: str) -> Grammar | None:
     return _BY_NAME.get(name)
 
 
-def language_id_of(path: str) -> str | None:
-    grammar = grammar_for_path(path)
-    return None if grammar is None else grammar.language_id
-
-
-def family_of(path: str) -> str | None:
-    grammar = grammar_for_path(path)
-    return None if grammar is None else grammar.family
-
-
 @dataclass
 class Loaded:
     """A grammar in memory: its parser and its compiled query (one each per process)."""

@@ -28,37 +28,32 @@ READ_BUDGET_S = 0.25
 MEMBER_LINES = 30
 # A value (constant, variable) longer than this shows its first line only.
 SHORT_VALUE_LINES = 6
-# Nodes that open a scope of their own: names bound inside stay inside.
-SCOPES = frozenset(
+# Functions: names bound inside one (parameters, locals) are seen inside it only, and a
+# definition inside one is not one of the file's own names.
+_FUNCTION_SCOPES = frozenset(
     {
-        "function_definition",
-        "function_declaration",
-        "method_definition",
-        "method_declaration",
-        "arrow_function",
-        "function_expression",
-        "function",
+        "function_definition",  # Python, C, C++, PHP
+        "function_declaration",  # JS, TS, Go
         "generator_function_declaration",
         "generator_function",
-        "function_item",
-        "closure_expression",
+        "function_expression",
+        "function",
+        "arrow_function",
+        "method_definition",
+        "method_declaration",  # Java, C#, Go, PHP
+        "constructor_declaration",
+        "local_function_statement",
         "lambda",
         "lambda_expression",
-        "constructor_declaration",
-        "method",
-        "singleton_method",
-        "func_literal",
-        "local_function_statement",
         "anonymous_function_creation_expression",
         "anonymous_function",
-        "block",
-        "do_block",
-        "class_definition",
-        "class_declaration",
+        "func_literal",
+        "function_item",  # Rust
+        "closure_expression",
+        "method",  # Ruby
+        "singleton_method",
     }
 )
-# Of those, the ones that make a definition local (not the file's own top-level name).
-_FUNCTION_SCOPES = SCOPES - {"block", "class_definition", "class_declaration", "do_block"}
 _LEADING = ("comment", "attribute_item", "attribute", "annotation", "decorator")
 _NO_TYPE = frozenset({"var", "auto", "let", "const", "val"})
 

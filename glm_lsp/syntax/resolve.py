@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .imports import ImportSpec
-from .languages import Grammar, grammar_for_path
+from .languages import Grammar
 from .outline import Definition, Outline, Scope, outline_of, scope_at
 
 
@@ -80,11 +80,6 @@ class OutlineIndex:
     def definitions(self, path: str, text: str) -> dict[str, Definition]:
         found = self.outline(path, text)
         return {} if found is None else found.definitions
-
-
-def read_outline(sources: Sources, index: OutlineIndex, path: str) -> Outline | None:
-    text = sources.read(path)
-    return None if text is None else index.outline(path, text)
 
 
 def first_readable(sources: Sources, candidates: Iterable[str]) -> str | None:
@@ -677,8 +672,3 @@ _RESOLVERS: dict[str, Callable[[Outline, Sources, OutlineIndex], Bindings]] = {
     "ruby": _ruby,
     "php": _php,
 }
-
-
-def family_of_path(path: str) -> str:
-    grammar = grammar_for_path(path)
-    return "" if grammar is None else grammar.family
