@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -52,12 +53,16 @@ class Bindings:
     external: frozenset[str] = frozenset()  # imported from outside the workspace (packages)
 
 
+KEPT_TREES = 8
+
+
 class OutlineIndex:
     """Outlines per file, parsed once per text (a changed buffer or file is parsed again)."""
 
     def __init__(self) -> None:
         self._parsed: dict[str, tuple[str, Outline | None]] = {}
-        self._trees: dict[str, tuple[bytes, Any]] = {}  # the last tree per document typed in
+        # The last tree of the documents typed in (a tree costs memory: the few recent ones).
+        self._trees: OrderedDict[str, tuple[bytes, Any]] = OrderedDict()
 
     def scope(self, path: str, text: str, grammar: Grammar, start: int, end: int) -> Scope | None:
         """What the code at ``start:end`` sees of its own file; the document's last tree is
@@ -67,6 +72,9 @@ class OutlineIndex:
             self._trees.pop(path, None)
             return None
         scope, self._trees[path] = found
+        self._trees.move_to_end(path)
+        while len(self._trees) > KEPT_TREES:
+            self._trees.popitem(last=False)
         return scope
 
     def outline(self, path: str, text: str) -> Outline | None:
