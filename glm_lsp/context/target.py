@@ -210,10 +210,14 @@ def instruction_comments(lines: list[str], first: int, last: int) -> list[Instru
     return found
 
 
-def instruction_target(lines: list[str], comment_line: int) -> tuple[int, int]:
+def instruction_target(
+    lines: list[str], comment_line: int, path: str | None = None, *, load_grammar: bool = True
+) -> tuple[int, int]:
     """The lines an instruction comment is about: the block it sits in, or the block right
-    below it when it stands alone (a comment above a function); always includes the comment."""
-    start, end = enclosing_block(lines, comment_line)
+    below it when it stands alone (a comment above a function); always includes the comment.
+    Blocks come from the syntax tree when ``path``'s grammar is there (see
+    :func:`enclosing_block`)."""
+    start, end = enclosing_block(lines, comment_line, path, load_grammar=load_grammar)
     if (start, end) != (comment_line, comment_line):
         return min(start, comment_line), max(end, comment_line)
     below = _next_content(lines, comment_line + 1, 1)
@@ -221,7 +225,7 @@ def instruction_target(lines: list[str], comment_line: int) -> tuple[int, int]:
         return comment_line, comment_line
     if _INSTRUCTION.match(lines[below]) or _indent(lines[below]) != _indent(lines[comment_line]):
         return comment_line, comment_line
-    block_start, block_end = enclosing_block(lines, below)
+    block_start, block_end = enclosing_block(lines, below, path, load_grammar=load_grammar)
     if block_start < comment_line:  # the block below is really around the comment
         return comment_line, comment_line
     return comment_line, block_end

@@ -179,3 +179,17 @@ def test_enclosing_block_from_the_syntax_tree_where_indentation_misleads() -> No
     assert enclosing_block(go, 2, "f.go") == (0, 5)
     rust = ["impl Queue {", "    pub fn push(&mut self) {", "        self.n += 1;", "    }", "}"]
     assert enclosing_block(rust, 2, "q.rs") == (1, 3)
+
+
+@pytest.mark.parametrize("path", [None, "calc.py"], ids=["indentation", "syntax-tree"])
+def test_instruction_target_agrees_with_and_without_the_tree(path: str | None) -> None:
+    lines = [
+        "# glm: add type hints",
+        "def add(a, b):",
+        "    # glm: handle None",
+        "    return a + b",
+        "",
+        "x = 1",
+    ]
+    assert instruction_target(lines, 0, path) == (0, 3)  # the function below
+    assert instruction_target(lines, 2, path) == (1, 3)  # the function around
