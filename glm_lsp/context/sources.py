@@ -36,7 +36,7 @@ from glm_lsp.context.definitions import (
     language_of,
     render_fixtures,
 )
-from glm_lsp.syntax.languages import load, unloaded_of_family
+from glm_lsp.syntax.languages import load, unloaded_for
 from glm_lsp.workspace import Workspace, WorkspaceError
 
 log = logging.getLogger(__name__)
@@ -258,7 +258,7 @@ class ContextGatherer:
         if max_chars <= 0 or language_of(document.path) is None:
             return Context()
         deadline = None if wait_s is None else time.monotonic() + wait_s
-        for grammar in unloaded_of_family(document.path):  # once per language, off the loop
+        for grammar in unloaded_for(document.path):  # once per language, off the loop
             await asyncio.to_thread(load, grammar)
         context = Context()
         for _ in range(6):  # each round resolves one more level of imports

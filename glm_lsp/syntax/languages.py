@@ -90,7 +90,7 @@ GRAMMARS: tuple[Grammar, ...] = (
     ),
     Grammar("csharp", "tree_sitter_c_sharp", "language", "csharp", "csharp", (".cs",)),
     Grammar("ruby", "tree_sitter_ruby", "language", "ruby", "ruby", (".rb", ".rake")),
-    Grammar("php", "tree_sitter_php", "language_php", "php", "php", (".php",), braces=True),
+    Grammar("php", "tree_sitter_php", "language_php_only", "php", "php", (".php",), braces=True),
 )
 _BY_EXTENSION = {extension: g for g in GRAMMARS for extension in g.extensions}
 _BY_NAME = {g.name: g for g in GRAMMARS}
@@ -121,18 +121,19 @@ _failed: set[str] = set()
 _load_lock = threading.Lock()
 
 
-def unloaded_of_family(path: str) -> list[Grammar]:
-    """The grammars of ``path``'s family (a .c file reads .h files with the C++ grammar) not
-    loaded yet: what a caller loads in a thread before reading, since compiling a grammar's
-    query takes up to half a second once."""
+# Grammars a file's imports are read with besides its own: C's headers (.h) are read as C++.
+_ALSO_READS = {"c": ("cpp",)}
+
+
+def unloaded_for(path: str) -> list[Grammar]:
+    """The grammars reading ``path`` and what it includes need, not loaded yet: what a caller
+    loads in a thread before reading, since compiling a grammar's query takes up to half a
+    second once."""
     grammar = grammar_for_path(path)
     if grammar is None:
         return []
-    return [
-        g
-        for g in GRAMMARS
-        if g.family == grammar.family and g.name not in _loaded and g.name not in _failed
-    ]
+    needed = [grammar.name, *_ALSO_READS.get(grammar.name, ())]
+    return [_BY_NAME[name] for name in needed if name not in _loaded and name not in _failed]
 
 
 def is_loaded(grammar: Grammar) -> bool:
