@@ -57,15 +57,20 @@ async def test_refactor_on_an_empty_range_takes_the_function_the_tree_sees(
         assert editor.text(uri) == "int add(int a, int b) { return a + b; }\n\nint x = 1;\n"
 
 
-async def test_a_completion_stops_when_its_block_closes(fake_glm: FakeGlm, tmp_path: Path) -> None:
+@pytest.mark.parametrize("context_chars", [3000, 0], ids=["context-on", "context-off"])
+async def test_a_completion_stops_when_its_block_closes(
+    context_chars: int, fake_glm: FakeGlm, tmp_path: Path
+) -> None:
     """Early stop from the tree: the model writes the body of a C function unindented; the
     suggestion ends at the brace that closes the function, and the stream is closed there
-    (by indentation alone the body's first line already looked like the block's end)."""
+    (by indentation alone the body's first line already looked like the block's end). With
+    context off, the grammar loads while the reply streams."""
     (tmp_path / "add.c").write_text("int add(int a, int b) {\n", encoding="utf-8")
     tail = "".join(f"\nint f{n}(void) {{ return {n}; }}" for n in range(80))
     reply = "\nint c = a + b;\nreturn c;\n}" + tail
     fake_glm.enqueue(Reply(text=reply, chunk_size=4, chunk_delay=0.02))
-    async with start_session(fake_glm, tmp_path, init_options=FAST) as (client, editor):
+    options = {"completion": {"debounceMs": 0, "contextChars": context_chars}}
+    async with start_session(fake_glm, tmp_path, init_options=options) as (client, editor):
         uri = editor.open("add.c", language_id="c")
         offered = await inline(client, uri, types.Position(line=0, character=23))
         assert len(offered) == 1  # (re-indented by the clean-up; the lines are the model's)
@@ -76,4 +81,4 @@ async def test_a_completion_stops_when_its_block_closes(fake_glm: FakeGlm, tmp_p
             "}",
         ]
         assert await asyncio.to_thread(fake_glm.wait_closed, 0, 10.0)
-        assert fake_glm.requests[0].chunks_sent < 40
+        assert fake_glm.requests[0].chunks_sent < 200  # of ~600
