@@ -245,6 +245,10 @@ BENCHMARKS = [
         quick=["--repeats", "2", "--cancels", "10"],
     ),
     Benchmark(
+        "early_stop_syntax.py",
+        "Early stop: the syntax tree against indentation alone, same streamed replies",
+    ),
+    Benchmark(
         "hostile_upstream.py",
         "glm.status latency and server memory while a hostile upstream attacks",
         quick=["--duration", "1"],

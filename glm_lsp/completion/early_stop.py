@@ -11,6 +11,7 @@ import re
 
 from glm_lsp.completion.cursor import Cursor, Shape, indent_width, indentation_left_out
 from glm_lsp.completion.postprocess import lead_in_length, prose_expected
+from glm_lsp.syntax.blocks import construct_end
 
 _CLOSING_FENCE = re.compile(r"^[ \t]*(```|~~~)", re.MULTILINE)
 # Dedented lines that continue the block instead of ending it.
@@ -36,8 +37,20 @@ def completion_end(reply: str, cursor: Cursor) -> int | None:
     code = reply[start:]
     if start > 0 and (closing := _CLOSING_FENCE.search(code)):
         return start + closing.start()
+    if cursor.shape is not Shape.LINES and not _repeats_lines_above(_first_line(code), cursor):
+        # The syntax tree first: the construct the cursor's line or the suggestion opened
+        # ends it when it closes. (On a blank line several statements are expected: there
+        # the indentation decides.)
+        closed = construct_end(cursor.before, code, cursor.path, cursor.line_suffix)
+        if closed != "defer":
+            return None if closed is None else start + closed
     end = _line_end(code, cursor) if cursor.shape is Shape.LINE else _block_end(code, cursor)
     return None if end is None else start + end
+
+
+def _first_line(code: str) -> list[str]:
+    """The first line with content, stripped (for the repeat check)."""
+    return next(([line.strip()] for line in code.split("\n") if line.strip()), [])
 
 
 def _code_start(reply: str) -> int | None:

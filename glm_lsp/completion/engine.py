@@ -27,6 +27,7 @@ from glm_lsp.completion.postprocess import clean_completion
 from glm_lsp.completion.prompt import completion_messages
 from glm_lsp.glm.errors import GlmError, GlmNoKeyError
 from glm_lsp.glm.events import TextDelta
+from glm_lsp.syntax.languages import load, unloaded_for
 
 if TYPE_CHECKING:
     from glm_lsp.config import CompletionSettings, GlmSettings
@@ -191,6 +192,8 @@ async def read_reply(
     """The reply's text up to where the suggestion is complete; the stream is closed there
     (which closes the upstream connection), not read to its end."""
     reply = ""
+    if stop_early:
+        _warm_grammars(cursor.path)
     async with contextlib.aclosing(events) as stream:
         async for event in stream:
             if not isinstance(event, TextDelta):
@@ -200,3 +203,16 @@ async def read_reply(
             if end is not None:
                 return reply[:end]
     return reply
+
+
+_WARMING: set[asyncio.Future[Any]] = set()
+
+
+def _warm_grammars(path: str) -> None:
+    """Load the file's grammar in a thread while the model thinks (when the context gatherer
+    has not: a file outside the workspace, context off): early stop reads the tree once it
+    is there, and never waits for it."""
+    for grammar in unloaded_for(path):
+        future = asyncio.ensure_future(asyncio.to_thread(load, grammar))
+        _WARMING.add(future)
+        future.add_done_callback(_WARMING.discard)

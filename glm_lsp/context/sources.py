@@ -36,13 +36,17 @@ from glm_lsp.context.definitions import (
     language_of,
     render_fixtures,
 )
+from glm_lsp.syntax.languages import load, unloaded_for
 from glm_lsp.workspace import Workspace, WorkspaceError
 
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 512 * 1024  # a file larger than this is not a useful source of signatures
 RECHECK_S = 2.0
-_IMPORT_WORD = re.compile(r"import|require\(|package |from ")
+# Words that start the lines deciding what imports resolve to, in every language read.
+_IMPORT_WORD = re.compile(
+    r"import|require|package |from |use |using |#include|mod |namespace |extern crate"
+)
 
 
 @dataclass(frozen=True)
@@ -254,6 +258,8 @@ class ContextGatherer:
         if max_chars <= 0 or language_of(document.path) is None:
             return Context()
         deadline = None if wait_s is None else time.monotonic() + wait_s
+        for grammar in unloaded_for(document.path):  # once per language, off the loop
+            await asyncio.to_thread(load, grammar)
         context = Context()
         for _ in range(6):  # each round resolves one more level of imports
             view = files.view(buffers)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 from urllib.parse import unquote, urlparse
 
+from glm_lsp.syntax.blocks import enclosing_block as syntax_block
+
 # --- language ---------------------------------------------------------------------------
 
 _LANGUAGE_BY_SUFFIX = {
@@ -156,12 +158,21 @@ def _anchor_line(lines: list[str], line: int) -> int | None:
     return above if _indent(lines[above]) > _indent(lines[below]) else below
 
 
-def enclosing_block(lines: list[str], line: int) -> tuple[int, int]:
+def enclosing_block(
+    lines: list[str], line: int, path: str | None = None, *, load_grammar: bool = True
+) -> tuple[int, int]:
     """First and last line (inclusive) of the block around ``line``: the nearest enclosing
-    definition (``def``, ``function``, ``class``… found by indentation), else the innermost
-    enclosing block, else the line itself."""
+    definition (``def``, ``function``, ``class``…), else the innermost enclosing block, else
+    the line itself. Read from the syntax tree when ``path``'s language has a grammar, else
+    by indentation (also, without ``load_grammar``, while the grammar is not loaded)."""
     if not lines:
         return 0, 0
+    if path is not None:
+        found = syntax_block(
+            "\n".join(lines), path, max(0, min(line, len(lines) - 1)), load_grammar=load_grammar
+        )
+        if found is not None:
+            return found
     line = max(0, min(line, len(lines) - 1))
     anchor = _anchor_line(lines, line)
     if anchor is None:
@@ -199,10 +210,14 @@ def instruction_comments(lines: list[str], first: int, last: int) -> list[Instru
     return found
 
 
-def instruction_target(lines: list[str], comment_line: int) -> tuple[int, int]:
+def instruction_target(
+    lines: list[str], comment_line: int, path: str | None = None, *, load_grammar: bool = True
+) -> tuple[int, int]:
     """The lines an instruction comment is about: the block it sits in, or the block right
-    below it when it stands alone (a comment above a function); always includes the comment."""
-    start, end = enclosing_block(lines, comment_line)
+    below it when it stands alone (a comment above a function); always includes the comment.
+    Blocks come from the syntax tree when ``path``'s grammar is there (see
+    :func:`enclosing_block`)."""
+    start, end = enclosing_block(lines, comment_line, path, load_grammar=load_grammar)
     if (start, end) != (comment_line, comment_line):
         return min(start, comment_line), max(end, comment_line)
     below = _next_content(lines, comment_line + 1, 1)
@@ -210,7 +225,7 @@ def instruction_target(lines: list[str], comment_line: int) -> tuple[int, int]:
         return comment_line, comment_line
     if _INSTRUCTION.match(lines[below]) or _indent(lines[below]) != _indent(lines[comment_line]):
         return comment_line, comment_line
-    block_start, block_end = enclosing_block(lines, below)
+    block_start, block_end = enclosing_block(lines, below, path, load_grammar=load_grammar)
     if block_start < comment_line:  # the block below is really around the comment
         return comment_line, comment_line
     return comment_line, block_end

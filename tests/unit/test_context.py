@@ -154,3 +154,42 @@ ROOT = PurePosixPath("/ws")
 def test_conventional_test_path(source: str, language: str, has_tests: bool, expected: str) -> None:
     path = conventional_test_path(PurePosixPath(source), language, ROOT, has_tests)
     assert path == PurePosixPath(expected)
+
+
+@pytest.mark.parametrize(
+    ("lines", "path"), [(PYTHON, "greeter.py"), (JS, "add.js")], ids=["python", "javascript"]
+)
+def test_enclosing_block_from_the_syntax_tree_agrees_on_plain_code(
+    lines: list[str], path: str
+) -> None:
+    for line in range(len(lines)):
+        if lines[line].strip() == "}":  # the tree knows the closing brace is the function's
+            assert enclosing_block(lines, line, path) == (1, 7)
+        elif lines[line].strip():
+            assert enclosing_block(lines, line, path) == enclosing_block(lines, line), line
+
+
+def test_enclosing_block_from_the_syntax_tree_where_indentation_misleads() -> None:
+    """A C function whose body is not indented, a Go struct literal inside a function, a
+    Python call spanning lines: the tree knows where each ends."""
+    c = ["int add(int a, int b)", "{", "return a + b;", "}", "", "int x = 1;"]
+    assert enclosing_block(c, 2, "add.c") == (0, 3)
+    assert enclosing_block(c, 2) != (0, 3)  # by indentation: the line alone
+    go = ["func f() int {", "\tx := T{", "\t\tA: 1,", "\t}", "\treturn x.A", "}"]
+    assert enclosing_block(go, 2, "f.go") == (0, 5)
+    rust = ["impl Queue {", "    pub fn push(&mut self) {", "        self.n += 1;", "    }", "}"]
+    assert enclosing_block(rust, 2, "q.rs") == (1, 3)
+
+
+@pytest.mark.parametrize("path", [None, "calc.py"], ids=["indentation", "syntax-tree"])
+def test_instruction_target_agrees_with_and_without_the_tree(path: str | None) -> None:
+    lines = [
+        "# glm: add type hints",
+        "def add(a, b):",
+        "    # glm: handle None",
+        "    return a + b",
+        "",
+        "x = 1",
+    ]
+    assert instruction_target(lines, 0, path) == (0, 3)  # the function below
+    assert instruction_target(lines, 2, path) == (1, 3)  # the function around

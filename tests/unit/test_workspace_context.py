@@ -359,10 +359,11 @@ def test_fixtures_of_a_conftest() -> None:
     assert len(render_fixtures(fixtures, 150)) <= 150
 
 
-def test_definitions_in_ignores_nested_and_other_languages() -> None:
+def test_definitions_in_ignores_nested_and_unknown_languages() -> None:
     text = "def outer():\n    def inner():\n        pass\n    return inner\n"
     assert list(definitions_in(text, "python", "a.py")) == ["outer"]
-    assert definitions_in("fn main() {}", "rust", "a.rs") == {}
+    assert list(definitions_in("fn main() {}", "rust", "a.rs")) == ["main"]  # tree-sitter
+    assert definitions_in("main = 1\n", "haskell", "a.hs") == {}
 
 
 def test_all_imports_fill_after_the_names_used_but_never_shadowed_ones() -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 
-from glm_lsp.context.target import instruction_comments, instruction_target
+from glm_lsp.context.target import instruction_comments, instruction_target, uri_path
 from glm_lsp.lsp.edits import lines_range
 from glm_lsp.lsp.features.actions.names import EXPLAIN, FIX, GENERATE_TESTS, REFACTOR
 from glm_lsp.lsp.features.actions.target import block_range
@@ -56,7 +56,9 @@ def build_code_actions(
     per custom action; one per ``glm:`` instruction comment in the range. An empty range
     means the block around the cursor."""
     target = (
-        selection if selection.start != selection.end else block_range(text, selection.start.line)
+        selection
+        if selection.start != selection.end
+        else block_range(text, selection.start.line, uri, load_grammar=False)
     )
     argument = {"uri": uri, "range": _converter.unstructure(target)}
     rewrite, source = types.CodeActionKind.RefactorRewrite, types.CodeActionKind.Source
@@ -108,7 +110,9 @@ def _instruction_actions(
             }
             actions.append(_action(title, rewrite, AGENT, argument))
         else:
-            first, end = instruction_target(lines, comment.line)
+            first, end = instruction_target(
+                lines, comment.line, str(uri_path(uri)), load_grammar=False
+            )
             argument = {
                 "uri": uri,
                 "range": _converter.unstructure(lines_range(text, first, end)),

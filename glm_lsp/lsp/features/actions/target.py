@@ -10,7 +10,13 @@ from typing import Any
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 
-from glm_lsp.context.target import enclosing_block, excerpt_around, language_id, path_for_model
+from glm_lsp.context.target import (
+    enclosing_block,
+    excerpt_around,
+    language_id,
+    path_for_model,
+    uri_path,
+)
 from glm_lsp.lsp.diagnostics import describe_diagnostic
 from glm_lsp.lsp.edits import LineIndex, lines_range
 from glm_lsp.lsp.features.apply import DocumentSnapshot, snapshot, uri_to_path
@@ -56,10 +62,16 @@ def parse_arguments(command: str, args: tuple[Any, ...]) -> ActionArguments:
     )
 
 
-def block_range(text: str, line: int) -> types.Range:
-    """The whole lines of the block around ``line`` (enclosing definition, else the line)."""
+def block_range(
+    text: str, line: int, uri: str | None = None, *, load_grammar: bool = True
+) -> types.Range:
+    """The whole lines of the block around ``line`` (enclosing definition, else the line),
+    from the syntax tree when the file's language has a grammar (``load_grammar``: loading
+    it now if needed; the code action menu, asked at every cursor move, never waits for
+    that)."""
     lines = [line_text.rstrip("\r\n") for line_text in split_lines(text)]
-    first, last = enclosing_block(lines, line)
+    path = None if uri is None else str(uri_path(uri))
+    first, last = enclosing_block(lines, line, path, load_grammar=load_grammar)
     return lines_range(text, first, last)
 
 
@@ -94,7 +106,7 @@ def resolve_target(server: GlmLanguageServer, arguments: ActionArguments) -> Act
     range_ = arguments.range
     if range_ is None or range_.start == range_.end:
         line = range_.start.line if range_ is not None else 0
-        range_ = block_range(document.text, line)
+        range_ = block_range(document.text, line, arguments.uri)
     start, end = LineIndex(document.text).offsets(range_)
     path = uri_to_path(arguments.uri)
     return ActionTarget(
