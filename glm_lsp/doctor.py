@@ -41,6 +41,10 @@ def run_doctor(args: argparse.Namespace) -> int:
     from glm_lsp.config import (  # lazy: the server starts without pydantic
         DEFAULT_KEY_ENVS,
         GlmSettings,
+        layered,
+        parse_settings,
+        read_user_settings,
+        user_settings_path,
     )
     from glm_lsp.glm.dialects import resolve_dialect
     from glm_lsp.log import redact, register_secret
@@ -51,9 +55,18 @@ def run_doctor(args: argparse.Namespace) -> int:
     if args.api_key_env:
         overrides["api_key_env"] = args.api_key_env
     try:
-        settings = GlmSettings(**overrides)
+        GlmSettings(**overrides)  # a bad option fails here, before anything else
     except ValueError as exc:
         return _fail(f"bad option: {exc}")
+    # The user's settings file is every front door's lowest layer (the only one of --acp), so
+    # doctor checks what it says; the options go over it.
+    base, file_warnings = read_user_settings()
+    upper = {"model": args.model, "apiKeyEnv": args.api_key_env}
+    settings, warnings = parse_settings(layered(base, {k: v for k, v in upper.items() if v}))
+    path = user_settings_path()
+    print(f"settings {path if base else f'none in {path}: defaults'}")
+    for warning in file_warnings + warnings:
+        print(f"settings {warning}")
     from glm_lsp.agent.check_sandbox import sandbox_report
 
     print(f"sandbox  {sandbox_report()}")  # not a failure: the check asks instead
@@ -101,7 +114,9 @@ def _endpoint_source(option: str | None, settings: object) -> str:
     if os.environ.get(BASE_URL_ENV, "").strip():
         return f"from {BASE_URL_ENV}"
     if getattr(settings, "base_url", DEFAULT_BASE_URL) != DEFAULT_BASE_URL:
-        return "from the settings"
+        from .config import user_settings_path
+
+        return f"from {user_settings_path()}"
     return "the default; for an editor's glm.baseUrl run doctor --base-url <it>"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import TEST_KEY
 from tests.fake_glm import FakeGlm, Reply
@@ -169,3 +170,23 @@ def test_doctor_names_a_base_url_without_a_scheme(fake_glm: FakeGlm) -> None:
     assert "http://gpu-box:8000/v1/" in result.stderr
     assert "UnsupportedProtocol" not in result.stderr
     assert fake_glm.requests == []
+
+
+def test_doctor_reads_the_users_settings_file_as_acp_does(
+    fake_glm: FakeGlm, tmp_path: Path
+) -> None:
+    """An ACP user's only settings are the settings file: doctor checks what it names."""
+    import json
+
+    config = tmp_path / "xdg"
+    (config / "glm-lsp").mkdir(parents=True)
+    settings = {"glm": {"baseUrl": fake_glm.url, "model": "glm-4.7"}}
+    (config / "glm-lsp" / "settings.json").write_text(json.dumps(settings))
+    env = server_env(fake_glm, XDG_CONFIG_HOME=str(config))
+    del env["GLM_LSP_BASE_URL"]
+    fake_glm.models = ["glm-4.7"]
+    result = run_doctor(env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"settings {config / 'glm-lsp' / 'settings.json'}" in result.stdout
+    assert f"endpoint {fake_glm.url} (from {config / 'glm-lsp' / 'settings.json'})" in result.stdout
+    assert fake_glm.requests[0].body["model"] == "glm-4.7"
