@@ -13,13 +13,14 @@ that enforces confinement: inside a workspace folder (after following symlinks),
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pathspec import GitIgnoreSpec
+
+from glm_lsp.linear_match import TextPattern, glob_spec
 
 # Above this size a file is described, never read or searched: the model cannot use it and
 # one read would blow the conversation up.
@@ -118,7 +119,7 @@ class Workspace:
             exclude = DEFAULT_EXCLUDE
         # Case-insensitive: on macOS and Windows `.GIT/config` IS `.git/config` and
         # `.Env` IS `.env`, so both sides are lower-cased before matching.
-        self._exclude = GitIgnoreSpec.from_lines([pattern.lower() for pattern in exclude])
+        self._exclude = glob_spec([pattern.lower() for pattern in exclude])
         self._buffers = {
             Path(os.path.realpath(p)): text for p, text in (open_buffers or {}).items()
         }
@@ -413,14 +414,15 @@ class Workspace:
                 with open(
                     os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace"
                 ) as f:
-                    spec: GitIgnoreSpec | None = GitIgnoreSpec.from_lines(f.read().splitlines())
+                    # The repository wrote these globs: match them in linear time.
+                    spec: GitIgnoreSpec | None = glob_spec(f.read().splitlines())
             except OSError:
                 spec = None
             self._gitignores[directory] = spec
         return self._gitignores[directory]
 
     def search(
-        self, pattern: re.Pattern[str], start: Path | None = None, *, limit: int = 200
+        self, pattern: TextPattern, start: Path | None = None, *, limit: int = 200
     ) -> tuple[list[tuple[Path, int, str]], int, int]:
         """Matching lines as (path, 1-based line, line text), at most ``limit``; also how many
         matches there are in all and how many files were skipped (binary or too large)."""
@@ -546,7 +548,7 @@ class Workspace:
 
 
 def matching_lines(
-    pattern: re.Pattern[str],
+    pattern: TextPattern,
     path: Path,
     text: str,
     matches: list[tuple[Path, int, str]],

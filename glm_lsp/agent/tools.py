@@ -11,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pathspec import GitIgnoreSpec
+from glm_lsp.linear_match import (
+    PatternError,
+    TextPattern,
+    compile_literal,
+    compile_regex,
+    glob_spec,
+)
 
 from glm_lsp.workspace import Workspace, WorkspaceError, matching_lines
 
@@ -91,7 +96,11 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
         {
             "query": {"type": "string", "description": "Text to find (case-sensitive)."},
             "path": {"type": "string", "description": "Directory or file to search in."},
-            "regex": {"type": "boolean", "description": "Treat query as a Python regex."},
+            "regex": {
+                "type": "boolean",
+                "description": "Treat query as a regular expression (RE2 syntax: no "
+                "backreferences or lookaround).",
+            },
         },
         ["query"],
     ),
@@ -430,7 +439,7 @@ class AgentTools:
         pattern = _string(args, "pattern", required=False).strip()
         if pattern:
             try:
-                spec = GitIgnoreSpec.from_lines([pattern])
+                spec = glob_spec([pattern])  # linear time: the model chose the pattern
             except ValueError as exc:
                 raise ToolArgumentError(
                     f"pattern {pattern!r} is not a valid glob ({exc})"
@@ -449,9 +458,13 @@ class AgentTools:
         if not query:
             raise ToolArgumentError("query is empty; give the text to find")
         try:
-            # MULTILINE: ^ and $ anchor at each line, as in grep.
-            pattern = re.compile(query if _flag(args, "regex") else re.escape(query), re.MULTILINE)
-        except re.error as exc:
+            # On RE2 (linear time: the model chose the pattern); ^ and $ anchor at each
+            # line, as in grep.
+            if _flag(args, "regex"):
+                pattern = compile_regex(query, multiline=True)
+            else:
+                pattern = compile_literal(query, multiline=True)
+        except PatternError as exc:
             raise ToolArgumentError(f"query is not a valid regex ({exc})") from None
         raw = _string(args, "path", required=False).strip()
         start = None if raw in ("", ".", "./") else self.workspace.resolve(raw)
@@ -460,7 +473,7 @@ class AgentTools:
         matches, total, _skipped = self.workspace.search(pattern, start, limit=MAX_SEARCH_MATCHES)
         return self._format_matches(matches, total)
 
-    def _search_one(self, pattern: re.Pattern[str], path: Path) -> str:
+    def _search_one(self, pattern: TextPattern, path: Path) -> str:
         text = self.workspace.read_text(path)
         found: list[tuple[Path, int, str]] = []
         total = matching_lines(pattern, path, text, found, MAX_SEARCH_MATCHES)

@@ -10,6 +10,9 @@ through the agent's confinement, cached so a keystroke never waits for the disk.
   disk at all: the hot path of typing.
 - Files read from disk are checked for changes in the background (mtime and size), at most
   every :data:`RECHECK_S` seconds.
+- The gathering itself (parsing the document and its imports) runs in a thread of its own,
+  never on the event loop: a crafted file can make it slow. The caller waits for it within
+  its time bound and then goes on without context; a cancelled request stops it.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ import asyncio
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +48,8 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 512 * 1024  # a file larger than this is not a useful source of signatures
 RECHECK_S = 2.0
+# The longest a gather may take when its caller sets no bound (ordinary ones take ms).
+MAX_GATHER_S = 10.0
 # Words that start the lines deciding what imports resolve to, in every language read.
 _IMPORT_WORD = re.compile(
     r"import|require|package |from |use |using |#include|mod |namespace |extern crate"
@@ -83,8 +90,8 @@ class ConfinedFiles:
         self.generation = 0
 
     # -- what a gather may see, without touching the disk ------------------------------------
-    def view(self, buffers: Mapping[str, str]) -> FilesView:
-        return FilesView(self, buffers)
+    def view(self, buffers: Mapping[str, str], stop: threading.Event | None = None) -> FilesView:
+        return FilesView(self, buffers, stop)
 
     def verdict(self, relative: str) -> bool | None:
         """Whether ``relative`` may be read; None while undecided (not loaded yet)."""
@@ -170,18 +177,34 @@ class ConfinedFiles:
                 self.generation += 1
 
 
+class GatherStopped(Exception):
+    """The request that wanted this context was cancelled or ran out of time."""
+
+
 class FilesView:
     """One gather's :class:`~glm_lsp.context.definitions.Sources`: open buffers (confined
     too: an open ``.env`` is still a secret), then the disk cache; what is not cached yet is
-    recorded in ``misses`` instead of read."""
+    recorded in ``misses`` instead of read. Once ``stop`` is set, every read raises
+    :class:`GatherStopped`: the gathering thread ends at its next file."""
 
-    def __init__(self, files: ConfinedFiles, buffers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        files: ConfinedFiles,
+        buffers: Mapping[str, str],
+        stop: threading.Event | None = None,
+    ) -> None:
         self._files = files
         self._buffers = buffers
+        self._stop = stop
         self.misses: set[str] = set()
         self.dir_misses: set[str] = set()
 
+    def _check_stop(self) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise GatherStopped
+
     def read(self, relative: str) -> str | None:
+        self._check_stop()
         verdict = self._files.verdict(relative)
         if verdict is None:  # undecided: deciding may read .gitignore files
             self.misses.add(relative)
@@ -197,6 +220,7 @@ class FilesView:
         return entry.text
 
     def list_dir(self, relative: str) -> list[str]:
+        self._check_stop()
         names = self._files.cached_dir(relative)
         if names is None:
             self.dir_misses.add(relative)
@@ -230,6 +254,9 @@ class ContextGatherer:
         self._order: dict[str, list[tuple[str, str]]] = {}
         self._loading: asyncio.Future[None] | None = None
         self._background: set[asyncio.Future[None]] = set()
+        # One thread parses for every request, one request at a time: the caches above are
+        # never written by two threads at once, and a runaway parse cannot pile up threads.
+        self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glm-context")
 
     def files_for(self, root: Path, exclude: Sequence[str]) -> ConfinedFiles:
         files = self._files.get(root)
@@ -252,24 +279,49 @@ class ContextGatherer:
     ) -> Context:
         """The context for ``document.text[start:end]``; ``sticky`` (completions): every
         imported name, in the order of the document's last block, so that the block stays
-        the same while the user types. Without misses this never awaits;
-        with misses it waits for the disk at most ``wait_s`` seconds (None: as long as it
-        takes), and what is still loading serves the next request."""
+        the same while the user types. The parse runs in the gatherer's thread, and the
+        whole gather (parse and disk) takes at most ``wait_s`` seconds (None:
+        :data:`MAX_GATHER_S`): past it the request gets what is ready (no context when the
+        parse itself is late), and what is still loading serves the next request."""
         if max_chars <= 0 or language_of(document.path) is None:
             return Context()
-        deadline = None if wait_s is None else time.monotonic() + wait_s
+        deadline = time.monotonic() + (MAX_GATHER_S if wait_s is None else wait_s)
         for grammar in unloaded_for(document.path):  # once per language, off the loop
             await asyncio.to_thread(load, grammar)
         context = Context()
         for _ in range(6):  # each round resolves one more level of imports
-            view = files.view(buffers)
-            context = self._gather_once(
-                files, view, document, start, end, buffers, max_chars, sticky
+            stop = threading.Event()
+            view = files.view(buffers, stop)
+            parsing = asyncio.get_running_loop().run_in_executor(
+                self._parser,
+                self._gather_once,
+                files,
+                view,
+                document,
+                start,
+                end,
+                buffers,
+                max_chars,
+                sticky,
             )
+            parsing.add_done_callback(_retrieve)
+            try:
+                # At least a moment for the parse, even when the disk used the budget.
+                bound = max(deadline - time.monotonic(), 0.05)
+                context = await asyncio.wait_for(asyncio.shield(parsing), bound)
+            except asyncio.TimeoutError:
+                stop.set()
+                log.warning("context for %s took over its time bound: left out", document.path)
+                return Context()
+            except GatherStopped:
+                return Context()
+            except asyncio.CancelledError:
+                stop.set()  # the request is gone: its parse ends at its next file
+                raise
             if not view.misses and not view.dir_misses:
                 break
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 self._load_in_background(files, view)
                 break
             loading = asyncio.ensure_future(
@@ -357,6 +409,13 @@ class ContextGatherer:
             if text is not None:
                 found += fixtures_in(text, place)
         return render_fixtures(found, max_chars)
+
+
+def _retrieve(future: asyncio.Future[Context]) -> None:
+    """Take a parse's outcome even when no one waits for it any more (timed out or
+    cancelled), so that asyncio never reports it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 def open_buffers(documents: Mapping[str, tuple[Path | None, str]], root: Path) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -39,6 +40,10 @@ class Attack:
     feature: str = "refactor"  # refactor | agent
     applies: str | None = None  # the code the edit carries, when the reply goes on
     tool_result: str | None = None  # how the agent's tool answer to the model starts
+    # Files written into the workspace before the attack (relative path, text), and the one
+    # a refactor works on (opened in the editor; its whole text is the selection).
+    files: tuple[tuple[str, str], ...] = ()
+    target: str = "calc.py"
 
 
 ATTACKS = [
@@ -96,6 +101,72 @@ ATTACKS = [
 ]
 
 
+def _tool_turn(name: str, **arguments: Any) -> Reply:
+    return Reply(tool_calls=[{"name": name, "arguments": json.dumps(arguments)}])
+
+
+STAGED_NAME = {"path": "a" * 30 + "ba", "content": "x"}
+# 5 MB of code selected for a refactor: 104,000 lines, each with names of its own.
+BIG_SELECTION = "".join(
+    f"value_{i} = compute_{i}(value_{i - 1}).item_{i}\n" for i in range(104_000)
+)
+
+# Input from the model or the repository that once froze the event loop (issue 27): each
+# grows exponentially (or as a high power) in a backtracking regex engine. While each runs,
+# glm.status must still answer.
+LOOP_ATTACKS = [
+    Attack(
+        "search-regex",
+        "the agent's search with (a+)+$ over a line of 28 a's",
+        (_tool_turn("search", query="(a+)+$", regex=True), Reply(text="Nothing found.")),
+        "made no changes",
+        feature="agent",
+        tool_result="(no matches)",
+        files=(("letters.txt", "a" * 28 + "!\n"),),
+    ),
+    Attack(
+        "list-files-glob",
+        "list_files with *a*a…b over a name the model staged",
+        (
+            Reply(
+                tool_calls=[
+                    {"name": "write_file", "arguments": json.dumps(STAGED_NAME)},
+                    {"name": "list_files", "arguments": json.dumps({"pattern": "*a" * 12 + "b"})},
+                ]
+            ),
+            Reply(text="Listed."),
+        ),
+        "",
+        feature="agent",
+        tool_result="(no files)",
+    ),
+    Attack(
+        "js-import-spaces",
+        "a 2.6 KB JS file whose first line is `import` and spaces",
+        (Reply(text="import x from './x';\n"),),
+        "",
+        files=(("app.js", "import" + " " * 2600 + "\n"),),
+        target="app.js",
+    ),
+    Attack(
+        "python-from-dots",
+        "a 20 KB Python file: `from ....`",
+        (Reply(text="x = 1\n"),),
+        "",
+        files=(("dots.py", "from " + "." * 20_000 + "\n"),),
+        target="dots.py",
+    ),
+    Attack(
+        "selection-5mb",
+        "a refactor of a 5 MB selection",
+        (Reply(text="x = 2\n"),),
+        "",
+        files=(("big.py", BIG_SELECTION),),
+        target="big.py",
+    ),
+]
+
+
 @dataclass
 class AttackRun:
     runs: int = 0
@@ -143,16 +214,39 @@ async def hostile_server(
         yield lsp
 
 
-async def run_feature(lsp: RawLsp, feature: str) -> dict[str, Any]:
+def whole_text(text: str) -> dict[str, Any]:
+    """The LSP range that covers all of ``text``."""
+    lines = text.split("\n")
+    return {"start": {"line": 0, "character": 0}, "end": {"line": len(lines), "character": 0}}
+
+
+async def stage_files(lsp: RawLsp, attack: Attack) -> None:
+    """Write the attack's files into the workspace and open its refactor target."""
+    workspace: Path = lsp.workspace  # type: ignore[attr-defined]
+    for relative, text in attack.files:
+        path = workspace / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        if relative == attack.target:
+            language = {".js": "javascript", ".py": "python"}.get(path.suffix, "plaintext")
+            item = {"uri": path.as_uri(), "languageId": language, "version": 1, "text": text}
+            await lsp.notify("textDocument/didOpen", {"textDocument": item})
+
+
+async def run_feature(
+    lsp: RawLsp, feature: str, target: str = "calc.py", timeout: float = 60
+) -> dict[str, Any]:
     workspace: Path = lsp.workspace  # type: ignore[attr-defined]
     if feature == "refactor":
-        argument: dict[str, Any] = {"uri": (workspace / "calc.py").as_uri(), "range": WHOLE_FILE}
+        text = CODE if target == "calc.py" else (workspace / target).read_text()
+        selection = WHOLE_FILE if target == "calc.py" else whole_text(text)
+        argument: dict[str, Any] = {"uri": (workspace / target).as_uri(), "range": selection}
         command = "glm.refactor"
     else:
         argument = {"instruction": "Add a docstring to add in calc.py"}
         command = "glm.agent"
     params = {"command": command, "arguments": [argument]}
-    return await lsp.request("workspace/executeCommand", params, 60)
+    return await lsp.request("workspace/executeCommand", params, timeout)
 
 
 def _edit_texts(requests: list[dict[str, Any]]) -> list[str]:
@@ -200,6 +294,7 @@ async def run_attack(
                 result.status_failures += 1
             await asyncio.sleep(SAMPLE_EVERY)
 
+    await stage_files(lsp, attack)
     sampler = threading.Thread(target=sample_rss, daemon=True)
     sampler.start()
     pinger = asyncio.create_task(ask_status())
@@ -212,7 +307,7 @@ async def run_attack(
                 fake.reset()
                 fake.enqueue(*attack.replies)
             seen_notes, seen_requests = len(lsp.notifications), len(lsp.server_requests)
-            answer = await run_feature(lsp, attack.feature)
+            answer = await run_feature(lsp, attack.feature, attack.target)
             assert "result" in answer, answer
             result.runs += 1
             result.messages.append(
