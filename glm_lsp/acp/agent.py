@@ -308,10 +308,10 @@ class GlmAcpAgent:
         run, workspace = outcome.run, outcome.workspace
         check_note = f" {outcome.check.sentence()}" if outcome.check is not None else ""
         changes = workspace.changes()
-        partial = run.stopped == "max_iterations"
+        partial = run.stopped != "done"
         if partial and not (settings.agent.apply_partial_result and changes):
             updates.text(
-                f"\n\nglm-lsp: GLM stopped after {run.turns} turns (agent.maxIterations) "
+                f"\n\nglm-lsp: GLM stopped after {run.turns} turns ({run.stop_reason()}) "
                 f"without finishing; nothing was written.{check_note}"
             )
             return "max_turn_requests"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
@@ -37,6 +38,23 @@ ProgressFn = Callable[[str], None]
 # Report streaming progress every so many chunks: often enough to look alive, rarely enough
 # not to flood the editor.
 _CHUNKS_PER_REPORT = 16
+
+# What one run may cost, whatever the model asks for (issue 27: one reply with 3,000
+# read_file calls made a 96 MB next request). Calls past the cap in one turn are answered
+# with TOO_MANY_CALLS and not run; tool results are kept in the conversation up to
+# RUN_TOOL_OUTPUT_BYTES, older ones giving way first (the model is told, and may read
+# again); a turn whose request would still exceed MAX_REQUEST_BYTES is not sent.
+MAX_TOOL_CALLS_PER_TURN = 32
+RUN_TOOL_OUTPUT_BYTES = 1024 * 1024
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+TOO_MANY_CALLS = (
+    f"error: too many tool calls in one turn; at most {MAX_TOOL_CALLS_PER_TURN} run per "
+    "turn, and this one was not run. Call it again in your next turn if you still need it."
+)
+OUTPUT_DROPPED = (
+    f"[output dropped: this run keeps at most {RUN_TOOL_OUTPUT_BYTES // 1024} KB of tool "
+    "results, newest first; call the tool again if you still need it]"
+)
 
 
 class ChatStreamer(Protocol):
@@ -73,9 +91,10 @@ class _NoEvents:
 
 @dataclass
 class AgentRun:
-    """How a run ended. ``stopped`` is ``done`` when the model finished on its own."""
+    """How a run ended. ``stopped`` is ``done`` when the model finished on its own;
+    ``too_large`` when its next request would have exceeded :data:`MAX_REQUEST_BYTES`."""
 
-    stopped: Literal["done", "max_iterations"]
+    stopped: Literal["done", "max_iterations", "too_large"]
     summary: str
     turns: int
     prompt_tokens: int = 0
@@ -85,6 +104,12 @@ class AgentRun:
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    def stop_reason(self) -> str:
+        """Why an unfinished run stopped, for the user."""
+        if self.stopped == "too_large":
+            return f"its next request would exceed {MAX_REQUEST_BYTES // 2**20} MB"
+        return "glm.agent.maxIterations"
 
 
 class _Progress:
@@ -141,8 +166,12 @@ async def _tool_loop(
     run = AgentRun("max_iterations", "", 0, messages=messages)
     # Preserved thinking: each turn's reasoning goes back byte for byte with its tool calls.
     keep_reasoning = bool(request.thinking) and request.preserve_thinking
+    kept = _KeptOutputs()
     for turn in range(1, max_iterations + 1):
         status.turn, status.streamed = turn, 0
+        if turn > 1 and _request_bytes(messages) > MAX_REQUEST_BYTES:
+            run.stopped = "too_large"
+            return run
         run.turns = turn
         turn_request = request.model_copy(update={"messages": messages, "tools": tools.schemas()})
         result = await _stream_turn(client, turn_request, status, feature, events)
@@ -154,13 +183,39 @@ async def _tool_loop(
         if not result.tool_calls:
             run.stopped, run.summary = "done", result.text.strip()
             return run
-        outputs = await execute_tool_calls(tools, result.tool_calls, status.say, events)
-        # The key never goes upstream in a tool result (a file or a check's output holding it).
-        messages.extend(
-            {"role": "tool", "tool_call_id": call.id, "content": redact(output)}
-            for call, output in zip(result.tool_calls, outputs, strict=True)
+        calls = result.tool_calls
+        outputs = await execute_tool_calls(
+            tools, calls[:MAX_TOOL_CALLS_PER_TURN], status.say, events
         )
+        outputs += [TOO_MANY_CALLS] * (len(calls) - len(outputs))
+        for call, output in zip(calls, outputs, strict=True):
+            # The key never goes upstream in a tool result (a file or a check's output).
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": redact(output)})
+            kept.add(messages[-1])
     return run
+
+
+class _KeptOutputs:
+    """The tool results in the conversation, oldest first; past the run's budget the oldest
+    are replaced by :data:`OUTPUT_DROPPED`."""
+
+    def __init__(self, budget: int = RUN_TOOL_OUTPUT_BYTES) -> None:
+        self.budget = budget
+        self.total = 0
+        self._messages: list[dict[str, Any]] = []
+
+    def add(self, message: dict[str, Any]) -> None:
+        self._messages.append(message)
+        self.total += len(message["content"].encode("utf-8"))
+        while self.total > self.budget and len(self._messages) > 1:  # the newest stays
+            oldest = self._messages.pop(0)
+            self.total -= len(oldest["content"].encode("utf-8"))
+            oldest["content"] = OUTPUT_DROPPED
+
+
+def _request_bytes(messages: Sequence[dict[str, Any]]) -> int:
+    """The size of the messages as they go upstream (JSON, UTF-8)."""
+    return len(json.dumps(messages, ensure_ascii=False).encode("utf-8"))
 
 
 async def _stream_turn(

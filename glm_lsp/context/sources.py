@@ -23,6 +23,7 @@ import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from glm_lsp.workspace import Workspace, WorkspaceError
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 512 * 1024  # a file larger than this is not a useful source of signatures
+CACHE_BYTES = 24 * 1024 * 1024  # the texts kept for context, all folders' files together
 RECHECK_S = 2.0
 # The longest a gather may take when its caller sets no bound (ordinary ones take ms).
 MAX_GATHER_S = 10.0
@@ -60,6 +62,13 @@ _IMPORT_WORD = re.compile(
 class _DiskEntry:
     text: str | None  # None: missing, refused, binary or too large
     stamp: tuple[int, int] | None  # (mtime_ns, size) when read
+
+
+_REFUSED = _DiskEntry(None, None)
+
+
+def _size(entry: _DiskEntry) -> int:
+    return len(entry.text or "")
 
 
 def import_key(text: str) -> str:
@@ -82,7 +91,12 @@ class ConfinedFiles:
         self.exclude = tuple(exclude)
         self._confinement = Workspace([root], exclude=list(exclude))
         self._verdicts: dict[str, bool] = {}  # may the agent read it (confinement decided)
-        self._disk: dict[str, _DiskEntry] = {}
+        self._real: dict[str, Path | None] = {}  # where it leads (None: refused)
+        # Texts by real path, so that links to one file share one entry, at most
+        # CACHE_BYTES in all: the oldest read goes first, and is read again when wanted.
+        self._texts: OrderedDict[Path, _DiskEntry] = OrderedDict()
+        self._cached_bytes = 0
+        self._texts_lock = threading.Lock()  # loads and rechecks run in threads
         self._dirs: dict[str, list[str]] = {}
         self._checked_at = time.monotonic()
         # Bumped whenever what is known about the disk changes: import bindings worked out
@@ -98,7 +112,11 @@ class ConfinedFiles:
         return self._verdicts.get(relative)
 
     def cached(self, relative: str) -> _DiskEntry | None:
-        return self._disk.get(relative)
+        """What was read for ``relative``; None when not loaded yet (or let go since)."""
+        if relative not in self._real:
+            return None
+        real = self._real[relative]
+        return _REFUSED if real is None else self._texts.get(real)
 
     def cached_dir(self, relative: str) -> list[str] | None:
         return self._dirs.get(relative)
@@ -108,7 +126,9 @@ class ConfinedFiles:
         for relative in files:
             real = self.allowed(relative)
             self._verdicts[relative] = real is not None
-            self._disk[relative] = _DiskEntry(None, None) if real is None else self._read(real)
+            self._real[relative] = real
+            if real is not None and real not in self._texts:
+                self._store(real, self._read(real))
         for relative in dirs:
             self._dirs[relative] = self._list(relative)
         self.generation += 1
@@ -120,6 +140,17 @@ class ConfinedFiles:
         except WorkspaceError:
             return None
         return None if self._confinement.hidden(real) else real
+
+    def _store(self, real: Path, entry: _DiskEntry) -> None:
+        with self._texts_lock:
+            previous = self._texts.pop(real, None)
+            if previous is not None:
+                self._cached_bytes -= _size(previous)
+            self._texts[real] = entry
+            self._cached_bytes += _size(entry)
+            while self._cached_bytes > CACHE_BYTES and len(self._texts) > 1:
+                _, evicted = self._texts.popitem(last=False)
+                self._cached_bytes -= _size(evicted)
 
     def _read(self, real: Path) -> _DiskEntry:
         try:
@@ -153,22 +184,22 @@ class ConfinedFiles:
         whose mtime or size changed, and re-list directories."""
         self._checked_at = time.monotonic()
         self._confinement = Workspace([self.root], exclude=list(self.exclude))
-        for relative, entry in list(self._disk.items()):
+        for relative, before in list(self._real.items()):
             real = self.allowed(relative)
-            if (real is not None) != self._verdicts.get(relative):
+            if real != before:  # allowed or refused now, or it leads elsewhere
                 self._verdicts[relative] = real is not None
-                self._disk[relative] = _DiskEntry(None, None)
+                self._real[relative] = real
                 self.generation += 1
-                entry = self._disk[relative]
-            if real is None:
-                continue
+        with self._texts_lock:
+            texts = list(self._texts.items())
+        for real, entry in texts:
             try:
                 status = os.stat(real)
                 stamp: tuple[int, int] | None = (status.st_mtime_ns, status.st_size)
             except OSError:
                 stamp = None
             if stamp != entry.stamp:
-                self._disk[relative] = self._read(real)
+                self._store(real, self._read(real))
                 self.generation += 1
         for relative, names in list(self._dirs.items()):
             listed = self._list(relative)

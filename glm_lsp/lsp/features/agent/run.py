@@ -140,10 +140,10 @@ async def _deliver(ls: GlmLanguageServer, params: AgentParams, lsp_run: LspRun) 
         report["check"] = check.state
         report["checkStale"] = check.stale
     check_note = f" {check.sentence()}" if check is not None else ""
-    partial = run.stopped == "max_iterations"
+    partial = run.stopped != "done"
     if partial and not (ls.settings.agent.apply_partial_result and workspace.changes()):
         ls.show_warning(
-            f"GLM agent stopped after {run.turns} turns (glm.agent.maxIterations) without "
+            f"GLM agent stopped after {run.turns} turns ({run.stop_reason()}) without "
             "finishing; nothing was applied. Try a narrower instruction or raise the limit."
             + check_note
         )
@@ -176,7 +176,7 @@ async def _deliver(ls: GlmLanguageServer, params: AgentParams, lsp_run: LspRun) 
         files = f"{len(report['files'])} file(s) ({names})"
         if partial:
             ls.show_warning(
-                f"GLM agent stopped unfinished after {run.turns} turns (glm.agent.maxIterations)"
+                f"GLM agent stopped unfinished after {run.turns} turns ({run.stop_reason()})"
                 f" and applied what it had staged (glm.agent.applyPartialResult): {files}, "
                 f"{run.total_tokens:,} tokens. Review it; undo takes it all back.{check_note}"
                 + runs_note(runs, support)
