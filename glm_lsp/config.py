@@ -20,7 +20,38 @@ from pydantic.alias_generators import to_camel
 DEFAULT_BASE_URL = "https://open.bigmodel.cn/api/paas/v4/"
 BASE_URL_ENV = "GLM_LSP_BASE_URL"
 DEFAULT_KEY_ENVS = ("BIGMODEL_API_KEY", "ZAI_API_KEY")
-DEFAULT_EXCLUDE = [".env*", "*.pem", "*.key", "id_rsa*", ".git/"]
+# Secrets a model never sees: env files, private keys and certificates (SSH keys of every
+# type, PKCS#12 and Java key stores), package-registry and git credentials, cloud
+# credentials, Terraform variable files.
+DEFAULT_EXCLUDE = [
+    ".env*",
+    "*.pem",
+    "*.key",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "id_xmss*",
+    "*.ppk",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    "_netrc",
+    ".git-credentials",
+    ".aws/",
+    ".azure/",
+    ".config/gcloud/",
+    ".kube/config",
+    ".docker/config.json",
+    "credentials.json",
+    "*.tfvars",
+    "*.tfstate",
+    ".git/",
+]
 DEFAULT_RULES_FILES = ["AGENTS.md", "CLAUDE.md", ".github/copilot-instructions.md"]
 
 # An environment variable name, nothing else: `apiKeyEnv` must not become a way to run a
@@ -364,12 +395,18 @@ def parse_layered_settings(raw: Any = None) -> tuple[GlmSettings, list[str]]:
     return settings, warnings + more
 
 
+# Deeper than this a setting is junk: dropped (that key only) before anything recurses into
+# it. The deepest real setting (customActions[].title) is 3 levels down.
+MAX_SETTING_DEPTH = 16
+
+
 def parse_settings(raw: Any) -> tuple[GlmSettings, list[str]]:
-    """Build settings from client data; bad keys keep their default, one warning each."""
-    data = unwrap_section(raw)
+    """Build settings from client data; a bad or too-deep key keeps its default, with one
+    warning naming it: the other keys (a stricter ``agent.exclude`` above all) stay."""
     warnings: list[str] = []
     if raw is not None and not isinstance(raw, dict):
         warnings.append(f"glm settings must be an object, got {type(raw).__name__}; using defaults")
+    data = _drop_too_deep(unwrap_section(raw), "", warnings)
     warnings.extend(unknown_keys(data))
     for _ in range(64):  # each round removes at least one bad key
         try:
@@ -379,7 +416,65 @@ def parse_settings(raw: Any) -> tuple[GlmSettings, list[str]]:
             warnings.extend(removed)
             if not removed:
                 break
-    return GlmSettings(), warnings
+        except (RecursionError, TypeError, ValueError):
+            return _key_by_key(data, warnings), warnings
+    return _key_by_key(data, warnings), warnings
+
+
+def _key_by_key(data: dict[str, Any], warnings: list[str]) -> GlmSettings:
+    """The settings built one top-level key at a time, for data the whole model could not
+    take: each key that fails alone is left out with a warning, the rest are kept."""
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        try:
+            GlmSettings.model_validate({**kept, key: value})
+        except (ValidationError, RecursionError, TypeError, ValueError):
+            warnings.append(f"Invalid glm setting '{key}'; using the default")
+            continue
+        kept[key] = value
+    return GlmSettings.model_validate(kept)
+
+
+def _sections() -> frozenset[str]:
+    """The keys that hold a section of their own (``agent``, ``completion``, ...)."""
+    defaults = GlmSettings()
+    return frozenset(
+        field.alias or name
+        for name, field in GlmSettings.model_fields.items()
+        if isinstance(getattr(defaults, name), BaseModel)
+    )
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deep ``value`` nests, counted without recursion and only up to ``limit + 1``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def _drop_too_deep(data: dict[str, Any], prefix: str, warnings: list[str]) -> dict[str, Any]:
+    """``data`` without the keys nested deeper than :data:`MAX_SETTING_DEPTH` (a section
+    loses only its deep keys); one warning each."""
+    kept: dict[str, Any] = {}
+    budget = MAX_SETTING_DEPTH - prefix.count(".")
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if _depth(value, budget) <= budget:
+            kept[key] = value
+        elif isinstance(value, dict) and not prefix and key in _sections():
+            kept[key] = _drop_too_deep(value, f"{name}.", warnings)
+        else:
+            warnings.append(f"Invalid glm setting '{name}': nested too deep; using the default")
+    return kept
 
 
 def _drop_invalid(data: dict[str, Any], exc: ValidationError) -> tuple[dict[str, Any], list[str]]:

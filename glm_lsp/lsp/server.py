@@ -131,6 +131,9 @@ class GlmLanguageServer(LanguageServer):
         )
         self._settings: GlmSettings | None = None
         self.initialization_options: Any = None
+        # The user's own layer (initializationOptions): workspace settings may tighten its
+        # security settings, never loosen them (settings_layers.py).
+        self.user_settings: GlmSettings | None = None
         self.ledger = UsageLedger()
         self.capability_adjusters: list[CapabilityAdjuster] = []
         self.client_name: str | None = None  # initialize's clientInfo.name

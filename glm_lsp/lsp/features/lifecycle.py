@@ -118,6 +118,14 @@ def apply_settings(ls: GlmLanguageServer, raw: Any, *, source: str) -> None:
     if raw is None:
         return
     settings, warnings = parse_layered_settings(raw)  # over the user's settings file
+    if source == "initializationOptions":
+        ls.user_settings = settings
+    else:  # the workspace's layer: security settings only tighten the user's
+        from glm_lsp.settings_layers import with_workspace_layer
+
+        user = ls.user_settings or parse_layered_settings({})[0]
+        settings, loosened = with_workspace_layer(user, settings)
+        warnings += loosened
     for warning in warnings:
         log.warning("%s (from %s)", warning, source)
         ls.show_warning(warning)

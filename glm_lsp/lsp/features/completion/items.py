@@ -33,9 +33,22 @@ def new_engine(server: GlmLanguageServer) -> CompletionEngine:
     )
 
 
+def excluded(ls: GlmLanguageServer, uri: str) -> bool:
+    """An ``agent.exclude``d file (``.env``, a private key): its text never goes upstream,
+    so it gets no completion."""
+    from glm_lsp.excluded_files import is_excluded
+
+    path = uri_to_path(uri)
+    if path is None:
+        return False
+    return is_excluded(path, workspace_root(ls, path), ls.settings.agent.exclude)
+
+
 async def complete_inline(
     ls: GlmLanguageServer, engine: CompletionEngine, params: types.InlineCompletionParams
 ) -> types.InlineCompletionList:
+    if excluded(ls, params.text_document.uri):
+        return types.InlineCompletionList(items=[])
     automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
     request = completion_request(ls, params.text_document.uri, params.position, automatic)
     text = await engine.complete(request)
@@ -45,6 +58,8 @@ async def complete_inline(
 async def complete_items(
     ls: GlmLanguageServer, engine: CompletionEngine, params: types.CompletionParams
 ) -> types.CompletionList:
+    if excluded(ls, params.text_document.uri):
+        return types.CompletionList(is_incomplete=False, items=[])
     kind = params.context.trigger_kind if params.context else None
     automatic = kind not in (None, types.CompletionTriggerKind.Invoked)
     request = completion_request(ls, params.text_document.uri, params.position, automatic)
