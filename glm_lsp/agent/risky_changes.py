@@ -39,7 +39,11 @@ def risky_changes(workspace: Workspace, changes: Sequence[FileChange]) -> dict[P
         if folder not in hooks_paths:
             hooks_paths[folder] = git_hooks_path(folder)
         reason = why_it_runs(
-            relative, old_text=old_text, new_text=new_text, hooks_path=hooks_paths[folder]
+            relative,
+            old_text=old_text,
+            new_text=new_text,
+            hooks_path=hooks_paths[folder],
+            real_path=path,
         )
         if reason is not None:
             found[path] = RunsOnMachine(workspace.display(path), reason)

@@ -73,7 +73,7 @@ def _package(**fields: object) -> str:
     return json.dumps({"name": "app", **fields}, indent=2)
 
 
-def test_package_json_only_when_its_scripts_change() -> None:
+def test_package_json_only_when_what_it_runs_changes() -> None:
     old = _package(scripts={"test": "jest"}, version="1.0.0")
     bumped = _package(scripts={"test": "jest"}, version="1.0.1")
     assert why_it_runs("package.json", old_text=old, new_text=bumped) is None
@@ -83,6 +83,9 @@ def test_package_json_only_when_its_scripts_change() -> None:
     assert why_it_runs("web/package.json", old_text=_package(), new_text=added) is not None
     assert why_it_runs("package.json", old_text=None, new_text=added) is not None  # created
     assert why_it_runs("package.json", old_text=None, new_text=_package()) is None
+    # A dependency runs its install scripts; a file: one is code from anywhere.
+    local = _package(scripts={"test": "jest"}, version="1.0.0", dependencies={"x": "file:../x"})
+    assert why_it_runs("package.json", old_text=old, new_text=local) is not None
     # Unreadable JSON cannot be shown harmless.
     assert why_it_runs("package.json", old_text=old, new_text="{broken") is not None
 
@@ -188,3 +191,40 @@ def test_renaming_into_a_hooks_folder_is_confirmed(tmp_path: Path) -> None:
     (rename,) = [c for c in edit.document_changes or [] if isinstance(c, types.RenameFile)]
     assert rename.annotation_id is not None
     assert (edit.change_annotations or {})[rename.annotation_id].label == RUNS_LABEL
+
+
+def test_the_docs_table_lists_every_row() -> None:
+    """docs/risky-paths.md is the table users read: every pattern the code knows is in it."""
+    from glm_lsp.trust.risky_paths import RISKY_PATHS
+
+    page = (Path(__file__).parents[2] / "docs" / "risky-paths.md").read_text(encoding="utf-8")
+    missing = [
+        row.pattern for row in RISKY_PATHS if f"`{row.pattern}` | {row.reason} |" not in page
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".helix/languages.toml",
+        ".nvim.lua",
+        ".dir-locals.el",
+        "setup.py",
+        "pyproject.toml",
+        "CMakeLists.txt",
+        "build.gradle.kts",
+        "crate/build.rs",
+        ".yarnrc.yml",
+        "requirements-dev.txt",
+        ".cargo/config.toml",
+        "conftest.py",
+        "tests/conftest.py",
+        "jest.config.ts",
+        ".gitmodules",
+        ".zshrc",
+        ".config/fish/config.fish",
+    ],
+)
+def test_more_families_run_on_the_machine(path: str) -> None:
+    assert why_it_runs(path, old_text="a", new_text="b") is not None
