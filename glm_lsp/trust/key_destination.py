@@ -4,8 +4,9 @@ A GLM host, a loopback address, or the endpoint in ``GLM_LSP_BASE_URL`` (the use
 environment) get the key without a question. A ``baseUrl`` from settings naming any other host
 may come from a cloned repository (``.helix/languages.toml``, ``.nvim.lua``, ``.dir-locals.el``):
 that host gets no request at all, warm-up included, until the user answers ``Allow`` to
-"Send your GLM API key to <host>?". The answer is remembered per host in the user's state
-directory (``trust/consent.py``), never in the workspace.
+"Send your GLM API key to <host>?". Plain ``http`` to any host but this machine always asks
+(the question says "unencrypted"), wherever the URL came from. The answer is remembered per
+``scheme://host:port`` in the user's state directory (``trust/consent.py``), never in the workspace.
 
 ``KeyDestination.check`` is the hard gate (a front door calls it before it hands out the GLM
 client, so no feature can get past it); ``KeyDestination.confirm`` is where a feature asks.
@@ -32,19 +33,30 @@ GLM_DOMAINS = ("bigmodel.cn", "z.ai")  # open.bigmodel.cn, api.z.ai and the rest
 
 def is_trusted_host(host: str) -> bool:
     """GLM's own domains and this machine."""
+    if _is_loopback(host):
+        return True
+    host = host.lower().rstrip(".")
+    return any(host == domain or host.endswith("." + domain) for domain in GLM_DOMAINS)
+
+
+def _is_loopback(host: str) -> bool:
     host = host.lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        pass
-    return any(host == domain or host.endswith("." + domain) for domain in GLM_DOMAINS)
+        return False
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 def host_subject(url: str) -> str:
-    """``host[:port]`` of a URL, as consent is remembered (another port is another service)."""
+    """``scheme://host:port`` of a URL, as consent is remembered: another port is another
+    service, and ``Allow`` for https must not send the key in clear text to http."""
     parts = urlsplit(url)
+    scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if ":" in host:
         host = f"[{host}]"
@@ -52,29 +64,46 @@ def host_subject(url: str) -> str:
         port = parts.port
     except ValueError:
         port = None
-    return f"{host}:{port}" if port is not None else host
+    if port is None:
+        port = _DEFAULT_PORTS.get(scheme)
+    return f"{scheme}://{host}:{port}" if port is not None else f"{scheme}://{host}"
+
+
+def is_unencrypted(subject: str) -> bool:
+    return subject.startswith("http://")
 
 
 def host_needing_consent(
     settings: GlmSettings, environ: Mapping[str, str] | None = None
 ) -> str | None:
-    """The ``host[:port]`` the key would go to when only the settings chose it and it is
-    neither GLM nor this machine; None when the key may go without asking."""
+    """The ``scheme://host:port`` the key would go to when the user must agree first: plain
+    http to any host but this machine (always: the key would cross the network in clear
+    text), or a host only the settings chose that is neither GLM nor this machine. None
+    when the key may go without asking."""
     env = os.environ if environ is None else environ
-    if env.get(BASE_URL_ENV, "").strip():
-        return None  # the user's own environment chose the endpoint
     if settings.base_url_problem(dict(env)) is not None:
         return None  # no URL: nothing is sent at all (see GlmSettings.base_url_problem)
-    host = urlsplit(settings.base_url).hostname or ""
+    from_env = env.get(BASE_URL_ENV, "").strip()
+    url = from_env or settings.base_url
+    host = urlsplit(url).hostname or ""
+    if urlsplit(url).scheme.lower() == "http" and not _is_loopback(host):
+        return host_subject(url)
+    if from_env:
+        return None  # the user's own environment chose the endpoint
     if is_trusted_host(host):
         return None
-    return host_subject(settings.base_url)
+    return host_subject(url)
 
 
-def consent_question(host: str) -> str:
+def consent_question(subject: str) -> str:
+    if is_unencrypted(subject):
+        return (
+            f"Send your GLM API key to {subject} unencrypted? The endpoint (glm.baseUrl or "
+            f"{BASE_URL_ENV}) uses plain http, so anyone on the network path can read the key."
+        )
     return (
-        f"Send your GLM API key to {host}? The glm.baseUrl setting names this host, which is "
-        "not a GLM host; workspace settings can set it."
+        f"Send your GLM API key to {subject}? The glm.baseUrl setting names this host, "
+        "which is not a GLM host; workspace settings can set it."
     )
 
 

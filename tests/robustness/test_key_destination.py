@@ -22,7 +22,8 @@ from tests.proxy_recorder import ProxyRecorder
 
 FOREIGN = "llm.example.test"
 FOREIGN_URL = f"http://{FOREIGN}/api/paas/v4/"
-QUESTION = f"Send your GLM API key to {FOREIGN}?"
+SUBJECT = f"http://{FOREIGN}:80"  # consent is kept by scheme, host and port
+QUESTION = f"Send your GLM API key to {SUBJECT} unencrypted?"
 REFACTORED = "```python\nx = 2\n```"
 
 
@@ -60,7 +61,7 @@ async def test_a_foreign_host_gets_nothing_before_allow_and_works_after(
         assert proxy.requests == [], "a request went out before the user agreed"
         assert not fake_glm.requests and not fake_glm.other_requests
         errors = messages_of(client, types.MessageType.Error)
-        assert any(f"not sent to {FOREIGN}" in e for e in errors), errors
+        assert any(f"not sent to {SUBJECT}" in e for e in errors), errors
 
         editor.message_answer = "Allow"
         assert await _refactor(client, uri) == {"applied": True}
@@ -71,7 +72,7 @@ async def test_a_foreign_host_gets_nothing_before_allow_and_works_after(
     assert posts[0].headers["authorization"] == f"Bearer {TEST_KEY}"
     assert len(fake_glm.requests) == 1  # and it reached the upstream behind the proxy
     consent = json.loads((Path(state) / "consent.json").read_text())
-    assert consent["allowed"]["key-host"] == [FOREIGN]
+    assert consent["allowed"]["key-host"] == [SUBJECT]
     assert list(tmp_path.iterdir()) == []  # nothing written into the workspace
     assert all(TEST_KEY not in m for m in messages_of(client))
 
@@ -132,7 +133,7 @@ async def test_allow_is_remembered_per_host_in_the_state_directory(
     ):
         assert await wait_until(lambda: len(editor.questions) == 1)
     assert editor.questions[0].message.startswith(
-        "Send your GLM API key to other.example.test:8080?"
+        "Send your GLM API key to http://other.example.test:8080 unencrypted?"
     )
 
 
@@ -269,3 +270,46 @@ async def test_a_base_url_without_a_scheme_stops_the_feature_and_sends_nothing(
     assert editor.text(uri) == "def f():\n    return 1\n"
     assert proxy.requests == [], [r.target for r in proxy.requests]
     assert not fake_glm.requests and not fake_glm.other_requests
+
+
+async def test_allow_for_https_does_not_send_the_key_over_http(
+    fake_glm: FakeGlm, proxy: ProxyRecorder, tmp_path: Path
+) -> None:
+    """The user allowed https://llm.example.test:8443 (remembered as today, and as glm-lsp
+    once remembered it, by host and port only); a setting now says http on that port."""
+    state = Path(fresh_state_dir())
+    allowed = {"key-host": [f"https://{FOREIGN}:8443", f"{FOREIGN}:8443"]}
+    (state / "consent.json").write_text(json.dumps({"allowed": allowed}))
+    plain = f"http://{FOREIGN}:8443/api/paas/v4/"
+    async with start_session(
+        None,
+        tmp_path,
+        configuration={"baseUrl": plain},
+        extra_env={**proxy.env(), "GLM_LSP_STATE_DIR": str(state)},
+    ) as (client, editor):
+        assert await wait_until(lambda: len(editor.questions) == 1)
+        uri = editor.open("a.py", "x = 1\n")
+        fake_glm.enqueue(Reply(text=REFACTORED))
+        assert await _refactor(client, uri) == {"applied": False}
+    assert editor.questions[0].message.startswith(
+        f"Send your GLM API key to http://{FOREIGN}:8443 unencrypted?"
+    )
+    assert proxy.requests == [] and not fake_glm.requests
+
+
+async def test_plain_http_from_the_environment_asks_too(
+    fake_glm: FakeGlm, proxy: ProxyRecorder, tmp_path: Path
+) -> None:
+    """GLM_LSP_BASE_URL is the user's own choice of host, but plain http off this machine
+    still asks: the key would cross the network in clear text."""
+    async with start_session(
+        None, tmp_path, extra_env={**proxy.env(), "GLM_LSP_BASE_URL": FOREIGN_URL}
+    ) as (client, editor):
+        assert await wait_until(lambda: len(editor.questions) == 1)
+        uri = editor.open("a.py", "x = 1\n")
+        fake_glm.enqueue(Reply(text=REFACTORED))
+        editor.message_answer = "Allow"
+        assert await _refactor(client, uri) == {"applied": True}
+    assert editor.questions[0].message.startswith(QUESTION)
+    assert "unencrypted" in editor.questions[0].message
+    assert [r.method for r in proxy.requests if r.method == "POST"] == ["POST"]

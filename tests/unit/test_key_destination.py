@@ -40,14 +40,15 @@ def test_glm_and_loopback_hosts_need_no_question(url: str) -> None:
 @pytest.mark.parametrize(
     ("url", "subject"),
     [
-        ("https://llm.example.com/v1/", "llm.example.com"),
-        ("http://llm.example.com:8080/v1/", "llm.example.com:8080"),
-        ("https://bigmodel.cn.example.com/v4/", "bigmodel.cn.example.com"),
-        ("https://notz.ai/v4/", "notz.ai"),
-        ("https://z.ai.evil.test/v4/", "z.ai.evil.test"),
-        ("http://10.0.0.5:8000/v1/", "10.0.0.5:8000"),
-        ("http://[2001:db8::1]:8000/v1/", "[2001:db8::1]:8000"),
-        ("http://localhost.evil.test/v1/", "localhost.evil.test"),
+        ("https://llm.example.com/v1/", "https://llm.example.com:443"),
+        ("http://llm.example.com:8080/v1/", "http://llm.example.com:8080"),
+        ("https://bigmodel.cn.example.com/v4/", "https://bigmodel.cn.example.com:443"),
+        ("https://notz.ai/v4/", "https://notz.ai:443"),
+        ("https://z.ai.evil.test/v4/", "https://z.ai.evil.test:443"),
+        ("http://10.0.0.5:8000/v1/", "http://10.0.0.5:8000"),
+        ("http://[2001:db8::1]:8000/v1/", "http://[2001:db8::1]:8000"),
+        ("http://localhost.evil.test/v1/", "http://localhost.evil.test:80"),
+        ("http://open.bigmodel.cn/api/paas/v4/", "http://open.bigmodel.cn:80"),  # clear text
     ],
 )
 def test_any_other_host_from_settings_needs_consent(url: str, subject: str) -> None:
@@ -56,8 +57,18 @@ def test_any_other_host_from_settings_needs_consent(url: str, subject: str) -> N
 
 def test_the_environments_endpoint_is_the_users_choice() -> None:
     settings = GlmSettings(baseUrl="https://llm.example.com/v1/")
-    assert host_needing_consent(settings, environ={"GLM_LSP_BASE_URL": "http://x.test/"}) is None
-    assert host_needing_consent(settings, environ={"GLM_LSP_BASE_URL": " "}) == "llm.example.com"
+    environ = {"GLM_LSP_BASE_URL": "https://x.test/"}
+    assert host_needing_consent(settings, environ=environ) is None
+    blank = {"GLM_LSP_BASE_URL": " "}
+    assert host_needing_consent(settings, environ=blank) == "https://llm.example.com:443"
+
+
+def test_plain_http_off_this_machine_always_asks() -> None:
+    settings = GlmSettings()
+    environ = {"GLM_LSP_BASE_URL": "http://x.test:8000/"}  # even the user's own choice
+    assert host_needing_consent(settings, environ=environ) == "http://x.test:8000"
+    assert "unencrypted" in consent_question("http://x.test:8000")
+    assert "unencrypted" not in consent_question("https://x.test:8000")
 
 
 def test_the_default_endpoint_needs_no_question() -> None:
@@ -66,7 +77,8 @@ def test_the_default_endpoint_needs_no_question() -> None:
 
 def test_hosts_are_compared_case_insensitively() -> None:
     assert is_trusted_host("API.Z.AI")
-    assert host_subject("HTTP://LLM.Example.COM:9/v1/") == "llm.example.com:9"
+    assert host_subject("HTTP://LLM.Example.COM:9/v1/") == "http://llm.example.com:9"
+    assert host_subject("https://h.test:9/") != host_subject("http://h.test:9/")
 
 
 def test_the_question_and_the_reasons_name_the_host() -> None:
