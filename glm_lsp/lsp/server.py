@@ -90,6 +90,23 @@ class GlmProtocol(LanguageServerProtocol):
         REQUEST_WORK_DONE_TOKEN.set(params.work_done_token)
         return (yield from super().lsp_workspace__execute_command(params))
 
+    def handle_message(self, message: Any) -> Any:
+        # After shutdown the spec wants every request answered with InvalidRequest; pygls
+        # drops them, and the client would wait for the answer forever.
+        if (
+            self._shutdown
+            and hasattr(message, "method")
+            and message.method != types.EXIT
+            and getattr(message, "id", None) is not None
+        ):
+            error = types.ResponseError(
+                code=types.ErrorCodes.InvalidRequest,
+                message=f"glm-lsp is shutting down: {message.method} after shutdown",
+            )
+            self._send_response(message.id, error=error)
+            return None
+        return super().handle_message(message)
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
             return super().structure_message(data)
