@@ -52,6 +52,8 @@ CACHE_BYTES = 24 * 1024 * 1024  # the texts kept for context, all folders' files
 RECHECK_S = 2.0
 # The longest a gather may take when its caller sets no bound (ordinary ones take ms).
 MAX_GATHER_S = 10.0
+# A completion's document up to this size is parsed on the event loop (see gather).
+ON_LOOP_MAX_CHARS = 200_000
 # Words that start the lines deciding what imports resolve to, in every language read.
 _IMPORT_WORD = re.compile(
     r"import|require|package |from |use |using |#include|mod |namespace |extern crate"
@@ -320,9 +322,28 @@ class ContextGatherer:
         for grammar in unloaded_for(document.path):  # once per language, off the loop
             await asyncio.to_thread(load, grammar)
         context = Context()
+        # A completion in a document of ordinary size parses on the loop: in a thread every
+        # keystroke would pay a GIL convoy (the loop waits out a switch interval each time
+        # the parse holds the GIL), and its parse is bounded anyway (linear regexes; of a
+        # large document only the head and the cursor's surroundings). Actions parse their
+        # selection, which may be megabytes: in the thread.
+        on_loop = sticky and len(document.text) <= ON_LOOP_MAX_CHARS
         for _ in range(6):  # each round resolves one more level of imports
             stop = threading.Event()
             view = files.view(buffers, stop)
+            if on_loop:
+                context = self._gather_once(
+                    files, view, document, start, end, buffers, max_chars, sticky
+                )
+                if not view.misses and not view.dir_misses:
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._load_in_background(files, view)
+                    break
+                if not await self._load(files, view, left):
+                    break
+                continue
             parsing = asyncio.get_running_loop().run_in_executor(
                 self._parser,
                 self._gather_once,
@@ -355,18 +376,26 @@ class ContextGatherer:
             if left <= 0:
                 self._load_in_background(files, view)
                 break
-            loading = asyncio.ensure_future(
-                asyncio.to_thread(files.load, sorted(view.misses), sorted(view.dir_misses))
-            )
-            try:
-                await asyncio.wait_for(asyncio.shield(loading), left)
-            except asyncio.TimeoutError:
+            if not await self._load(files, view, left):
                 break
         if files.recheck_due():
             self._recheck_in_background(files)
         if sticky:
             self._order[document.path] = [d.key for d in context.definitions]
         return context
+
+    @staticmethod
+    async def _load(files: ConfinedFiles, view: FilesView, wait_s: float) -> bool:
+        """Read what ``view`` missed, in a thread; False when that took over ``wait_s``
+        (it goes on loading for the next request)."""
+        loading = asyncio.ensure_future(
+            asyncio.to_thread(files.load, sorted(view.misses), sorted(view.dir_misses))
+        )
+        try:
+            await asyncio.wait_for(asyncio.shield(loading), wait_s)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
     def _gather_once(
         self,

@@ -108,6 +108,31 @@ async def one_round(client: Any, editor: EditorState, uris: list[str], offset: i
         assert '    """Documented."""\n    value_0 = 0' in editor.text(uri)
 
 
+_FILE_LINE = re.compile(r"^File: (\S+)$", re.MULTILINE)
+
+
+def assert_superseded_were_closed(requests: list[Any]) -> None:
+    """Per document, each request a newer one superseded was closed by the server mid-stream,
+    unless it had already ended before the newer one reached the upstream: on a loaded
+    machine the older answer can be complete by then, and a finished answer is not an early
+    close. The newest request of each document is never closed early."""
+    by_file: dict[str, list[Any]] = {}
+    for request in requests:
+        found = _FILE_LINE.search(request.text())
+        if found is None:  # closed before its body arrived: superseded, and closed early
+            assert not request.messages and request.closed_early, request
+            continue
+        by_file.setdefault(found.group(1), []).append(request)
+    assert len(by_file) == COMPLETIONS // 2
+    for name, ordered in by_file.items():
+        ordered.sort(key=lambda r: r.started_at)
+        *older, newest = ordered
+        assert not newest.closed_early, name
+        for request, successor in zip(older, ordered[1:], strict=True):
+            finished_first = request.finished_at <= successor.started_at
+            assert request.closed_early or finished_first, (name, request, successor)
+
+
 async def test_many_documents_and_concurrent_requests(fake_glm: FakeGlm, tmp_path: Path) -> None:
     fake_glm.responder = overlapping(fake_glm)
     settings = {"maxRetries": MAX_RETRIES, "completion": {"debounceMs": 0}}
@@ -147,7 +172,8 @@ async def test_many_documents_and_concurrent_requests(fake_glm: FakeGlm, tmp_pat
     assert max(opened_rss, first_rss, second_rss) < RSS_LIMIT_MB
     assert second_rss - first_rss < 10, (first_rss, second_rss)
     assert max(second_fds, third_fds) <= first_fds + 2, (first_fds, second_fds, third_fds)
-    assert sum(r.closed_early for r in fake_glm.requests) == superseded_upstream
+    assert_superseded_were_closed(fake_glm.requests[2 * (COMPLETIONS + ACTIONS) :])
+    assert not any(r.closed_early for r in fake_glm.requests[: 2 * (COMPLETIONS + ACTIONS)])
     print(  # noqa: T201 - the numbers the report quotes (pytest -s)
         f"\nload: {DOCUMENTS} documents open: RSS {opened_rss:.1f} MB; after round 1 "
         f"{first_rss:.1f} MB, round 2 {second_rss:.1f} MB ({elapsed:.2f} s for "
