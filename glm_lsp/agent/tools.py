@@ -23,7 +23,6 @@ from glm_lsp.linear_match import (
     compile_regex,
     glob_spec,
 )
-
 from glm_lsp.workspace import Workspace, WorkspaceError, matching_lines
 
 if TYPE_CHECKING:

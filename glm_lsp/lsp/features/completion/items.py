@@ -36,7 +36,7 @@ def new_engine(server: GlmLanguageServer) -> CompletionEngine:
 def excluded(ls: GlmLanguageServer, uri: str) -> bool:
     """An ``agent.exclude``d file (``.env``, a private key): its text never goes upstream,
     so it gets no completion."""
-    from glm_lsp.excluded_files import is_excluded
+    from glm_lsp.trust.excluded_files import is_excluded
 
     path = uri_to_path(uri)
     if path is None:

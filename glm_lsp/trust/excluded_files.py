@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-from .linear_match import glob_spec
+from glm_lsp.linear_match import glob_spec
 
 
 @lru_cache(maxsize=8)
