@@ -262,7 +262,7 @@ async def test_max_iterations_applies_the_partial_result_when_configured(
         assert len(fake_glm.requests) == 2
         assert result["applied"] is True and result["partial"] is True
         (edit,) = editor.applied_edits
-        assert edit.label == "GLM: loop forever (partial)"
+        assert edit.label == "GLM (partial): loop forever"
         assert (root / "a.py").read_text() == "a = 2\n"
         warnings = messages_of(client, types.MessageType.Warning)
         assert any("stopped unfinished after 2 turns" in w and "a.py" in w for w in warnings)

@@ -110,7 +110,7 @@ async def test_glm_checks_its_change_fixes_it_and_the_edit_says_check_passed(
         assert len(during) == 2 and all(state == before for state in during)
         assert result["applied"] is True and result["check"] == "passed"
         (params,) = editor.applied_edits
-        assert params.label == f"GLM: {instruction} (check passed)"
+        assert params.label == f"GLM (check passed): {instruction}"
         assert editor.text(calc_uri) == FIXED
         assert editor.text(tests_uri) == UNSAVED_TESTS
         # The edit went to the editor's buffer; the disk is as it was, byte for byte.
@@ -284,7 +284,7 @@ async def test_a_check_past_its_time_limit_is_killed_with_its_children(
         assert await _gone(token)
         assert result["check"] == "failed"
         (params,) = editor.applied_edits
-        assert params.label == "GLM: change add (check failed)"
+        assert params.label == "GLM (check failed): change add"
         info = messages_of(client, types.MessageType.Info)
         assert any("The last check failed (timed out)" in m for m in info)
 
@@ -337,7 +337,7 @@ async def test_refused_consent_runs_nothing_and_the_model_is_told(
         assert len(editor.questions) == 1
         assert not marker.exists()
         (params,) = editor.applied_edits
-        assert params.label == "GLM: change add (check not run)"
+        assert params.label == "GLM (check not run): change add"
         assert result["check"] == "not run"
         info = messages_of(client, types.MessageType.Info)
         assert any("The check was not run (not allowed)" in m for m in info)

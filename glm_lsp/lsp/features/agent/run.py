@@ -21,6 +21,7 @@ from glm_lsp.agent.session import (
     Selection,
     run_agent_session,
 )
+from glm_lsp.agent.verdict import edit_label, final_message
 from glm_lsp.glm.usage import is_coding_plan, is_peak
 from glm_lsp.lsp.features.agent.edit import (
     AgentParams,
@@ -139,17 +140,20 @@ async def _deliver(ls: GlmLanguageServer, params: AgentParams, lsp_run: LspRun) 
     if check is not None:
         report["check"] = check.state
         report["checkStale"] = check.stale
-    check_note = f" {check.sentence()}" if check is not None else ""
+    check_note = check.sentence() if check is not None else ""
     partial = run.stopped != "done"
     if partial and not (ls.settings.agent.apply_partial_result and workspace.changes()):
         ls.show_warning(
-            f"GLM agent stopped after {run.turns} turns ({run.stop_reason()}) without "
-            "finishing; nothing was applied. Try a narrower instruction or raise the limit."
-            + check_note
+            final_message(
+                [check_note],
+                f"GLM agent stopped after {run.turns} turns ({run.stop_reason()}) without "
+                "finishing; nothing was applied. Try a narrower instruction or raise the limit.",
+                "",
+            )
         )
         return report
     if not workspace.changes():  # the instruction comment stays: nothing was done about it
-        ls.show_info(f"GLM agent made no changes. {run.summary}".strip() + check_note)
+        ls.show_info(final_message([check_note], "GLM agent made no changes.", run.summary))
         return report
     changes = workspace.changes()
     report["files"] = changed_names(workspace, changes)
@@ -160,12 +164,12 @@ async def _deliver(ls: GlmLanguageServer, params: AgentParams, lsp_run: LspRun) 
         return report
     runs = files_that_run(workspace, changes, starts)  # needsConfirmation, or named
     report["runsOnMachine"] = [run.name for run in runs.values()]
-    label = f"GLM: {params.instruction}" + (" (partial)" if partial else "")
-    if check is not None:
-        label += f" ({check.label()})"
+    flags = [check.label() if check is not None else "", "partial" if partial else ""]
+    if runs:
+        flags.append(f"changes what runs: {', '.join(run.name for run in runs.values())}")
     applied = await apply_changes(
         ls,
-        label,
+        edit_label(params.instruction, flags),
         changes_for_apply(workspace, changes, starts),
         prepare=lambda edit: prepare_for_client(edit, support, runs),
     )
@@ -174,20 +178,25 @@ async def _deliver(ls: GlmLanguageServer, params: AgentParams, lsp_run: LspRun) 
     if applied:
         names = ", ".join(report["files"])
         files = f"{len(report['files'])} file(s) ({names})"
+        unconfirmed = runs_note(runs, support)
         if partial:
             ls.show_warning(
-                f"GLM agent stopped unfinished after {run.turns} turns ({run.stop_reason()})"
-                f" and applied what it had staged (glm.agent.applyPartialResult): {files}, "
-                f"{run.total_tokens:,} tokens. Review it; undo takes it all back.{check_note}"
-                + runs_note(runs, support)
+                final_message(
+                    [check_note, unconfirmed],
+                    f"GLM agent stopped unfinished after {run.turns} turns "
+                    f"({run.stop_reason()}) and applied what it had staged "
+                    f"(glm.agent.applyPartialResult): {files}, {run.total_tokens:,} tokens. "
+                    "Review it; undo takes it all back.",
+                    "",
+                )
             )
         else:
-            unconfirmed = runs_note(runs, support)
             (ls.show_warning if unconfirmed else ls.show_info)(
-                f"GLM agent changed {files} in {run.turns} turns, "
-                f"{run.total_tokens:,} tokens. {run.summary}".strip()
-                + check_note
-                + unconfirmed
+                final_message(
+                    [check_note, unconfirmed],
+                    f"GLM agent changed {files} in {run.turns} turns, {run.total_tokens:,} tokens.",
+                    run.summary,
+                )
             )
     return report
 
