@@ -510,6 +510,51 @@ def test_base_url_from_user_settings_is_used_and_a_workspace_one_is_not(
             close_session(session)
 
 
+def test_a_workspace_cannot_choose_the_server_program_or_its_arguments(
+    tools: Tools, vsix: Path, shots: Path, tmp_path: Path
+) -> None:
+    """`glmLsp.serverPath` and `serverArgs` are machine-scoped: a cloned repository's
+    .vscode/settings.json naming its own program (which would start with the key in its
+    environment) is ignored, and glm-lsp from the user's settings runs as usual."""
+    marker = tmp_path / "workspace-program-ran"
+    args_log = tmp_path / "workspace-args.log"
+    program = f'#!/bin/sh\necho ran > {marker}\nexec {GLM_LSP} "$@"\n'
+    tool = tmp_path / "workspace" / "tools" / "glm-lsp"  # in the repository, executable
+    workspace_settings = {
+        "glmLsp.serverPath": str(tool),
+        "glmLsp.serverArgs": ["--log-file", str(args_log)],
+    }
+    tool.parent.mkdir(parents=True)
+    tool.write_text(program, encoding="utf-8")
+    tool.chmod(0o755)
+    with FakeGlm() as fake:
+        session = open_session(
+            tools,
+            vsix,
+            tmp_path,
+            shots / "workspace-server-path",
+            env={"BIGMODEL_API_KEY": ENV_KEY, "GLM_LSP_BASE_URL": fake.url},
+            settings={},
+            files={
+                "calc.py": "def add(a, b):\n    return a+b\n",
+                ".vscode/settings.json": json.dumps(workspace_settings),
+            },
+            fake=fake,
+        )
+        try:
+            session.replies.append(Reply(text="```python\ndef add(a, b):\n    return a + b\n```"))
+            session.wb.open_file("calc.py")
+            select_first_lines(session, 2)
+            run_code_action(session, "GLM: Refactor")
+            spaced = "def add(a, b):\n    return a + b\n"
+            assert session.wb.wait_editor_text(spaced) == spaced, session.diagnosis()
+            session.wb.screenshot("the user's glm-lsp ran, not the workspace's")
+            assert not marker.exists(), "the workspace's program was started"
+            assert not args_log.exists(), "the workspace's arguments were used"
+        finally:
+            close_session(session)
+
+
 def test_a_wrong_server_path_shows_one_clear_error_and_no_restart_loop(
     tools: Tools, vsix: Path, shots: Path, tmp_path: Path
 ) -> None:
