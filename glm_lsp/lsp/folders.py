@@ -22,3 +22,14 @@ def workspace_root(server: GlmLanguageServer, path: Path | None) -> Path | None:
         return max(candidates, key=lambda p: len(p.parts))
     root = server.workspace.root_path
     return Path(root) if root else None
+
+
+def is_excluded_document(server: GlmLanguageServer, uri: str) -> bool:
+    """An ``agent.exclude``d file (``.env``, a private key): its text never goes upstream,
+    so it gets no completion and no next edit."""
+    from glm_lsp.trust.excluded_files import is_excluded
+
+    path = uri_to_path(uri)
+    if path is None:
+        return False
+    return is_excluded(path, workspace_root(server, path), server.settings.agent.exclude)

@@ -16,6 +16,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from tests.e2e.test_next_edit import next_edit
 from tests.fake_glm import FakeGlm, Reply
 from tests.lsp_harness import execute, inline, messages_of, start_session
 from tests.robustness.raw_lsp import RawLsp, raw_server
@@ -107,11 +108,12 @@ async def test_no_completion_in_an_excluded_file(fake_glm: FakeGlm, tmp_path: Pa
     (root / "deploy_key" / "id_ed25519").write_text(f"-----BEGIN KEY-----\n{SECRET}\n")
     fake_glm.enqueue(Reply(text="MORE=1"))
     async with start_session(fake_glm, root) as (client, editor):
-        offered = []
+        offered: list[Any] = []
         for relative in (".env", "deploy_key/id_ed25519"):
             uri = editor.open(relative, language_id="plaintext")
             end = types.Position(line=1, character=0)
             offered += await inline(client, uri, end)
+            offered += await next_edit(client, uri, 1, 1, 0)  # no next edit either
 
     assert offered == []
     assert fake_glm.requests == []

@@ -11,7 +11,7 @@ from glm_lsp.completion.cursor import Cursor, cursor_at, leading_whitespace
 from glm_lsp.completion.engine import CompletionEngine, CompletionRequest
 from glm_lsp.context.target import language_id, path_for_model
 from glm_lsp.lsp.features.apply import uri_to_path
-from glm_lsp.lsp.folders import workspace_root
+from glm_lsp.lsp.folders import is_excluded_document, workspace_root
 from glm_lsp.lsp.server import GlmLanguageServer
 
 DETAIL = "GLM suggestion"
@@ -33,21 +33,10 @@ def new_engine(server: GlmLanguageServer) -> CompletionEngine:
     )
 
 
-def excluded(ls: GlmLanguageServer, uri: str) -> bool:
-    """An ``agent.exclude``d file (``.env``, a private key): its text never goes upstream,
-    so it gets no completion."""
-    from glm_lsp.trust.excluded_files import is_excluded
-
-    path = uri_to_path(uri)
-    if path is None:
-        return False
-    return is_excluded(path, workspace_root(ls, path), ls.settings.agent.exclude)
-
-
 async def complete_inline(
     ls: GlmLanguageServer, engine: CompletionEngine, params: types.InlineCompletionParams
 ) -> types.InlineCompletionList:
-    if excluded(ls, params.text_document.uri):
+    if is_excluded_document(ls, params.text_document.uri):
         return types.InlineCompletionList(items=[])
     automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
     request = completion_request(ls, params.text_document.uri, params.position, automatic)
@@ -58,7 +47,7 @@ async def complete_inline(
 async def complete_items(
     ls: GlmLanguageServer, engine: CompletionEngine, params: types.CompletionParams
 ) -> types.CompletionList:
-    if excluded(ls, params.text_document.uri):
+    if is_excluded_document(ls, params.text_document.uri):
         return types.CompletionList(is_incomplete=False, items=[])
     kind = params.context.trigger_kind if params.context else None
     automatic = kind not in (None, types.CompletionTriggerKind.Invoked)

@@ -10,6 +10,7 @@ from typing import Any
 from glm_lsp.context.target import language_id
 from glm_lsp.lsp.features.completion.items import display_path
 from glm_lsp.lsp.features.next_edit.state import state_of
+from glm_lsp.lsp.folders import is_excluded_document
 from glm_lsp.lsp.server import GlmLanguageServer
 from glm_lsp.next_edit.engine import NextEditRequest, Outcome
 from glm_lsp.next_edit.prompt import Diagnostic
@@ -51,6 +52,8 @@ def next_edit_request(
     version = document_id.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise BadRequest(f"no textDocument.version for {uri}")
+    if is_excluded_document(ls, uri):  # a secret's text never goes upstream
+        raise BadRequest(f"{uri} is excluded (glm.agent.exclude)")
     document = ls.workspace.text_documents.get(uri)
     if document is None:
         raise BadRequest(f"{uri} is not open")
