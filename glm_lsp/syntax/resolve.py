@@ -56,11 +56,24 @@ class Bindings:
 KEPT_TREES = 8
 
 
-class OutlineIndex:
-    """Outlines per file, parsed once per text (a changed buffer or file is parsed again)."""
+# Parsed text kept by an OutlineIndex, all files together.
+OUTLINE_CHARS = 16 * 1024 * 1024
 
-    def __init__(self) -> None:
+
+class OutlineIndex:
+    """Outlines per file, parsed once per text (a changed buffer or file is parsed again).
+
+    Parses are also kept by text object: the context cache holds one text per real file, so
+    links to one module share one parse (300 symlinks to a 491 KB file once cost 290 MB and
+    more time than a code action's bound). At most ``max_chars`` of parsed text is kept, the
+    oldest parse going first, with the paths that led to it."""
+
+    def __init__(self, max_chars: int = OUTLINE_CHARS) -> None:
+        self.max_chars = max_chars
         self._parsed: dict[str, tuple[str, Outline | None]] = {}
+        # id(text) -> (text, outline); the tuple keeps the text alive, so its id stays its own.
+        self._by_text: OrderedDict[int, tuple[str, Outline | None]] = OrderedDict()
+        self._chars = 0
         # The last tree of the documents typed in (a tree costs memory: the few recent ones).
         self._trees: OrderedDict[str, tuple[bytes, Any]] = OrderedDict()
 
@@ -81,9 +94,23 @@ class OutlineIndex:
         cached = self._parsed.get(path)
         if cached is not None and cached[0] == text:
             return cached[1]
-        found = outline_of(text, path)
+        shared = self._by_text.get(id(text))
+        if shared is not None and shared[0] is text:
+            found = shared[1]
+        else:
+            found = outline_of(text, path)
+            self._by_text[id(text)] = (text, found)
+            self._chars += len(text)
+            self._evict()
         self._parsed[path] = (text, found)
         return found
+
+    def _evict(self) -> None:
+        while self._chars > self.max_chars and len(self._by_text) > 1:
+            _, (dropped, _) = self._by_text.popitem(last=False)
+            self._chars -= len(dropped)
+            for path in [p for p, (t, _) in self._parsed.items() if t is dropped]:
+                del self._parsed[path]
 
     def definitions(self, path: str, text: str) -> dict[str, Definition]:
         found = self.outline(path, text)
