@@ -284,9 +284,11 @@ async def test_the_key_goes_to_a_settings_host_only_after_the_user_allows_it(
         response = await acp.prompt("rename helper")
     assert response.stop_reason == "end_turn"
     (question,) = client.permissions
-    assert question.title.startswith("Send your GLM API key to llm.example.test?")
+    # Consent is kept by scheme, host and port (issue 27).
+    assert question.title.startswith("Send your GLM API key to https://llm.example.test:443?")
     text = client.message_text()
-    assert "was not sent to llm.example.test" in text and "Nothing was written" in text
+    assert "was not sent to https://llm.example.test:443" in text
+    assert "Nothing was written" in text
     assert TEST_KEY not in client.everything_received()
 
 
