@@ -59,7 +59,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODELS = ("glm-5.1", "glm-4.7", "glm-4.5-air")  # offered in the model option, beside settings
-SUMMARY_MAX_CHARS = 4_000
 
 
 @dataclass
