@@ -70,12 +70,15 @@ def acp(args: argparse.Namespace) -> int:
     """The agent over ACP on stdio (glm_lsp/acp/); logs go to stderr and --log-file."""
     import asyncio
 
-    from glm_lsp.acp.agent import serve
+    from glm_lsp.acp.early_initialize import answer_initialize_early
     from glm_lsp.log import setup_logging
 
     logger = setup_logging(verbose=args.verbose, log_file=args.log_file)
     logger.info("glm-lsp %s starting the ACP agent on stdio", __version__)
-    asyncio.run(serve())
+    early = answer_initialize_early()  # before the protocol package loads: editors wait on it
+    from glm_lsp.acp.agent import serve
+
+    asyncio.run(serve(early))
     return 0
 
 

@@ -18,15 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from acp import PROTOCOL_VERSION, RequestError, helpers
+from acp import RequestError, helpers
 from acp.interfaces import Client
 from acp.schema import (
-    AgentCapabilities,
     ClientCapabilities,
     Implementation,
     InitializeResponse,
     NewSessionResponse,
-    PromptCapabilities,
     PromptResponse,
     SessionConfigOptionSelect,
     SessionConfigSelectOption,
@@ -41,6 +39,7 @@ from glm_lsp.acp.delivery import (
     permission_title,
     write_changes,
 )
+from glm_lsp.acp.early_initialize import EarlyStart, initialize_result
 from glm_lsp.acp.ports import AcpAsker, ClientBuffers, SessionUpdates
 from glm_lsp.agent.risky_changes import risky_changes
 from glm_lsp.agent.session import AgentOutcome, AgentRequest, run_agent_session
@@ -122,15 +121,14 @@ class GlmAcpAgent:
         **kwargs: Any,
     ) -> InitializeResponse:
         self._client_capabilities = client_capabilities or ClientCapabilities()
-        return InitializeResponse(
-            protocol_version=min(protocol_version, PROTOCOL_VERSION),
-            agent_capabilities=AgentCapabilities(
-                load_session=False,
-                prompt_capabilities=PromptCapabilities(embedded_context=True),
-            ),
-            agent_info=Implementation(name="glm-lsp", title="GLM", version=__version__),
-            auth_methods=[],
-        )
+        return InitializeResponse.model_validate(initialize_result(protocol_version))
+
+    def adopt_client_capabilities(self, capabilities: dict[str, Any]) -> None:
+        """The capabilities of an ``initialize`` answered before the package loaded."""
+        try:
+            self._client_capabilities = ClientCapabilities.model_validate(capabilities)
+        except ValueError as exc:
+            log.warning("the client's capabilities could not be read (%s); assuming none", exc)
 
     async def authenticate(self, method_id: str, **kwargs: Any) -> None:
         return None  # the key comes from the environment (BIGMODEL_API_KEY / ZAI_API_KEY)
@@ -356,6 +354,8 @@ class GlmAcpAgent:
         await self._clients.aclose()
 
 
+MAX_MESSAGE_BYTES = 16 * 2**20  # one JSON-RPC line from the client, at most
+
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}")
 
 
@@ -423,13 +423,19 @@ async def _flush_and_close(updates: SessionUpdates) -> None:
     await updates.close()
 
 
-async def serve() -> None:
-    """Run the agent over stdin/stdout until the client goes away."""
+async def serve(early: EarlyStart) -> None:
+    """Run the agent over stdin/stdout until the client goes away, after what
+    ``answer_initialize_early`` read (and perhaps answered) before this module loaded."""
     from acp import run_agent
+    from acp.stdio import stdio_streams
 
     agent = GlmAcpAgent()
+    if early.client_capabilities is not None:
+        agent.adopt_client_capabilities(early.client_capabilities)
+    reader, writer = await stdio_streams(limit=MAX_MESSAGE_BYTES)
+    reader.feed_data(early.unread)  # before the pipe delivers anything: order is kept
     try:
         # It implements the methods it supports; the SDK answers the rest as not found.
-        await run_agent(agent)  # type: ignore[arg-type]
+        await run_agent(agent, input_stream=writer, output_stream=reader)  # type: ignore[arg-type]
     finally:
         await agent.close()
