@@ -7,9 +7,7 @@ import logging
 from typing import Any
 
 from glm_lsp.glm.errors import GlmError
-from glm_lsp.glm.quota import UNKNOWN, describe
 from glm_lsp.glm.usage import is_coding_plan
-from glm_lsp.lsp.features.next_edit.state import next_edit_counts
 from glm_lsp.lsp.server import GlmLanguageServer
 
 log = logging.getLogger(__name__)
@@ -20,6 +18,11 @@ STATUS_COMMAND = "glm.status"
 def register(server: GlmLanguageServer) -> None:
     @server.command(STATUS_COMMAND)
     async def status(ls: GlmLanguageServer, *args: Any) -> dict[str, object]:
+        # Loaded on first use: the quota client (httpx) and the next-edit state are not
+        # needed to answer initialize.
+        from glm_lsp.glm.quota import UNKNOWN, describe
+        from glm_lsp.lsp.features.next_edit.state import next_edit_counts
+
         await ls.wait_configured()
         plan = is_coding_plan(ls.settings.effective_base_url())
         snapshot = ls.ledger.snapshot(coding_plan=plan)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from glm_lsp.lsp.features.next_edit.state import state_of
 from glm_lsp.lsp.server import GlmLanguageServer
+
+if TYPE_CHECKING:
+    from glm_lsp.lsp.features.next_edit.state import NextEditState
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,14 @@ ACCEPTED = "glm.nextEditAccepted"
 PREDICT = "glm.predictNextEdit"
 PREDICT_TITLE = "GLM: Predict next edit"
 NO_EDITS: dict[str, Any] = {"edits": []}
+
+
+def state_of(ls: GlmLanguageServer) -> NextEditState:
+    """The feature's state; its module (and the engine's history and prompt) load with the
+    first document, not with ``initialize``."""
+    from glm_lsp.lsp.features.next_edit.state import state_of as loaded_state_of
+
+    return loaded_state_of(ls)
 
 
 def register(server: GlmLanguageServer) -> None:
