@@ -16,6 +16,7 @@ import pytest_asyncio
 
 from benchmarks._common import free_port
 from glm_lsp.trust.consent import CONSENT_FILE, KEY_HOST, STATE_DIR_ENV, ConsentStore
+from glm_lsp.trust.key_destination import host_subject
 from tests.fake_glm import FakeGlm
 from tests.robustness.fault_cases import CODE, FAULTS, MAX_RETRIES, Fault
 from tests.robustness.raw_lsp import RawLsp, raw_server
@@ -26,6 +27,7 @@ CASES = [(feature, fault) for fault in FAULTS for feature in fault.only]
 WHOLE_FILE = {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}}
 BASE_SETTINGS = {"maxRetries": MAX_RETRIES, "completion": {"debounceMs": 0}}
 UNRESOLVABLE_HOST = "nonexistent.invalid"
+BAD_HOST_URL = f"http://{UNRESOLVABLE_HOST}/api/paas/v4/"
 
 
 class NotHttpServer:
@@ -63,7 +65,7 @@ class Upstreams:
         self.urls = {
             "fake": fake.url,
             "refused": f"http://127.0.0.1:{free_port()}/api/paas/v4/",
-            "bad-host": f"http://{UNRESOLVABLE_HOST}/api/paas/v4/",
+            "bad-host": BAD_HOST_URL,
             "garbage": not_http.url,
         }
 
@@ -91,7 +93,7 @@ async def lsp(
     # The user allowed the key to go to the host that never resolves, so the request is tried
     # and the fault is the one under test (DNS), not the key-destination question.
     state = tmp_path_factory.mktemp("state")
-    ConsentStore(state / CONSENT_FILE).remember(KEY_HOST, UNRESOLVABLE_HOST)
+    ConsentStore(state / CONSENT_FILE).remember(KEY_HOST, host_subject(BAD_HOST_URL))
     env = {STATE_DIR_ENV: str(state)}
     async with raw_server(None, workspace, init_options=settings, env=env) as lsp:
         lsp.workspace = workspace  # type: ignore[attr-defined]
