@@ -52,8 +52,10 @@ def compile_regex(pattern: str, *, multiline: bool = False) -> TextPattern:
 
 
 def compile_literal(text: str, *, multiline: bool = False) -> TextPattern:
-    """A pattern that finds ``text`` as it is."""
-    return compile_regex(re.escape(text), multiline=multiline)
+    """A pattern that finds ``text`` as it is. An escaped literal has no repetition or
+    alternation, so Python's ``re`` cannot backtrack on it; it runs several times faster
+    than RE2 here (no UTF-8 copy of every file searched)."""
+    return re.compile(re.escape(text), re.MULTILINE if multiline else 0)
 
 
 def glob_spec(lines: Iterable[str]) -> GitIgnoreSpec:
