@@ -23,6 +23,7 @@ import gzip
 import json
 import select
 import socket
+import struct
 import sys
 import threading
 import time
@@ -76,6 +77,9 @@ class Reply:
     whole_tool_calls: bool = False  # each tool call whole in one chunk (id, name, arguments)
     glued_frame: int | None = None  # frame N arrives cut short, glued on one line to its copy
     error_event: str | None = None  # an `event: error` frame with this message instead of a finish
+    # Send the 200 event-stream headers, then reset the connection (SO_LINGER 0, close: a TCP
+    # RST, what a crashing server or a proxy's timeout sends): answered, then broken.
+    reset_after_headers: bool = False
     hostile: str | None = None  # one of HOSTILE: a body streamed lazily, never held in memory
     hostile_bytes: int = 2 * 2**30  # its size (error-body, html-body, long-line)
     hostile_depth: int = 200_000  # JSON nesting (deep-line, deep-tool-arguments)
@@ -474,6 +478,9 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.end_headers()
+            if reply.reset_after_headers:
+                self._reset()
+                return
             self._wait(reply.first_token_delay, record)
             events = _stream_events(body, reply, fake.dialect)
             for index, payload in enumerate(events):
@@ -573,6 +580,13 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
         def _write(self, data: bytes) -> None:
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
+
+        def _reset(self) -> None:
+            self.wfile.flush()
+            linger = struct.pack("ii", 1, 0)  # on, 0 s: close() sends an RST, not a FIN
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            self.connection.close()
+            self.close_connection = True
 
         def _hang_up(self) -> None:
             self.wfile.flush()
@@ -824,6 +838,7 @@ GLM as the service behaves now (each a Reply field unless said otherwise):
                       (content_type "text/html"), a message in Chinese
   hostile             "gzip-bomb" / "gzip-bomb-error": Content-Encoding "gzip, gzip" that
                       inflates to hostile_bytes (a stream, or an HTTP 500 body)
+  reset_after_headers true: the 200 headers, then a TCP reset (answered, then broken)
 Server-wide options: --always-thinking refuse|ignore (the model always thinks: refuse
 thinking disabled with 400 / 1210 listing low, high, max, or ignore it and think anyway);
 --quota-fails (GET /api/monitor/usage/quota/limit answers 500; otherwise it answers

@@ -1,10 +1,12 @@
-"""Issue 13's named mutants: each is applied to a copy of the tree, and the test meant to kill
-it must then fail (and pass on the unmutated copy). Not part of the suite: run it by hand.
+"""Named mutants (issues 13 and 29): each is applied to a copy of the tree, and the test meant
+to kill it must then fail (and pass on the unmutated copy). Not part of the suite: run it by
+hand, whole or only the mutants whose name holds one of the words given.
 
-    .venv/bin/python tests/named_mutants.py
+    .venv/bin/python tests/named_mutants.py [WORD ...]
 
 Prints one line per mutant (KILLED, or SURVIVED) with the failing tests; exit status 1 when
-any survived.
+any survived. ``benchmarks/mutation_score.py`` is the broad pass (mutmut); these are the slips
+a person found, each with the test that now catches it.
 """
 
 from __future__ import annotations
@@ -65,6 +67,105 @@ MUTANTS = (
         "for half in (key_id,):",
         ("tests/unit/test_glm_client.py", "-k", "either_half_of_the_key_alone_is_redacted"),
     ),
+    # Issue 29: the survivors of a pass over the third round's code.
+    Mutant(
+        "a CRLF split between chunks is one line ending",
+        "glm_lsp/glm/sse.py",
+        "self._trailing_cr = True",
+        "self._trailing_cr = False",
+        ("tests/unit/test_sse.py", "-k", "crlf_split_between_chunks"),
+    ),
+    Mutant(
+        "a reset after the 200 headers is not a stale connection",
+        "glm_lsp/glm/client.py",
+        "answered = True",
+        "answered = False",
+        ("tests/unit/test_glm_client.py", "-k", "reset_after_the_headers"),
+    ),
+    Mutant(
+        "only a cut error body is called over 64 KB",
+        "glm_lsp/glm/client.py",
+        "if message is None and cut:",
+        "if message is None:",
+        ("tests/unit/test_glm_client.py", "-k", "plain_text_error_page"),
+    ),
+    Mutant(
+        "1312 is retried without a 429 too",
+        "glm_lsp/glm/errors.py",
+        "RATE_LIMITS = (1302, 1305, 1312)",
+        "RATE_LIMITS = (1302, 1305)",
+        ("tests/unit/test_glm_client.py", "-k", "1312_in_a_streams_error_event"),
+    ),
+    Mutant(
+        "GLM hosts match by domain, not bare suffix",
+        "glm_lsp/glm/dialects.py",
+        'host == domain or host.endswith("." + domain)',
+        "host.endswith(domain)",
+        ("tests/unit/test_dialects.py", "-k", "glm_hosts_are_its_domains"),
+    ),
+    Mutant(
+        "failed requests are counted in glm.status",
+        "glm_lsp/glm/usage.py",
+        "entry.requests += 1\n        if usage is not None:\n            entry.add(usage)",
+        "if usage is not None:\n            entry.requests += 1\n            entry.add(usage)",
+        ("tests/unit/test_glm_client.py", "-k", "failed_request_is_counted"),
+    ),
+    Mutant(
+        "a pending consent question is keyed by its subject too",
+        "glm_lsp/consent.py",
+        "key = (kind, subject)",
+        "key = (kind, kind)",
+        ("tests/unit/test_consent.py", "-k", "two_hosts_are_asked_apart"),
+    ),
+    Mutant(
+        "loopback is an address, not a 127. prefix",
+        "glm_lsp/key_destination.py",
+        "return ipaddress.ip_address(host).is_loopback",
+        'return host.startswith("127.") or ipaddress.ip_address(host).is_loopback',
+        ("tests/unit/test_key_destination.py", "-k", "only_looks_local"),
+    ),
+    Mutant(
+        "an unreadable package.json is not read as no scripts",
+        "glm_lsp/risky_paths.py",
+        "return object()",
+        "return None",
+        ("tests/unit/test_risky_changes.py", "-k", "unreadable_package_json"),
+    ),
+    Mutant(
+        "only [core] sets hooksPath",
+        "glm_lsp/risky_paths.py",
+        'if section == "core" and match:',
+        "if match:",
+        ("tests/unit/test_risky_changes.py", "-k", "later_section_does_not_replace"),
+    ),
+    Mutant(
+        "a file on disk changed at the same size is copied again",
+        "glm_lsp/agent/check.py",
+        "return written.source != (str(source), info.st_size, info.st_mtime_ns)",
+        "return written.source[:2] != (str(source), info.st_size)",
+        ("tests/unit/test_agent_check.py", "-k", "same_size_edit_on_disk"),
+    ),
+    Mutant(
+        "no scratch copy inside the workspace",
+        "glm_lsp/agent/check.py",
+        "if _within(os.path.realpath(base), real_root):",
+        "if False:",
+        ("tests/unit/test_agent_check.py", "-k", "temporary_folder_inside_the_workspace"),
+    ),
+    Mutant(
+        "the fit is measured with the closing newline",
+        "glm_lsp/workspace_context.py",
+        "[*whole, False], language)) <= max_chars:",
+        '[*whole, False], language).rstrip("\\n")) <= max_chars:',
+        ("tests/unit/test_workspace_context.py", "-k", "every_budget_up_to_1200"),
+    ),
+    Mutant(
+        "a changed agent.exclude makes a new confinement",
+        "glm_lsp/context_sources.py",
+        "if files is None or files.exclude != tuple(exclude):",
+        "if files is None:",
+        ("tests/unit/test_context_sources.py", "-k", "changed_exclude_setting"),
+    ),
 )
 
 
@@ -84,7 +185,8 @@ def run_tests(tree: Path, test: tuple[str, ...]) -> tuple[int, list[str]]:
 def check(mutant: Mutant, scratch: Path) -> bool:
     tree = scratch / "tree"
     shutil.rmtree(tree, ignore_errors=True)
-    shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(".venv", "node_modules", ".git"))
+    skipped = shutil.ignore_patterns(".venv", "node_modules", ".git", "mutants")
+    shutil.copytree(ROOT, tree, ignore=skipped)
     clean_status, _ = run_tests(tree, mutant.test)
     target = tree / mutant.path
     text = target.read_text(encoding="utf-8")
@@ -99,11 +201,14 @@ def check(mutant: Mutant, scratch: Path) -> bool:
     return killed
 
 
-def main() -> int:
+def main(words: list[str]) -> int:
+    chosen = [m for m in MUTANTS if not words or any(w.lower() in m.name.lower() for w in words)]
+    if not chosen:
+        raise SystemExit(f"no mutant's name holds any of {words}")
     with tempfile.TemporaryDirectory(prefix="glm-lsp-mutants-") as scratch:
-        results = [check(mutant, Path(scratch)) for mutant in MUTANTS]
+        results = [check(mutant, Path(scratch)) for mutant in chosen]
     return 0 if all(results) else 1
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

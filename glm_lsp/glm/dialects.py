@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 Provider = Literal["zai", "vllm", "sglang", "openai"]
 ThinkingSwitch = Literal["thinking_object", "chat_template_kwargs", "none"]
 
-# A GLM host, or a relay that mirrors GLM's API path (a company gateway to bigmodel.cn).
-_GLM_HOSTS = ("bigmodel.cn", "z.ai")
+# GLM's own domains (open.bigmodel.cn, api.z.ai and the rest of them): the one list, also
+# the hosts the key goes to without a question (key_destination.py).
+GLM_DOMAINS = ("bigmodel.cn", "z.ai")
+# A relay that mirrors GLM's API path (a company gateway to bigmodel.cn).
 _GLM_API_PATH = re.compile(r"/api/(coding/)?paas/v4/")
 
 # What the GLM parsers are called in vLLM and SGLang (GLM-4.7 and 5.x share them).
@@ -69,10 +71,17 @@ def resolve_dialect(provider: str, base_url: str) -> Dialect:
     return DIALECTS["zai"] if is_glm_endpoint(base_url) else DIALECTS["openai"]
 
 
+def is_glm_host(host: str) -> bool:
+    """One of GLM's domains or a name under one (``api.z.ai``), never a look-alike
+    (``notz.ai``, ``z.ai.example``). Case and a trailing dot do not matter."""
+    host = host.lower().rstrip(".")
+    return any(host == domain or host.endswith("." + domain) for domain in GLM_DOMAINS)
+
+
 def is_glm_endpoint(base_url: str) -> bool:
+    """A GLM host, or a relay that mirrors GLM's API path."""
     parts = urlsplit(base_url)
-    host = (parts.hostname or "").lower()
-    if any(host == known or host.endswith("." + known) for known in _GLM_HOSTS):
+    if is_glm_host(parts.hostname or ""):
         return True
     return bool(_GLM_API_PATH.search(parts.path if parts.path.endswith("/") else parts.path + "/"))
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from glm_lsp.glm.dialects import is_glm_host
 from glm_lsp.glm.errors import GlmError
 from glm_lsp.trust.asker import Asker
 from glm_lsp.trust.consent import KEY_HOST, Answer, ConsentStore, ask
@@ -28,15 +29,11 @@ if TYPE_CHECKING:
     from glm_lsp.config import GlmSettings
 
 BASE_URL_ENV = "GLM_LSP_BASE_URL"
-GLM_DOMAINS = ("bigmodel.cn", "z.ai")  # open.bigmodel.cn, api.z.ai and the rest of them
 
 
 def is_trusted_host(host: str) -> bool:
     """GLM's own domains and this machine."""
-    if _is_loopback(host):
-        return True
-    host = host.lower().rstrip(".")
-    return any(host == domain or host.endswith("." + domain) for domain in GLM_DOMAINS)
+    return _is_loopback(host) or is_glm_host(host)
 
 
 def _is_loopback(host: str) -> bool:

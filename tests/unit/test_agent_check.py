@@ -29,7 +29,7 @@ from glm_lsp.agent.check import (
     tail_text,
 )
 from glm_lsp.agent.tools import AgentTools
-from glm_lsp.workspace import Workspace
+from glm_lsp.workspace import Workspace, WorkspaceError
 
 KEY = "fakeid0123.FAKEsecretNOTreal"
 PY = sys.executable
@@ -163,6 +163,37 @@ def test_a_kept_copy_is_repaired_and_updated_without_copying_everything(
         assert not any(p.is_symlink() for p in copy.root.rglob("*"))
         assert (copy.root / "pkg/m3.py").stat().st_ino != (root / "pkg/m3.py").stat().st_ino
     assert snapshot(root) == user
+
+
+def test_a_same_size_edit_on_disk_between_checks_reaches_the_copy(tmp_path: Path) -> None:
+    root = make_root(tmp_path, {"calc.py": "A = 1\n"})
+    workspace = Workspace([root])
+    with ScratchCopy.prepare(workspace) as copy:
+        before = (root / "calc.py").stat().st_mtime_ns
+        (root / "calc.py").write_text("A = 2\n")  # the user's edit: same size, on disk
+        os.utime(root / "calc.py", ns=(before + 10**9, before + 10**9))  # a later mtime
+        copy.sync(workspace)
+        assert (copy.root / "calc.py").read_text() == "A = 2\n"
+        assert copy.written == 1
+
+
+def test_a_temporary_folder_inside_the_workspace_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The copy would land in the user's folder, where the check's writes are the user's.
+    root = make_root(tmp_path, {"a.py": "A = 1\n"})
+    inside = root / "tmp"
+    inside.mkdir()
+    monkeypatch.setenv("TMPDIR", str(inside))
+    monkeypatch.setattr(tempfile, "tempdir", str(inside))  # gettempdir() caches its answer
+    copy = None
+    try:
+        with pytest.raises(WorkspaceError, match="TMPDIR"):
+            copy = ScratchCopy.prepare(Workspace([root]))
+    finally:
+        if copy is not None:
+            copy.remove()
+    assert list(inside.iterdir()) == []
 
 
 def test_what_a_check_made_in_a_copy_of_an_empty_folder_goes_at_the_next_sync(

@@ -147,3 +147,18 @@ async def test_concurrent_requests_share_one_question(tmp_path: Path) -> None:
     editor.release.set()
     assert await asyncio.gather(*waiting) == [True, True, True]
     assert len(editor.questions) == 1
+
+
+async def test_concurrent_questions_for_two_hosts_are_asked_apart(tmp_path: Path) -> None:
+    # One question per subject: host B must not ride on the answer given for host A.
+    editor = Editor(ConsentStore(tmp_path / "c.json"), ALLOW)
+    editor.release.clear()
+    waiting = [
+        asyncio.ensure_future(ask_consent(editor, KEY_HOST, host, f"Send to {host}?"))  # type: ignore[arg-type]
+        for host in ("a.example", "b.example")
+    ]
+    await asyncio.sleep(0.01)
+    editor.release.set()
+    assert await asyncio.gather(*waiting) == [True, True]
+    asked = sorted(q.message for q in editor.questions)
+    assert asked == ["Send to a.example?", "Send to b.example?"]

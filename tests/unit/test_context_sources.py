@@ -121,3 +121,14 @@ def test_a_file_gitignored_later_drops_out_on_recheck(tmp_path: Path) -> None:
     (root / ".gitignore").write_text("private.py\nutil.py\n")
     files.recheck()
     assert "def scale" not in asyncio.run(gather(gatherer, files, {}, None))
+
+
+def test_a_changed_exclude_setting_applies_at_once(tmp_path: Path) -> None:
+    # agent.exclude changed in the settings: the next request must not read the newly
+    # excluded file (the confinement of the old setting is not kept).
+    root = folder(tmp_path)
+    gatherer = ContextGatherer()
+    files = gatherer.files_for(root, DEFAULT_EXCLUDE)
+    assert "def scale" in asyncio.run(gather(gatherer, files, {}, None))
+    files = gatherer.files_for(root, [*DEFAULT_EXCLUDE, "util.py"])
+    assert "def scale" not in asyncio.run(gather(gatherer, files, {}, None))

@@ -7,6 +7,7 @@ import pytest
 from glm_lsp.glm.dialects import (
     DIALECTS,
     build_payload,
+    is_glm_host,
     reasoning_delta,
     resolve_dialect,
     tool_calling_help,
@@ -42,6 +43,25 @@ def request(**fields: object) -> ChatRequest:
 )
 def test_provider_resolution(provider: str, base_url: str, expected: str) -> None:
     assert resolve_dialect(provider, base_url).name == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "glm"),
+    [
+        ("z.ai", True),
+        ("api.z.ai", True),
+        ("open.bigmodel.cn", True),
+        ("API.Z.AI.", True),
+        ("notz.ai", False),
+        ("evilbigmodel.cn", False),
+        ("z.ai.example", False),
+    ],
+)
+def test_glm_hosts_are_its_domains_and_names_under_them(host: str, glm: bool) -> None:
+    assert is_glm_host(host) is glm
+    # The one rule decides both the dialect and (key_destination.py) where the key may go.
+    expected = "zai" if glm else "openai"
+    assert resolve_dialect("auto", f"https://{host}/v1/").name == expected
 
 
 def test_vllm_and_sglang_switch_thinking_in_the_chat_template_and_ask_for_usage() -> None:

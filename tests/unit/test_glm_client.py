@@ -125,6 +125,21 @@ async def test_cached_and_reasoning_tokens_recorded_per_feature_and_in_total(
     assert snap["cachedTokens"] == 8 and snap["reasoningTokens"] == 6
 
 
+async def test_a_failed_request_is_counted_with_no_tokens(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(
+        Reply(text="x", usage={"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}),
+        Reply(status=401, error_code="1002", error_message="bad key"),
+    )
+    ledger = UsageLedger()
+    client = make_client(fake_glm, ledger=ledger)
+    await client.chat(request(), feature="actions")
+    with pytest.raises(GlmAuthError):
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    actions = ledger.snapshot()["byFeature"]["actions"]  # type: ignore[index]
+    assert (actions["requests"], actions["promptTokens"]) == (2, 11)
+
+
 async def test_user_agent_names_glm_lsp_and_its_version_on_every_request(
     fake_glm: FakeGlm,
 ) -> None:
@@ -411,6 +426,17 @@ async def test_1312_model_busy_is_retried_like_1305(fake_glm: FakeGlm) -> None:
     assert len(fake_glm.requests) == 2
 
 
+async def test_1312_in_a_streams_error_event_is_retried(fake_glm: FakeGlm) -> None:
+    # Not a 429 this time: the busy code alone says a retry is worth it.
+    busy = {"code": "1312", "message": PLAN_LIMIT_MESSAGES["1312"]}
+    fake_glm.enqueue(Reply(error_chunk=busy), Reply(text="served"))
+    client = make_client(fake_glm)
+    result = await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert result.text == "served"
+    assert len(fake_glm.requests) == 2
+
+
 async def test_1214_invalid_parameter_not_retried_and_shown(fake_glm: FakeGlm) -> None:
     fake_glm.enqueue(
         Reply(status=400, error_code="1214", error_message="Invalid temperature parameter"),
@@ -506,6 +532,18 @@ async def test_headers_then_hang_up_is_not_a_stale_connection(fake_glm: FakeGlm)
     assert len(fake_glm.requests) == 1
 
 
+async def test_a_reset_after_the_headers_is_not_a_stale_connection(fake_glm: FakeGlm) -> None:
+    # A 200 came back, then a TCP reset: the model may have run, so no free retry (a reset
+    # before any answer is the stale case, retried at once).
+    fake_glm.enqueue(Reply(reset_after_headers=True), Reply(text="not asked"))
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmConnectionError) as info:
+        await client.chat(request(), feature="completion")
+    await client.aclose()
+    assert len(fake_glm.requests) == 1
+    assert "connection to GLM broke" in info.value.user_message
+
+
 # -- bounded input ----------------------------------------------------------------------------
 
 
@@ -518,6 +556,18 @@ async def test_huge_error_body_is_read_only_to_64_kb(fake_glm: FakeGlm) -> None:
     assert "HTTP 500" in info.value.user_message
     assert f"over {MAX_BODY_BYTES // 1024} KB" in info.value.user_message
     assert fake_glm.wait_closed(0)  # we hung up, the fake did not get to send 2 GB
+
+
+async def test_a_proxys_plain_text_error_page_is_not_called_a_huge_body(
+    fake_glm: FakeGlm,
+) -> None:
+    fake_glm.enqueue(Reply(status=502, body="Bad Gateway"))
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmServerError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert "HTTP 502" in info.value.user_message
+    assert "KB" not in info.value.user_message
 
 
 async def test_huge_html_body_is_named_and_not_read(fake_glm: FakeGlm) -> None:

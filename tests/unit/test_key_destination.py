@@ -55,6 +55,12 @@ def test_any_other_host_from_settings_needs_consent(url: str, subject: str) -> N
     assert host_needing_consent(GlmSettings(baseUrl=url), environ={}) == subject
 
 
+@pytest.mark.parametrize("host", ["127.evil.test", "127.0.0.1.evil.test", "localhost.evil.test"])
+def test_a_name_that_only_looks_local_is_not_trusted(host: str) -> None:
+    assert not is_trusted_host(host)
+    assert host_needing_consent(GlmSettings(baseUrl=f"http://{host}/v1/"), environ={}) == host
+
+
 def test_the_environments_endpoint_is_the_users_choice() -> None:
     settings = GlmSettings(baseUrl="https://llm.example.com/v1/")
     environ = {"GLM_LSP_BASE_URL": "https://x.test/"}

@@ -90,6 +90,12 @@ def test_package_json_only_when_what_it_runs_changes() -> None:
     assert why_it_runs("package.json", old_text=old, new_text="{broken") is not None
 
 
+def test_an_unreadable_package_json_is_flagged_even_when_it_had_no_scripts() -> None:
+    # "{broken" may be scripts npm reads another way: never assumed to equal "no scripts".
+    assert why_it_runs("package.json", old_text=_package(), new_text="{broken") is not None
+    assert why_it_runs("package.json", old_text=None, new_text="{broken") is not None
+
+
 def test_a_configured_hooks_path(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "config").write_text(
@@ -100,6 +106,15 @@ def test_a_configured_hooks_path(tmp_path: Path) -> None:
     assert why_it_runs("tools/hooks/pre-commit", old_text=None, new_text="x", hooks_path=hooks)
     assert why_it_runs("tools/hooksx/a", old_text=None, new_text="x", hooks_path=hooks) is None
     assert why_it_runs("tools/hooks/pre-commit", old_text=None, new_text="x") is None
+
+
+def test_a_hooks_path_in_a_later_section_does_not_replace_cores(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text(
+        '[core]\n\thooksPath = tools/hooks\n[alias]\n\thooksPath = nope\n[remote "o"]\n'
+        "\thooksPath = nope2\n"
+    )
+    assert git_hooks_path(tmp_path) == "tools/hooks"
 
 
 def test_no_hooks_path_without_git_or_outside_the_folder(tmp_path: Path) -> None:

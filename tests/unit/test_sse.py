@@ -50,3 +50,9 @@ def test_one_event_of_many_short_lines_is_bounded_too() -> None:
 def test_a_line_at_the_bound_passes() -> None:
     line = b"data: " + b"a" * 94  # 100 bytes
     assert decode(line + b"\n\n", limit=100) == ["a" * 94]
+
+
+def test_a_crlf_split_between_chunks_ends_one_line_not_two() -> None:
+    # "\r" ends one chunk, its "\n" starts the next: one line ending, so the two data lines
+    # stay one event (read as two endings, the blank line between would dispatch "a" alone).
+    assert decode(b"data: a\r", b"\ndata: b\r\n\r\n") == ["a\nb"]

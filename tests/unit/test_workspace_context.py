@@ -11,6 +11,7 @@ from glm_lsp.context.definitions import (
     HEADER,
     Document,
     definitions_in,
+    fit,
     fixtures_in,
     gather,
     render_fixtures,
@@ -98,6 +99,16 @@ def test_the_budget_is_respected_to_the_character(budget: int) -> None:
     assert len(context.text) <= budget
     if budget >= 200:
         assert context.definitions  # something fits: it is used
+
+
+def test_every_budget_up_to_1200_characters_is_respected() -> None:
+    # Each budget, so that no off-by-one (the closing newline, a fence) hides between samples.
+    util = "".join(f"def f{n}(a, b):\n    '''Doc {n}.'''\n    return a + b\n\n" for n in range(8))
+    definitions = list(definitions_in(util, "python", "util.py").values())
+    assert len(definitions) == 8
+    over = [b for b in range(1200) if len(fit(definitions, b, "python").text) > b]
+    assert over == []
+    assert fit(definitions, 1199, "python").definitions  # the loop did fit something
 
 
 def test_python_shadowed_and_unknown_names_are_not_invented() -> None:
