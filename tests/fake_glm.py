@@ -280,7 +280,10 @@ class FakeGlm:
         return f"http://127.0.0.1:{self.port}{base}"
 
     def start(self) -> FakeGlm:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # stop() waits for serve_forever's next poll: 0.05 s, not the default 0.5 s per test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
