@@ -1,0 +1,166 @@
+"""Mutation score per core package, by mutmut: how many small slips the unit tests catch.
+
+Not in CI and not in run_all.py: a package takes minutes (the time is printed). Run it by
+hand after changing a core or its tests, one package at a time on a shared machine:
+
+    .venv/bin/python benchmarks/mutation_score.py [PACKAGE ...] [--max-children N]
+        [--show-survivors]
+
+PACKAGE is one of the names in PACKAGES (default: all, one after another). Each runs in its
+own scratch copy of the tree, because mutmut works in ``./mutants`` and reads ``[tool.mutmut]``
+from ``pyproject.toml``: the copy's table is rewritten to mutate only that package's files and
+to run only its unit tests (never the end-to-end ones). The score counts a timeout as a kill,
+as mutmut does, and a mutant no selected test reaches ("no tests") as a survivor.
+``--show-survivors`` prints each survivor's diff, to judge it: a missing test, or a mutant
+that changes nothing anyone can observe (say why in one line where the score is reported).
+
+``tests/named_mutants.py`` is the other half: the slips a person found, each with its test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Package:
+    mutate: tuple[str, ...]  # glob patterns of the files to mutate, from the repository root
+    tests: tuple[str, ...]  # the unit test files that cover them
+
+
+PACKAGES = {
+    "glm": Package(
+        ("glm_lsp/glm/*.py",),
+        (
+            "tests/unit/test_glm_client.py",
+            "tests/unit/test_sse.py",
+            "tests/unit/test_dialects.py",
+            "tests/unit/test_request_golden.py",
+        ),
+    ),
+    "trust": Package(
+        ("glm_lsp/consent.py", "glm_lsp/key_destination.py", "glm_lsp/risky_paths.py"),
+        (
+            "tests/unit/test_consent.py",
+            "tests/unit/test_key_destination.py",
+            "tests/unit/test_risky_changes.py",
+        ),
+    ),
+    "context": Package(
+        (
+            "glm_lsp/workspace_context.py",
+            "glm_lsp/context_sources.py",
+            "glm_lsp/context.py",
+            "glm_lsp/rules_files.py",
+        ),
+        (
+            "tests/unit/test_workspace_context.py",
+            "tests/unit/test_context_sources.py",
+            "tests/unit/test_context.py",
+            "tests/unit/test_rules_files.py",
+            "tests/unit/test_prompt_context_placement.py",
+        ),
+    ),
+    "agent-check": Package(("glm_lsp/agent/check.py",), ("tests/unit/test_agent_check.py",)),
+}
+
+# A mutant that makes a test wait forever is stopped by pytest-timeout well before the
+# suite's 120 s (mutmut's own limit counts CPU seconds, which a wait does not use).
+PYTEST_ARGS = ("-p", "no:cacheprovider", "-q", "--timeout=30")
+KILLED = ("killed", "timeout", "caught by type check")
+SURVIVED = ("survived", "no tests", "suspicious", "segfault")
+_TABLE = re.compile(r"^\[tool\.mutmut\]\n(?:(?!\[).*\n)*", re.MULTILINE)
+_RESULT = re.compile(r"^\s+(\S+): (.+)$")
+
+
+def mutmut_table(package: Package) -> str:
+    def toml_list(items: tuple[str, ...]) -> str:
+        return "[" + ", ".join(json.dumps(item) for item in items) + "]"
+
+    return (
+        "[tool.mutmut]\n"
+        'source_paths = ["glm_lsp"]\n'
+        f"only_mutate = {toml_list(package.mutate)}\n"
+        f"pytest_add_cli_args = {toml_list(PYTEST_ARGS)}\n"
+        f"pytest_add_cli_args_test_selection = {toml_list(package.tests)}\n"
+    )
+
+
+def scratch_tree(scratch: Path, package: Package) -> Path:
+    tree = scratch / "tree"
+    skipped = shutil.ignore_patterns(
+        ".venv", "node_modules", ".git", "mutants", "*_cache", "__pycache__", ".hypothesis"
+    )
+    shutil.copytree(ROOT, tree, ignore=skipped)
+    pyproject = tree / "pyproject.toml"
+    text = _TABLE.sub("", pyproject.read_text(encoding="utf-8"))
+    pyproject.write_text(text.rstrip("\n") + "\n\n" + mutmut_table(package), encoding="utf-8")
+    return tree
+
+
+def mutmut(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    program = Path(sys.executable).parent / "mutmut"
+    return subprocess.run(
+        [str(program), *args], cwd=tree, capture_output=True, text=True, check=False
+    )
+
+
+def score(name: str, package: Package, max_children: int, show_survivors: bool) -> float | None:
+    with tempfile.TemporaryDirectory(prefix=f"glm-lsp-mutmut-{name}-") as scratch:
+        tree = scratch_tree(Path(scratch), package)
+        started = time.monotonic()
+        run = mutmut(tree, "run", "--max-children", str(max_children))
+        elapsed = time.monotonic() - started
+        listed = mutmut(tree, "results", "--all", "true")
+        statuses = {
+            match.group(1): match.group(2)
+            for match in map(_RESULT.match, listed.stdout.splitlines())
+            if match
+        }
+        if run.returncode != 0 or not statuses:
+            print(f"{name}: mutmut failed (exit {run.returncode})")
+            print(run.stdout[-3000:], run.stderr[-3000:], sep="\n")
+            return None
+        counts = Counter(statuses.values())
+        killed = sum(counts[s] for s in KILLED)
+        survivors = sorted(m for m, s in statuses.items() if s in SURVIVED)
+        tested = killed + len(survivors)
+        percent = 100.0 * killed / tested if tested else 0.0
+        detail = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+        print(f"{name}: {percent:.1f}% ({killed} of {tested} killed; {detail}) in {elapsed:.0f} s")
+        for mutant in survivors:
+            print(f"    {statuses[mutant]}: {mutant}")
+            if show_survivors:
+                diff = mutmut(tree, "show", mutant).stdout
+                print("\n".join("        " + line for line in diff.splitlines()[1:]))
+        return percent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("packages", nargs="*", metavar="PACKAGE", help=", ".join(PACKAGES))
+    parser.add_argument("--max-children", type=int, default=1, help="mutants at once (1)")
+    parser.add_argument("--show-survivors", action="store_true", help="print their diffs")
+    args = parser.parse_args()
+    unknown = [n for n in args.packages if n not in PACKAGES]
+    if unknown:
+        parser.error(f"unknown package(s) {unknown}; known: {', '.join(PACKAGES)}")
+    names = args.packages or list(PACKAGES)
+    results = [score(n, PACKAGES[n], args.max_children, args.show_survivors) for n in names]
+    return 0 if all(r is not None for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
