@@ -51,7 +51,7 @@ PACKAGES = {
         ),
     ),
     "trust": Package(
-        ("glm_lsp/consent.py", "glm_lsp/key_destination.py", "glm_lsp/risky_paths.py"),
+        ("glm_lsp/trust/*.py",),
         (
             "tests/unit/test_consent.py",
             "tests/unit/test_key_destination.py",
@@ -59,12 +59,7 @@ PACKAGES = {
         ),
     ),
     "context": Package(
-        (
-            "glm_lsp/workspace_context.py",
-            "glm_lsp/context_sources.py",
-            "glm_lsp/context.py",
-            "glm_lsp/rules_files.py",
-        ),
+        ("glm_lsp/context/*.py",),
         (
             "tests/unit/test_workspace_context.py",
             "tests/unit/test_context_sources.py",

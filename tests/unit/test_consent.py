@@ -79,7 +79,7 @@ def test_the_state_dir_comes_from_the_environment(
 
 async def ask_editor(editor: Editor, kind: str, subject: str, question: str) -> Answer:
     """The trust core's question, asked through the LSP front door's asker."""
-    return await ask(LspAsker(editor), editor.consent, kind, subject, question)  # type: ignore[arg-type]
+    return await ask(LspAsker(editor), editor.consent, kind, subject, question)
 
 
 async def ask_consent(editor: Editor, kind: str, subject: str, question: str) -> bool:
@@ -154,7 +154,7 @@ async def test_concurrent_questions_for_two_hosts_are_asked_apart(tmp_path: Path
     editor = Editor(ConsentStore(tmp_path / "c.json"), ALLOW)
     editor.release.clear()
     waiting = [
-        asyncio.ensure_future(ask_consent(editor, KEY_HOST, host, f"Send to {host}?"))  # type: ignore[arg-type]
+        asyncio.ensure_future(ask_consent(editor, KEY_HOST, host, f"Send to {host}?"))
         for host in ("a.example", "b.example")
     ]
     await asyncio.sleep(0.01)
