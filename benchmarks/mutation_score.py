@@ -74,6 +74,9 @@ PACKAGES = {
 # A mutant that makes a test wait forever is stopped by pytest-timeout well before the
 # suite's 120 s (mutmut's own limit counts CPU seconds, which a wait does not use).
 PYTEST_ARGS = ("-p", "no:cacheprovider", "-q", "--timeout=30")
+# Log lines are not mutated: their words are for a person reading the log, and no test reads
+# them (the key's redaction, which matters, is log.py's filter, tested on its own).
+NOT_MUTATED = (r"^\s*log\.(debug|info|warning|error|exception)\(",)
 KILLED = ("killed", "timeout", "caught by type check")
 SURVIVED = ("survived", "no tests", "suspicious", "segfault")
 _TABLE = re.compile(r"^\[tool\.mutmut\]\n(?:(?!\[).*\n)*", re.MULTILINE)
@@ -90,6 +93,7 @@ def mutmut_table(package: Package) -> str:
         f"only_mutate = {toml_list(package.mutate)}\n"
         f"pytest_add_cli_args = {toml_list(PYTEST_ARGS)}\n"
         f"pytest_add_cli_args_test_selection = {toml_list(package.tests)}\n"
+        f"do_not_mutate_patterns = {toml_list(NOT_MUTATED)}\n"
     )
 
 
@@ -112,35 +116,77 @@ def mutmut(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def score(name: str, package: Package, max_children: int, show_survivors: bool) -> float | None:
-    with tempfile.TemporaryDirectory(prefix=f"glm-lsp-mutmut-{name}-") as scratch:
-        tree = scratch_tree(Path(scratch), package)
-        started = time.monotonic()
-        run = mutmut(tree, "run", "--max-children", str(max_children))
-        elapsed = time.monotonic() - started
-        listed = mutmut(tree, "results", "--all", "true")
-        statuses = {
-            match.group(1): match.group(2)
-            for match in map(_RESULT.match, listed.stdout.splitlines())
-            if match
-        }
-        if run.returncode != 0 or not statuses:
-            print(f"{name}: mutmut failed (exit {run.returncode})")
-            print(run.stdout[-3000:], run.stderr[-3000:], sep="\n")
-            return None
-        counts = Counter(statuses.values())
-        killed = sum(counts[s] for s in KILLED)
-        survivors = sorted(m for m, s in statuses.items() if s in SURVIVED)
-        tested = killed + len(survivors)
-        percent = 100.0 * killed / tested if tested else 0.0
-        detail = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
-        print(f"{name}: {percent:.1f}% ({killed} of {tested} killed; {detail}) in {elapsed:.0f} s")
-        for mutant in survivors:
-            print(f"    {statuses[mutant]}: {mutant}")
-            if show_survivors:
-                diff = mutmut(tree, "show", mutant).stdout
-                print("\n".join("        " + line for line in diff.splitlines()[1:]))
-        return percent
+def score(name: str, package: Package, options: argparse.Namespace) -> float | None:
+    scratch = Path(tempfile.mkdtemp(prefix=f"glm-lsp-mutmut-{name}-"))
+    try:
+        tree = scratch_tree(scratch, package)
+        return _score(name, tree, options.max_children, options.show_survivors)
+    finally:
+        if options.keep:
+            print(f"    kept: {tree} (mutmut browse, mutmut show NAME there)")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _score(name: str, tree: Path, max_children: int, show_survivors: bool) -> float | None:
+    started = time.monotonic()
+    run = mutmut(tree, "run", "--max-children", str(max_children))
+    elapsed = time.monotonic() - started
+    listed = mutmut(tree, "results", "--all", "true")
+    statuses = {
+        match.group(1): match.group(2)
+        for match in map(_RESULT.match, listed.stdout.splitlines())
+        if match
+    }
+    if run.returncode != 0 or not statuses:
+        print(f"{name}: mutmut failed (exit {run.returncode})")
+        print(run.stdout[-3000:], run.stderr[-3000:], sep="\n")
+        return None
+    counts = Counter(statuses.values())
+    killed = sum(counts[s] for s in KILLED)
+    survivors = sorted(m for m, s in statuses.items() if s in SURVIVED)
+    tested = killed + len(survivors)
+    percent = 100.0 * killed / tested if tested else 0.0
+    detail = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    print(f"{name}: {percent:.1f}% ({killed} of {tested} killed; {detail}) in {elapsed:.0f} s")
+    changes = changed_lines(tree, survivors) if show_survivors else {}
+    for mutant in survivors:
+        print(f"    {statuses[mutant]}: {mutant}")
+        for line in changes.get(mutant, []):
+            print(f"        {line}")
+    return percent
+
+
+# One process for every diff (``mutmut show`` is one process, seconds, per mutant).
+_DIFFS = """
+import json, sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+print(json.dumps({name: get_diff_for_mutant(name) for name in sys.argv[1:]}))
+"""
+
+
+def changed_lines(tree: Path, mutants: list[str]) -> dict[str, list[str]]:
+    """Each mutant's removed and added lines (its diff without the context)."""
+    if not mutants:
+        return {}
+    done = subprocess.run(
+        [sys.executable, "-c", _DIFFS, *mutants],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return {mutants[0]: [f"(no diffs: {done.stderr.strip()[-300:]})"]}
+    diffs: dict[str, str] = json.loads(done.stdout)
+    return {
+        name: [
+            line
+            for line in diff.splitlines()
+            if line[:1] in "-+" and not line.startswith(("---", "+++"))
+        ]
+        for name, diff in diffs.items()
+    }
 
 
 def main() -> int:
@@ -148,12 +194,13 @@ def main() -> int:
     parser.add_argument("packages", nargs="*", metavar="PACKAGE", help=", ".join(PACKAGES))
     parser.add_argument("--max-children", type=int, default=1, help="mutants at once (1)")
     parser.add_argument("--show-survivors", action="store_true", help="print their diffs")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
     args = parser.parse_args()
     unknown = [n for n in args.packages if n not in PACKAGES]
     if unknown:
         parser.error(f"unknown package(s) {unknown}; known: {', '.join(PACKAGES)}")
     names = args.packages or list(PACKAGES)
-    results = [score(n, PACKAGES[n], args.max_children, args.show_survivors) for n in names]
+    results = [score(n, PACKAGES[n], args) for n in names]
     return 0 if all(r is not None for r in results) else 1
 
 

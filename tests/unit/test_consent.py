@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,42 @@ def test_an_unreadable_file_allows_nothing_and_is_repaired(tmp_path: Path, conte
     path.write_text(content)
     store = ConsentStore(path)
     assert not store.allowed(KEY_HOST, "a.example")
+    assert not store.allowed(KEY_HOST, "a")  # a string is not a list of subjects
     store.remember(KEY_HOST, "b.example")
     assert ConsentStore(path).allowed(KEY_HOST, "b.example")
+
+
+def test_the_state_folder_is_made_private_and_the_file_readable(tmp_path: Path) -> None:
+    path = tmp_path / "fresh" / "state" / "consent.json"  # neither folder exists yet
+    ConsentStore(path).remember(KEY_HOST, "b.example")
+    ConsentStore(path).remember(KEY_HOST, "a.example")
+    assert path.parent.stat().st_mode & 0o777 == 0o700  # other users cannot list it
+    # Indented, a subject a line, sorted: a person can read and edit it.
+    assert path.read_text() == (
+        '{\n  "allowed": {\n    "key-host": [\n      "a.example",\n      "b.example"\n'
+        "    ]\n  }\n}\n"
+    )
+
+
+def test_the_file_is_written_beside_itself_then_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Written in the system's temporary folder instead, the rename could cross file systems.
+    elsewhere = tmp_path / "system-tmp"
+    elsewhere.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(elsewhere))
+    path = tmp_path / "state" / "consent.json"
+    ConsentStore(path).remember(KEY_HOST, "a.example")
+    assert list(elsewhere.iterdir()) == []
+    assert [p.name for p in path.parent.iterdir()] == ["consent.json"]
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    path = tmp_path / "consent.json"
+    path.mkdir()  # a folder where the file should be: the rename fails
+    with pytest.raises(OSError):
+        ConsentStore(path).remember(KEY_HOST, "a.example")
+    assert [p.name for p in tmp_path.iterdir()] == ["consent.json"]
 
 
 def test_subjects_with_odd_characters_survive(tmp_path: Path) -> None:
@@ -74,7 +109,7 @@ def test_the_state_dir_comes_from_the_environment(
     assert state_dir() == tmp_path / "st"
     assert ConsentStore().path == tmp_path / "st" / "consent.json"
     monkeypatch.delenv("GLM_LSP_STATE_DIR")
-    assert "glm-lsp" in str(ConsentStore().path)
+    assert ConsentStore().path.parent.name == "glm-lsp"
 
 
 async def ask_editor(editor: Editor, kind: str, subject: str, question: str) -> Answer:

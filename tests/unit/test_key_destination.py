@@ -3,12 +3,17 @@ sent it)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import pytest
 
 from glm_lsp.config import GlmSettings
-from glm_lsp.trust.consent import Answer
+from glm_lsp.trust.asker import AskUnsupported
+from glm_lsp.trust.consent import ALLOW, DONT_ALLOW, KEY_HOST, Answer, ConsentStore
 from glm_lsp.trust.key_destination import (
     GlmKeyHostNotAllowedError,
+    KeyDestination,
     consent_question,
     host_needing_consent,
     host_subject,
@@ -117,3 +122,121 @@ def test_a_base_url_that_is_no_url_keeps_its_value_and_says_why(url: str, why: s
     else:
         assert problem is not None and why in problem and problem.startswith("glm.baseUrl is")
         assert host_needing_consent(settings, environ={}) is None  # nothing to ask about
+
+
+def test_a_trailing_dot_is_the_same_local_name() -> None:
+    assert is_trusted_host("localhost.") and is_trusted_host("gpu.localhost.")
+
+
+def test_the_process_environment_is_read_when_none_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = GlmSettings(baseUrl="https://llm.example.com/v1/")
+    monkeypatch.setenv("GLM_LSP_BASE_URL", "https://llm.example.com/v1/")
+    assert host_needing_consent(settings) is None
+    monkeypatch.delenv("GLM_LSP_BASE_URL")
+    assert host_needing_consent(settings) == "llm.example.com"
+
+
+def test_a_port_that_is_not_a_number_is_left_out_of_the_subject() -> None:
+    assert host_subject("http://llm.example.com:99999/v1/") == "llm.example.com"
+
+
+def test_the_reasons_in_full() -> None:
+    # What the user reads when the key was not sent, for each answer.
+    head = "your GLM API key was not sent to h.test (glm.baseUrl)"
+    assert GlmKeyHostNotAllowedError("h.test", Answer.DECLINED).user_message.endswith(
+        f"{head}: you chose Don't allow. Remove the setting to use GLM."
+    )
+    assert GlmKeyHostNotAllowedError("h.test", Answer.UNSUPPORTED).user_message.endswith(
+        f"{head}: this editor cannot ask you to allow it (no window/showMessageRequest). "
+        "If you trust h.test, set GLM_LSP_BASE_URL to that URL in the environment glm-lsp "
+        "starts from; otherwise remove the setting."
+    )
+    for answer in (None, Answer.DISMISSED):
+        assert GlmKeyHostNotAllowedError("h.test", answer).user_message.endswith(
+            f'{head}: it is sent there only once you answer Allow to "Send your GLM API key '
+            'to h.test?". Run a GLM action to be asked again, or remove the setting.'
+        )
+
+
+# -- the gate ---------------------------------------------------------------------------------
+
+OTHER = GlmSettings(baseUrl="https://llm.example.com:8443/v1/")
+
+
+class Person:
+    """An asker that answers as told and remembers what it was asked."""
+
+    def __init__(self, answer: str | Exception | None) -> None:
+        self.answer = answer
+        self.asked: list[tuple[str, list[str]]] = []
+
+    async def ask(self, question: str, actions: Sequence[str]) -> str | None:
+        self.asked.append((question, list(actions)))
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.fixture(autouse=True)
+def _no_endpoint_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GLM_LSP_BASE_URL", raising=False)
+
+
+def test_the_gate_stops_an_unknown_host_until_it_is_allowed(tmp_path: Path) -> None:
+    store = ConsentStore(tmp_path / "consent.json")
+    gate = KeyDestination(store)
+    with pytest.raises(GlmKeyHostNotAllowedError) as info:
+        gate.check(OTHER)
+    assert (info.value.host, info.value.answer) == ("llm.example.com:8443", None)
+    gate.check(GlmSettings())  # GLM itself: no question, no refusal
+    store.remember(KEY_HOST, "llm.example.com:8443")
+    gate.check(OTHER)
+
+
+async def test_allow_lets_the_key_go_and_is_remembered(tmp_path: Path) -> None:
+    gate = KeyDestination(ConsentStore(tmp_path / "consent.json"))
+    person = Person(ALLOW)
+    await gate.confirm(OTHER, person, has_key=True)
+    assert person.asked == [
+        (
+            "Send your GLM API key to llm.example.com:8443? The glm.baseUrl setting names this "
+            "host, which is not a GLM host; workspace settings can set it.",
+            [ALLOW, DONT_ALLOW],
+        )
+    ]
+    assert gate.answers == {"llm.example.com:8443": Answer.ALLOWED}
+    gate.check(OTHER)
+    assert ConsentStore(tmp_path / "consent.json").allowed(KEY_HOST, "llm.example.com:8443")
+
+
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [
+        (DONT_ALLOW, Answer.DECLINED),
+        (None, Answer.DISMISSED),
+        (AskUnsupported("no showMessageRequest"), Answer.UNSUPPORTED),
+    ],
+)
+async def test_any_other_answer_keeps_the_key_and_the_gate_says_why(
+    tmp_path: Path, said: str | Exception | None, answer: Answer
+) -> None:
+    gate = KeyDestination(ConsentStore(tmp_path / "consent.json"))
+    with pytest.raises(GlmKeyHostNotAllowedError) as info:
+        await gate.confirm(OTHER, Person(said), has_key=True)
+    assert (info.value.host, info.value.answer) == ("llm.example.com:8443", answer)
+    assert gate.answers == {"llm.example.com:8443": answer}
+    with pytest.raises(GlmKeyHostNotAllowedError) as later:
+        gate.check(OTHER)  # the gate remembers this session's answer, to say why
+    assert later.value.answer is answer
+    assert not (tmp_path / "consent.json").exists()
+
+
+async def test_no_question_without_a_key_or_for_a_known_host(tmp_path: Path) -> None:
+    gate = KeyDestination(ConsentStore(tmp_path / "consent.json"))
+    person = Person(DONT_ALLOW)
+    await gate.confirm(OTHER, person, has_key=False)  # the "no key" message comes instead
+    await gate.confirm(GlmSettings(), person, has_key=True)
+    assert person.asked == []
+    assert gate.answers == {}

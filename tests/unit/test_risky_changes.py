@@ -117,6 +117,22 @@ def test_a_hooks_path_in_a_later_section_does_not_replace_cores(tmp_path: Path) 
     assert git_hooks_path(tmp_path) == "tools/hooks"
 
 
+def test_a_git_config_that_is_not_utf8_is_still_read(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_bytes(
+        b"[user]\n\tname = Ren\xe9\n[core]\n\thooksPath = tools/hooks\n"  # Latin-1 name
+    )
+    assert git_hooks_path(tmp_path) == "tools/hooks"
+
+
+def test_a_hooks_path_given_with_slashes_is_the_same_folder() -> None:
+    assert why_it_runs("tools/hooks/x", old_text=None, new_text="x", hooks_path="/tools/hooks/")
+
+
+def test_a_package_json_that_is_not_an_object_has_no_scripts() -> None:
+    assert why_it_runs("package.json", old_text="[]", new_text="[1]") is None
+
+
 def test_no_hooks_path_without_git_or_outside_the_folder(tmp_path: Path) -> None:
     assert git_hooks_path(tmp_path) is None
     (tmp_path / ".git").mkdir()
