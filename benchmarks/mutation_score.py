@@ -48,6 +48,7 @@ PACKAGES = {
             "tests/unit/test_sse.py",
             "tests/unit/test_dialects.py",
             "tests/unit/test_request_golden.py",
+            "tests/unit/test_usage.py",
         ),
     ),
     "trust": Package(
