@@ -244,6 +244,7 @@ class FakeGlm:
         # when stream_options asks, top-level {"object": "error"} bodies.
         self.dialect = dialect
         self.models = ["glm-5.1"]  # what GET .../models lists
+        self.models_reply: Reply | None = None  # else this answers GET .../models (status, body)
         self.auto_tool_choice = True  # False: refuse tool_choice "auto" as vLLM does unflagged
         # An always-thinking model (GLM-5.3 behind glm-5.1 on the Coding Plan): "refuse" answers
         # thinking {"type": "disabled"} with 400 / 1210 (the pay-per-token API); "ignore" thinks
@@ -309,6 +310,7 @@ class FakeGlm:
             self.other_requests.clear()
             self.other_headers.clear()
             self.responder = None
+            self.models_reply = None
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         first = self.answer_first(body) if self.answer_first is not None else None
@@ -401,6 +403,15 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
                     self._send_json(fake.quota_status, {"code": 500, "msg": "system busy"})
                 else:
                     self._send_json(200, fake.quota)
+            elif self.path.rstrip("/").endswith("/models") and fake.models_reply:
+                scripted = fake.models_reply
+                if scripted.body is not None:
+                    self._send_raw(scripted.status, scripted.body, scripted.headers)
+                else:
+                    error = _error_body(
+                        fake.dialect, scripted.status, scripted.error_code, scripted.error_message
+                    )
+                    self._send_json(scripted.status, error, scripted.headers)
             elif self.path.rstrip("/").endswith("/models"):
                 models = [{"id": m, "object": "model", "owned_by": "fake"} for m in fake.models]
                 self._send_json(200, {"object": "list", "data": models})

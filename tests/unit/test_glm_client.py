@@ -78,6 +78,12 @@ async def test_tool_calls_joined_across_chunks(fake_glm: FakeGlm) -> None:
     assert [c.name for c in result.tool_calls] == ["read_file", "search"]
     assert json.loads(result.tool_calls[0].arguments) == {"path": "a.py", "start_line": 1}
     assert json.loads(result.tool_calls[1].arguments) == {"query": "helper(", "regex": False}
+    # The turn goes back into the next request's history in GLM's own shape.
+    assert result.assistant_message()["tool_calls"][1] == {
+        "id": result.tool_calls[1].id,
+        "type": "function",
+        "function": {"name": "search", "arguments": result.tool_calls[1].arguments},
+    }
     assert all(isinstance(c, ToolCall) and c.id for c in result.tool_calls)
     assert fake_glm.requests[0].body["tool_choice"] == "auto"
 
@@ -635,3 +641,55 @@ async def test_a_usage_count_that_is_not_a_number_costs_no_reply(fake_glm: FakeG
     assert result.text == "kept" and result.finish_reason == "stop"
     assert ledger.snapshot()["promptTokens"] == 0
     assert ledger.snapshot()["completionTokens"] == 3
+
+
+# -- the model list (glm-lsp doctor) -----------------------------------------------------------
+
+
+async def test_the_model_list_is_its_ids(fake_glm: FakeGlm) -> None:
+    fake_glm.models = ["glm-5.1", "glm-4.7-flash"]
+    client = make_client(fake_glm)
+    assert await client.list_models() == ["glm-5.1", "glm-4.7-flash"]
+    await client.aclose()
+    assert fake_glm.other_requests == ["/api/paas/v4/models"]
+
+
+async def test_entries_without_an_id_are_not_models(fake_glm: FakeGlm) -> None:
+    data = [{"id": "a"}, {"object": "model"}, "b", {"id": ""}, {"id": "c"}]
+    fake_glm.models_reply = Reply(body=json.dumps({"object": "list", "data": data}))
+    client = make_client(fake_glm)
+    assert await client.list_models() == ["a", "c"]
+    await client.aclose()
+
+
+@pytest.mark.parametrize(
+    "body", ["<html>not json</html>", '{"data": "glm-5.1"}', "[1]", '{"data": [' + " " * 70_000]
+)
+async def test_an_answer_that_is_no_model_list_says_so(fake_glm: FakeGlm, body: str) -> None:
+    fake_glm.models_reply = Reply(body=body)
+    client = make_client(fake_glm)
+    with pytest.raises(GlmConnectionError) as info:
+        await client.list_models()
+    await client.aclose()
+    assert info.value.user_message.endswith("models did not answer with a model list.")
+    assert fake_glm.url in info.value.user_message
+
+
+async def test_a_refused_model_list_keeps_glms_words(fake_glm: FakeGlm) -> None:
+    fake_glm.models_reply = Reply(status=401, error_code="1002", error_message="token expired")
+    client = make_client(fake_glm)
+    with pytest.raises(GlmAuthError) as info:
+        await client.list_models()
+    await client.aclose()
+    assert "token expired" in info.value.user_message
+
+
+async def test_an_unreachable_model_list_names_the_url() -> None:
+    fake = FakeGlm().start()
+    url = fake.url
+    fake.stop()
+    client = GlmClient(base_url=url, api_key=TEST_KEY, timeout=5.0)
+    with pytest.raises(GlmConnectionError) as info:
+        await client.list_models()
+    await client.aclose()
+    assert info.value.user_message == f"Cannot reach GLM at {url} (ConnectError)."
