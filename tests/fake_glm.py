@@ -80,6 +80,7 @@ class Reply:
     # Send the 200 event-stream headers, then reset the connection (SO_LINGER 0, close: a TCP
     # RST, what a crashing server or a proxy's timeout sends): answered, then broken.
     reset_after_headers: bool = False
+    reset_unanswered: bool = False  # a TCP reset after reading the request, before any answer
     hostile: str | None = None  # one of HOSTILE: a body streamed lazily, never held in memory
     hostile_bytes: int = 2 * 2**30  # its size (error-body, html-body, long-line)
     hostile_depth: int = 200_000  # JSON nesting (deep-line, deep-tool-arguments)
@@ -465,6 +466,9 @@ def _make_handler(fake: FakeGlm) -> type[BaseHTTPRequestHandler]:
         def _answer(self, body: dict[str, Any], reply: Reply, record: RecordedRequest) -> None:
             if reply.hang_up_unanswered:
                 self._hang_up()
+                return
+            if reply.reset_unanswered:
+                self._reset()
                 return
             if reply.hostile is not None:
                 self._send_hostile(body, reply, record)
@@ -853,6 +857,7 @@ GLM as the service behaves now (each a Reply field unless said otherwise):
   hostile             "gzip-bomb" / "gzip-bomb-error": Content-Encoding "gzip, gzip" that
                       inflates to hostile_bytes (a stream, or an HTTP 500 body)
   reset_after_headers true: the 200 headers, then a TCP reset (answered, then broken)
+  reset_unanswered    true: a TCP reset before any byte of an answer (a stale connection)
 Server-wide options: --always-thinking refuse|ignore (the model always thinks: refuse
 thinking disabled with 400 / 1210 listing low, high, max, or ignore it and think anyway);
 --quota-fails (GET /api/monitor/usage/quota/limit answers 500; otherwise it answers

@@ -120,4 +120,7 @@ def test_vllms_tool_choice_refusal_is_recognised_and_explained() -> None:
     assert tool_calling_off(VLLM_TOOL_CHOICE_REFUSAL)
     assert not tool_calling_off("model 'glm-5.1' not found")
     assert not tool_calling_off(None)
-    assert "--enable-auto-tool-choice --tool-call-parser glm47" in tool_calling_help()
+    help_text = tool_calling_help()
+    assert "--enable-auto-tool-choice --tool-call-parser glm47" in help_text
+    assert help_text.startswith("The model server has tool calling turned off, which the agent")
+    assert help_text.endswith("); nothing was applied.")

@@ -65,7 +65,11 @@ async def test_tool_calls_joined_across_chunks(fake_glm: FakeGlm) -> None:
             text="Reading.",
             tool_calls=[
                 {"name": "read_file", "arguments": {"path": "a.py", "start_line": 1}},
-                {"name": "search", "arguments": {"query": "helper(", "regex": False}},
+                {
+                    "name": "search",
+                    "arguments": {"query": "helper(", "regex": False},
+                    "id": "call_search",
+                },
             ],
         )
     )
@@ -78,14 +82,38 @@ async def test_tool_calls_joined_across_chunks(fake_glm: FakeGlm) -> None:
     assert [c.name for c in result.tool_calls] == ["read_file", "search"]
     assert json.loads(result.tool_calls[0].arguments) == {"path": "a.py", "start_line": 1}
     assert json.loads(result.tool_calls[1].arguments) == {"query": "helper(", "regex": False}
+    assert result.tool_calls[1].id == "call_search"  # the id the next turn answers to
     # The turn goes back into the next request's history in GLM's own shape.
     assert result.assistant_message()["tool_calls"][1] == {
-        "id": result.tool_calls[1].id,
+        "id": "call_search",
         "type": "function",
         "function": {"name": "search", "arguments": result.tool_calls[1].arguments},
     }
     assert all(isinstance(c, ToolCall) and c.id for c in result.tool_calls)
     assert fake_glm.requests[0].body["tool_choice"] == "auto"
+
+
+async def test_tool_call_pieces_without_index_or_id_make_one_call(fake_glm: FakeGlm) -> None:
+    # Servers that are not GLM: no index, no id, the name in two pieces, arguments as an object.
+    def chunk(delta: dict, finish: str | None = None) -> str:
+        return json.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+    fake_glm.enqueue(
+        Reply(
+            raw_events=[
+                chunk({"tool_calls": [{"function": {"name": "read_"}}]}),
+                chunk({"tool_calls": [{"index": 0, "function": {"name": "file"}}]}),
+                chunk({"tool_calls": [{"index": 0, "function": {"arguments": {"path": "a"}}}]}),
+                chunk({"tool_calls": [{"index": 0, "function": {"arguments": {"n": 1}}}]}),
+                chunk({}, "tool_calls"),
+                "[DONE]",
+            ]
+        )
+    )
+    client = make_client(fake_glm)
+    result = await client.chat(request(), feature="agent")
+    await client.aclose()
+    assert result.tool_calls == [ToolCall("call_0", "read_file", '{"path": "a"}{"n": 1}')]
 
 
 async def test_usage_recorded_by_feature(fake_glm: FakeGlm) -> None:
@@ -203,6 +231,7 @@ async def test_retries_give_up_after_max(fake_glm: FakeGlm) -> None:
         await client.chat(request(), feature="actions")
     await client.aclose()
     assert "HTTP 502" in str(info.value)
+    assert (info.value.status, info.value.code) == (502, "502")
     assert len(fake_glm.requests) == 3
 
 
@@ -231,8 +260,10 @@ async def test_rate_limit_error_after_retries(fake_glm: FakeGlm) -> None:
         *[Reply(status=429, error_code="1305", headers={"Retry-After": "0"}) for _ in range(3)]
     )
     client = make_client(fake_glm, max_retries=2)
-    with pytest.raises(GlmRateLimitError):
+    with pytest.raises(GlmRateLimitError) as info:
         await client.chat(request(), feature="actions")
+    assert (info.value.status, info.value.code) == (429, "1305")
+    assert info.value.request_id == fake_glm.requests[-1].body["request_id"]
     await client.aclose()
     assert len(fake_glm.requests) == 3
 
@@ -337,6 +368,7 @@ async def test_connection_reused_across_requests(fake_glm: FakeGlm) -> None:
         await client.chat(request(), feature="actions")
     await client.aclose()
     assert fake_glm.max_open_connections == 1
+    assert fake_glm.other_requests == ["/api/paas/v4/models"]  # the warm-up's request
 
 
 # -- retries: Retry-After and backoff ------------------------------------------------------
@@ -515,6 +547,16 @@ async def test_stale_connection_is_retried_at_once_even_without_retries(
     assert len(fake_glm.requests) == 3
     # At once, not after a backoff: the 60-s one sits far above what a loaded machine adds.
     assert elapsed < 30.0
+
+
+async def test_a_reset_before_any_answer_is_a_stale_connection(fake_glm: FakeGlm) -> None:
+    # The server's close crossed our request on the wire: it never reached the model.
+    fake_glm.enqueue(Reply(reset_unanswered=True), Reply(text="on a fresh connection"))
+    client = make_client(fake_glm, max_retries=0)
+    result = await client.chat(request(), feature="completion")
+    await client.aclose()
+    assert result.text == "on a fresh connection"
+    assert len(fake_glm.requests) == 2
 
 
 async def test_stale_connection_is_retried_only_once(fake_glm: FakeGlm) -> None:
