@@ -6,6 +6,7 @@ import asyncio
 import email.utils
 import json
 import logging
+import random
 import time
 from contextlib import aclosing
 
@@ -14,11 +15,13 @@ import pytest
 from glm_lsp import __version__
 from glm_lsp.glm.client import MAX_BODY_BYTES, GlmClient, retry_delay
 from glm_lsp.glm.errors import (
+    KEY_HELP,
     GlmAuthError,
     GlmConnectionError,
     GlmContentFilteredError,
     GlmLengthError,
     GlmNoBalanceError,
+    GlmNoKeyError,
     GlmPlanLimitError,
     GlmRateLimitError,
     GlmResponseTooLargeError,
@@ -26,6 +29,7 @@ from glm_lsp.glm.errors import (
     GlmStatusError,
     GlmStreamBrokenError,
 )
+from glm_lsp.glm.events import Usage
 from glm_lsp.glm.models import ChatRequest, ReasoningDelta, TextDelta, ToolCall
 from glm_lsp.glm.usage import UsageLedger
 from tests.conftest import TEST_KEY
@@ -124,7 +128,7 @@ async def test_usage_recorded_by_feature(fake_glm: FakeGlm) -> None:
     client = make_client(fake_glm, ledger=ledger)
     result = await client.chat(request(), feature="completion")
     await client.aclose()
-    assert result.usage is not None and result.usage.completion_tokens == 7
+    assert result.usage == Usage(prompt_tokens=11, completion_tokens=7, total_tokens=18)
     snap = ledger.snapshot()
     assert snap["byFeature"] == {
         "completion": {
@@ -244,6 +248,12 @@ async def test_401_is_auth_error_without_retry(fake_glm: FakeGlm) -> None:
     assert len(fake_glm.requests) == 1
     assert "rejected the API key" in info.value.user_message
     assert TEST_KEY not in info.value.user_message
+
+
+def test_no_key_says_where_to_put_one() -> None:
+    message = GlmNoKeyError().user_message
+    assert message == f"No GLM API key found. {KEY_HELP}"
+    assert "BIGMODEL_API_KEY" in message
 
 
 async def test_1113_no_balance_not_retried(fake_glm: FakeGlm) -> None:
@@ -400,6 +410,15 @@ def test_retry_delay_prefers_retry_after_up_to_its_cap() -> None:
     assert retry_delay(3, 2.0, 0.5) == 2.0
     assert 4.0 <= retry_delay(3, None, 0.5) <= 6.0  # 0.5 * 2**3, plus up to half as jitter
     assert 8.0 <= retry_delay(10, None, 0.5) <= 12.0  # the backoff's own cap
+
+
+@pytest.mark.parametrize(("draw", "expected"), [("low", 1.0), ("high", 1.5)])
+def test_the_jitter_adds_from_nothing_up_to_half_the_backoff(
+    monkeypatch: pytest.MonkeyPatch, draw: str, expected: float
+) -> None:
+    # The ends of the random draw, to see its bounds exactly.
+    monkeypatch.setattr(random, "uniform", lambda a, b: a if draw == "low" else b)
+    assert retry_delay(1, None, 0.5) == expected
 
 
 async def test_retry_after_as_an_http_date_is_honoured(fake_glm: FakeGlm) -> None:
@@ -616,6 +635,19 @@ async def test_a_proxys_plain_text_error_page_is_not_called_a_huge_body(
     await client.aclose()
     assert "HTTP 502" in info.value.user_message
     assert "KB" not in info.value.user_message
+    assert info.value.code is None  # no business code in a proxy's page
+
+
+async def test_vllms_own_error_form_keeps_its_words() -> None:
+    # vLLM answers {"object": "error", "message": ...} at the top level, not under "error".
+    with FakeGlm(dialect="vllm") as fake:
+        fake.enqueue(Reply(status=400, error_message="max_tokens must be at most 4096"))
+        client = make_client(fake, max_retries=0)
+        with pytest.raises(GlmStatusError) as info:
+            await client.chat(request(), feature="actions")
+        await client.aclose()
+    assert "max_tokens must be at most 4096" in info.value.user_message
+    assert info.value.code == "400"
 
 
 async def test_huge_html_body_is_named_and_not_read(fake_glm: FakeGlm) -> None:
@@ -683,6 +715,28 @@ async def test_a_usage_count_that_is_not_a_number_costs_no_reply(fake_glm: FakeG
     assert result.text == "kept" and result.finish_reason == "stop"
     assert ledger.snapshot()["promptTokens"] == 0
     assert ledger.snapshot()["completionTokens"] == 3
+
+
+@pytest.mark.parametrize("usage", [["not", "an", "object"], "lots", 7])
+async def test_a_usage_that_is_not_an_object_costs_no_reply(
+    fake_glm: FakeGlm, usage: object
+) -> None:
+    fake_glm.enqueue(Reply(text="kept", usage=usage))  # type: ignore[arg-type]
+    client = make_client(fake_glm)
+    result = await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert result.text == "kept"
+    assert result.usage == Usage()
+
+
+async def test_counts_past_2_to_the_53_or_infinite_read_as_0(fake_glm: FakeGlm) -> None:
+    # Past 2**53 a JSON number is no longer an exact count; Infinity would not convert at all.
+    usage = {"prompt_tokens": 1200, "completion_tokens": 2**53, "total_tokens": float("inf")}
+    fake_glm.enqueue(Reply(text="kept", usage=usage))
+    client = make_client(fake_glm)
+    result = await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert result.usage == Usage(prompt_tokens=1200, completion_tokens=0, total_tokens=0)
 
 
 # -- the model list (glm-lsp doctor) -----------------------------------------------------------
