@@ -88,7 +88,9 @@ async def test_tool_calls_joined_across_chunks(fake_glm: FakeGlm) -> None:
     assert json.loads(result.tool_calls[1].arguments) == {"query": "helper(", "regex": False}
     assert result.tool_calls[1].id == "call_search"  # the id the next turn answers to
     # The turn goes back into the next request's history in GLM's own shape.
-    assert result.assistant_message()["tool_calls"][1] == {
+    message = result.assistant_message()
+    assert (message["role"], message["content"]) == ("assistant", "Reading.")
+    assert message["tool_calls"][1] == {
         "id": "call_search",
         "type": "function",
         "function": {"name": "search", "arguments": result.tool_calls[1].arguments},
@@ -273,6 +275,7 @@ async def test_rate_limit_error_after_retries(fake_glm: FakeGlm) -> None:
     with pytest.raises(GlmRateLimitError) as info:
         await client.chat(request(), feature="actions")
     assert (info.value.status, info.value.code) == (429, "1305")
+    assert "rate limiting or overloaded" in info.value.user_message
     assert info.value.request_id == fake_glm.requests[-1].body["request_id"]
     await client.aclose()
     assert len(fake_glm.requests) == 3
@@ -513,6 +516,30 @@ async def test_1214_invalid_parameter_not_retried_and_shown(fake_glm: FakeGlm) -
 
 def _key_fragments(key: str, size: int = 6) -> list[str]:
     return [key[i : i + size] for i in range(len(key) - size + 1) if "." not in key[i : i + size]]
+
+
+@pytest.mark.parametrize(
+    ("length", "shown"), [(300, "m" * 300), (301, "m" * 299 + "…"), (5000, "m" * 299 + "…")]
+)
+async def test_glms_message_is_cut_at_300_characters(
+    fake_glm: FakeGlm, length: int, shown: str
+) -> None:
+    fake_glm.enqueue(Reply(status=400, error_code="1214", error_message="m" * length))
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmStatusError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert info.value.user_message.endswith(f"({shown}).")
+
+
+async def test_an_error_without_a_code_has_none(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(Reply(status=500, body='{"error": {"message": "boom"}}'))
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmServerError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert info.value.code is None
+    assert "(boom)" in info.value.user_message
 
 
 async def test_a_key_split_across_the_message_cut_appears_nowhere(fake_glm: FakeGlm) -> None:
@@ -778,6 +805,18 @@ async def test_a_refused_model_list_keeps_glms_words(fake_glm: FakeGlm) -> None:
         await client.list_models()
     await client.aclose()
     assert "token expired" in info.value.user_message
+    assert info.value.request_id == "models"  # which request it was, where no id came back
+
+
+async def test_a_huge_error_body_for_the_model_list_is_read_only_to_64_kb(
+    fake_glm: FakeGlm,
+) -> None:
+    fake_glm.models_reply = Reply(status=502, body="x" * (MAX_BODY_BYTES + 10))
+    client = make_client(fake_glm)
+    with pytest.raises(GlmServerError) as info:
+        await client.list_models()
+    await client.aclose()
+    assert f"over {MAX_BODY_BYTES // 1024} KB" in info.value.user_message
 
 
 async def test_an_unreachable_model_list_names_the_url() -> None:

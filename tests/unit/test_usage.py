@@ -105,11 +105,15 @@ def test_the_summary_a_person_reads() -> None:
     assert ledger().summary(at(9), coding_plan=True).splitlines() == [
         "GLM usage: 4 requests, 350 prompt tokens (220 cached) + 54 completion tokens "
         "(12 reasoning). GLM Coding Plan: quota multiplier now 2x.",
-        "  agent: 2 requests, 300 prompt tokens (210 cached) + 50 completion tokens "
-        "(12 reasoning)",
+        "  agent: 2 requests, 300 prompt tokens (210 cached) + 50 completion tokens (12 reasoning)",
         "  completion: 2 requests, 50 prompt tokens (10 cached) + 4 completion tokens "
         "(0 reasoning)",
     ]
-    assert ledger().summary().splitlines()[0].endswith(
-        "Pay-per-token: billed by tokens, cached prompt tokens at a lower price."
+    # The time given decides the multiplier, whatever the clock says now.
+    assert ledger().summary(at(15), coding_plan=True).splitlines()[0].endswith("now 3x.")
+    assert (
+        ledger()
+        .summary()
+        .splitlines()[0]
+        .endswith("Pay-per-token: billed by tokens, cached prompt tokens at a lower price.")
     )
