@@ -4,7 +4,7 @@ Not in CI and not in run_all.py: a package takes minutes (the time is printed). 
 hand after changing a core or its tests, one package at a time on a shared machine:
 
     .venv/bin/python benchmarks/mutation_score.py [PACKAGE ...] [--max-children N]
-        [--show-survivors]
+        [--show-survivors] [--keep | --again TREE]
 
 PACKAGE is one of the names in PACKAGES (default: all, one after another). Each runs in its
 own scratch copy of the tree, because mutmut works in ``./mutants`` and reads ``[tool.mutmut]``
@@ -13,6 +13,9 @@ to run only its unit tests (never the end-to-end ones). The score counts a timeo
 as mutmut does, and a mutant no selected test reaches ("no tests") as a survivor.
 ``--show-survivors`` prints each survivor's diff, to judge it: a missing test, or a mutant
 that changes nothing anyone can observe (say why in one line where the score is reported).
+
+``--keep`` leaves the copy (its path is printed); ``--again TREE`` then copies the tests as they
+are now into it and tests only its survivors again: the quick loop while adding tests.
 
 ``tests/named_mutants.py`` is the other half: the slips a person found, each with its test.
 """
@@ -98,12 +101,14 @@ def mutmut_table(package: Package) -> str:
     )
 
 
+_SKIPPED = shutil.ignore_patterns(
+    ".venv", "node_modules", ".git", "mutants", "*_cache", "__pycache__", ".hypothesis"
+)
+
+
 def scratch_tree(scratch: Path, package: Package) -> Path:
     tree = scratch / "tree"
-    skipped = shutil.ignore_patterns(
-        ".venv", "node_modules", ".git", "mutants", "*_cache", "__pycache__", ".hypothesis"
-    )
-    shutil.copytree(ROOT, tree, ignore=skipped)
+    shutil.copytree(ROOT, tree, ignore=_SKIPPED)
     pyproject = tree / "pyproject.toml"
     text = _TABLE.sub("", pyproject.read_text(encoding="utf-8"))
     pyproject.write_text(text.rstrip("\n") + "\n\n" + mutmut_table(package), encoding="utf-8")
@@ -119,26 +124,42 @@ def mutmut(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def score(name: str, package: Package, options: argparse.Namespace) -> float | None:
     scratch = Path(tempfile.mkdtemp(prefix=f"glm-lsp-mutmut-{name}-"))
+    tree = scratch / "tree"
     try:
-        tree = scratch_tree(scratch, package)
-        return _score(name, tree, options.max_children, options.show_survivors)
+        scratch_tree(scratch, package)
+        started = time.monotonic()
+        run = mutmut(tree, "run", "--max-children", str(options.max_children))
+        return report(name, tree, run, time.monotonic() - started, options.show_survivors)
     finally:
         if options.keep:
-            print(f"    kept: {tree} (mutmut browse, mutmut show NAME there)")
+            print(f"    kept: {tree} (--again {tree}; mutmut browse there)")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _score(name: str, tree: Path, max_children: int, show_survivors: bool) -> float | None:
+def again(tree: Path, options: argparse.Namespace) -> float | None:
+    """A kept copy's survivors tested again with the repository's tests as they are now (the
+    verdicts on killed mutants stand: tests are only ever added or made stricter)."""
+    shutil.copytree(ROOT / "tests", tree / "tests", dirs_exist_ok=True, ignore=_SKIPPED)
+    survivors = sorted(m for m, s in statuses_of(tree).items() if s in SURVIVED)
     started = time.monotonic()
-    run = mutmut(tree, "run", "--max-children", str(max_children))
-    elapsed = time.monotonic() - started
+    run = mutmut(tree, "run", "--max-children", str(options.max_children), *survivors)
+    return report(tree.parent.name, tree, run, time.monotonic() - started, options.show_survivors)
+
+
+def statuses_of(tree: Path) -> dict[str, str]:
     listed = mutmut(tree, "results", "--all", "true")
-    statuses = {
-        match.group(1): match.group(2)
-        for match in map(_RESULT.match, listed.stdout.splitlines())
-        if match
-    }
+    return {m.group(1): m.group(2) for m in map(_RESULT.match, listed.stdout.splitlines()) if m}
+
+
+def report(
+    name: str,
+    tree: Path,
+    run: subprocess.CompletedProcess[str],
+    elapsed: float,
+    show_survivors: bool,
+) -> float | None:
+    statuses = statuses_of(tree)
     if run.returncode != 0 or not statuses:
         print(f"{name}: mutmut failed (exit {run.returncode})")
         print(run.stdout[-3000:], run.stderr[-3000:], sep="\n")
@@ -196,7 +217,12 @@ def main() -> int:
     parser.add_argument("--max-children", type=int, default=1, help="mutants at once (1)")
     parser.add_argument("--show-survivors", action="store_true", help="print their diffs")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
+    parser.add_argument(
+        "--again", type=Path, metavar="TREE", help="a kept copy: test its survivors again"
+    )
     args = parser.parse_args()
+    if args.again:
+        return 0 if again(args.again.resolve(), args) is not None else 1
     unknown = [n for n in args.packages if n not in PACKAGES]
     if unknown:
         parser.error(f"unknown package(s) {unknown}; known: {', '.join(PACKAGES)}")
