@@ -52,6 +52,7 @@ PACKAGES = {
             "tests/unit/test_dialects.py",
             "tests/unit/test_request_golden.py",
             "tests/unit/test_usage.py",
+            "tests/unit/test_glm_errors.py",
         ),
     ),
     "trust": Package(

@@ -14,6 +14,7 @@ import pytest
 
 from glm_lsp import __version__
 from glm_lsp.glm.client import MAX_BODY_BYTES, GlmClient, retry_delay
+from glm_lsp.glm.dialects import tool_calling_help
 from glm_lsp.glm.errors import (
     KEY_HELP,
     GlmAuthError,
@@ -530,6 +531,40 @@ async def test_glms_message_is_cut_at_300_characters(
         await client.chat(request(), feature="actions")
     await client.aclose()
     assert info.value.user_message.endswith(f"({shown}).")
+
+
+async def test_the_upstreams_request_id_is_kept(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(Reply(status=400, error_code="1214", headers={"X-Request-Id": "req-42"}))
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmStatusError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert info.value.request_id == "req-42"  # what GLM's support can look up
+
+
+@pytest.mark.parametrize(
+    "value", ["0", "-5", email.utils.formatdate(time.time() - 60, usegmt=True)]
+)
+async def test_a_retry_after_now_or_past_means_no_wait(fake_glm: FakeGlm, value: str) -> None:
+    fake_glm.enqueue(Reply(status=429, error_code="1302", headers={"Retry-After": value}))
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmRateLimitError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert info.value.retry_after == 0.0
+
+
+async def test_vllm_without_tool_calling_says_how_to_start_it() -> None:
+    with FakeGlm(dialect="vllm") as fake:
+        fake.auto_tool_choice = False  # vLLM started without --enable-auto-tool-choice
+        client = make_client(fake, max_retries=0)
+        tools = [{"type": "function", "function": {"name": "read_file"}}]
+        with pytest.raises(GlmStatusError) as info:
+            await client.chat(request(tools=tools), feature="agent")
+        await client.aclose()
+        sent = fake.requests[0].body["request_id"]
+    assert info.value.user_message == tool_calling_help()
+    assert (info.value.status, info.value.code, info.value.request_id) == (400, "400", sent)
 
 
 async def test_an_error_without_a_code_has_none(fake_glm: FakeGlm) -> None:
