@@ -56,3 +56,19 @@ def test_a_crlf_split_between_chunks_ends_one_line_not_two() -> None:
     # "\r" ends one chunk, its "\n" starts the next: one line ending, so the two data lines
     # stay one event (read as two endings, the blank line between would dispatch "a" alone).
     assert decode(b"data: a\r", b"\ndata: b\r\n\r\n") == ["a\nb"]
+
+
+def test_an_events_data_at_the_bound_passes_and_one_byte_more_raises() -> None:
+    # Each data line counts its bytes and the newline that joins it: 10 x (9 + 1) = 100.
+    assert decode(b"data: 123456789\n" * 10 + b"\n", limit=100) == ["\n".join(["123456789"] * 10)]
+    with pytest.raises(SseLineTooLongError):
+        decode(b"data: 123456789\n" * 9 + b"data: 1234567890\n\n", limit=100)
+
+
+def test_the_bound_is_per_event_not_per_stream() -> None:
+    events = decode(b"data: 0123456789abcdef\n\n" * 50, limit=100)
+    assert events == ["0123456789abcdef"] * 50
+
+
+def test_bytes_that_are_not_utf8_become_replacement_characters() -> None:
+    assert decode(b"data: caf\xe9 \xff\n\n") == ["caf\ufffd \ufffd"]
