@@ -821,7 +821,14 @@ async def test_entries_without_an_id_are_not_models(fake_glm: FakeGlm) -> None:
 
 
 @pytest.mark.parametrize(
-    "body", ["<html>not json</html>", '{"data": "glm-5.1"}', "[1]", '{"data": [' + " " * 70_000]
+    "body",
+    [
+        "<html>not json</html>",
+        '{"data": "glm-5.1"}',
+        "[1]",
+        '{"data": [' + " " * 70_000,
+        '{"data": [{"id": "a"}]}' + " " * 70_000,  # past 64 KB: not read as a list at all
+    ],
 )
 async def test_an_answer_that_is_no_model_list_says_so(fake_glm: FakeGlm, body: str) -> None:
     fake_glm.models_reply = Reply(body=body)
