@@ -315,9 +315,21 @@ async def test_garbage_lines_ignored(fake_glm: FakeGlm) -> None:
 async def test_sensitive_finish_is_content_filtered(fake_glm: FakeGlm) -> None:
     fake_glm.enqueue(Reply(text="partial", finish_reason="sensitive"))
     client = make_client(fake_glm)
-    with pytest.raises(GlmContentFilteredError):
+    with pytest.raises(GlmContentFilteredError) as info:
         await client.chat(request(), feature="actions")
     await client.aclose()
+    message = "GLM's content filter stopped the reply; nothing was applied."
+    assert info.value.user_message == message
+    assert info.value.request_id == fake_glm.requests[0].body["request_id"]
+
+
+async def test_a_network_error_finish_breaks_the_stream(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(Reply(text="partial", finish_reason="network_error"))
+    client = make_client(fake_glm)
+    with pytest.raises(GlmStreamBrokenError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert "network error mid-reply" in info.value.user_message
 
 
 async def test_length_finish_raises_unless_allowed(fake_glm: FakeGlm) -> None:
@@ -339,6 +351,28 @@ async def test_sse_error_chunk_raises(fake_glm: FakeGlm) -> None:
         await client.chat(request(), feature="actions")
     await client.aclose()
     assert "content filter" in str(info.value)
+
+
+async def test_an_error_event_keeps_glms_code_words_and_request_id(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(Reply(error_chunk={"code": "1234", "message": "upstream overloaded"}))
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmStreamBrokenError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert info.value.user_message == (
+        "GLM reported an error mid-reply (code 1234) (upstream overloaded); nothing was applied."
+    )
+    assert (info.value.status, info.value.code) == (200, "1234")
+    assert info.value.request_id == fake_glm.requests[0].body["request_id"]
+
+
+async def test_an_error_event_that_is_only_words_is_shown(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(Reply(raw_events=['{"error": "upstream timed out"}']))
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmStreamBrokenError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert "(upstream timed out)" in info.value.user_message
 
 
 async def test_connect_refused_is_connection_error() -> None:
