@@ -109,6 +109,7 @@ def test_reasoning_is_read_from_either_field_and_kept_byte_for_byte() -> None:
     assert reasoning_delta({"reasoning_content": "a"}) == ReasoningDelta("a", "reasoning_content")
     assert reasoning_delta({"reasoning": " b\r\n"}) == ReasoningDelta(" b\r\n", "reasoning")
     assert reasoning_delta({"content": "c", "reasoning": None}) is None
+    assert reasoning_delta({"reasoning_content": ["not", "text"]}) is None
     result = ChatResult()
     for piece in (" b", "\r\n"):
         result.add(ReasoningDelta(piece, "reasoning"))

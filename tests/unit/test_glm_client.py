@@ -337,11 +337,61 @@ async def test_length_finish_raises_unless_allowed(fake_glm: FakeGlm) -> None:
         Reply(text="cut", finish_reason="length"), Reply(text="cut", finish_reason="length")
     )
     client = make_client(fake_glm)
-    with pytest.raises(GlmLengthError):
+    with pytest.raises(GlmLengthError) as info:
         await client.chat(request(), feature="actions")
     result = await client.chat(request(), feature="completion", allow_truncated=True)
     await client.aclose()
     assert result.text == "cut" and result.finish_reason == "length"
+    assert info.value.user_message == (
+        "GLM's reply was cut off (token limit or context window); nothing was applied. "
+        "Select less code or raise the maxTokens setting."
+    )
+    assert info.value.request_id == fake_glm.requests[0].body["request_id"]
+
+
+async def test_a_full_context_window_is_a_cut_reply_even_when_cuts_are_allowed(
+    fake_glm: FakeGlm,
+) -> None:
+    fake_glm.enqueue(Reply(text="cut", finish_reason="model_context_window_exceeded"))
+    client = make_client(fake_glm)
+    with pytest.raises(GlmLengthError):
+        await client.chat(request(), feature="completion", allow_truncated=True)
+    await client.aclose()
+
+
+async def test_a_streamed_reply_cut_by_its_length_raises_unless_allowed(
+    fake_glm: FakeGlm,
+) -> None:
+    fake_glm.enqueue(Reply(text="cut", finish_reason="length"))
+    client = make_client(fake_glm)
+    with pytest.raises(GlmLengthError):
+        async with aclosing(client.stream_chat(request(), feature="actions")) as events:
+            async for _ in events:
+                pass
+    await client.aclose()
+
+
+async def test_a_callers_max_retries_wins_over_the_clients(fake_glm: FakeGlm) -> None:
+    # Completions pass 0: the next keystroke is their retry.
+    fake_glm.enqueue(Reply(status=500), Reply(text="not asked"))
+    client = make_client(fake_glm, max_retries=3)
+    with pytest.raises(GlmServerError):
+        async with aclosing(
+            client.stream_chat(request(), feature="completion", max_retries=0)
+        ) as events:
+            async for _ in events:
+                pass
+    await client.aclose()
+    assert len(fake_glm.requests) == 1
+
+
+async def test_every_request_has_its_own_request_id(fake_glm: FakeGlm) -> None:
+    client = make_client(fake_glm)
+    for _ in range(2):
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    ids = [str(r.body["request_id"]) for r in fake_glm.requests]
+    assert len(set(ids)) == 2 and all(len(i) == 36 for i in ids)  # a UUID each
 
 
 async def test_sse_error_chunk_raises(fake_glm: FakeGlm) -> None:
@@ -599,6 +649,15 @@ async def test_vllm_without_tool_calling_says_how_to_start_it() -> None:
         sent = fake.requests[0].body["request_id"]
     assert info.value.user_message == tool_calling_help()
     assert (info.value.status, info.value.code, info.value.request_id) == (400, "400", sent)
+
+
+async def test_an_error_body_of_exactly_64_kb_is_read_whole(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(Reply(status=500, body="x" * MAX_BODY_BYTES))
+    client = make_client(fake_glm, max_retries=0)
+    with pytest.raises(GlmServerError) as info:
+        await client.chat(request(), feature="actions")
+    await client.aclose()
+    assert "KB" not in info.value.user_message  # at the bound, not over it
 
 
 async def test_an_error_without_a_code_has_none(fake_glm: FakeGlm) -> None:

@@ -50,17 +50,22 @@ def test_one_event_of_many_short_lines_is_bounded_too() -> None:
 def test_a_line_at_the_bound_passes() -> None:
     line = b"data: " + b"a" * 94  # 100 bytes
     assert decode(line + b"\n\n", limit=100) == ["a" * 94]
+    assert decode(line + b"\n\n" + line + b"\n\n", limit=100) == ["a" * 94] * 2  # each line
 
 
 def test_a_crlf_split_between_chunks_ends_one_line_not_two() -> None:
     # "\r" ends one chunk, its "\n" starts the next: one line ending, so the two data lines
     # stay one event (read as two endings, the blank line between would dispatch "a" alone).
     assert decode(b"data: a\r", b"\ndata: b\r\n\r\n") == ["a\nb"]
+    assert decode(b"data: a\r\ndata: b\r\n\r\n") == ["a\nb"]  # CRLF in one chunk: one ending
+    # Only the one LF right after the CR is its other half; a later chunk's LF is a line.
+    assert decode(b"data: a\r", b"\n", b"\n") == ["a"]
 
 
 def test_an_events_data_at_the_bound_passes_and_one_byte_more_raises() -> None:
     # Each data line counts its bytes and the newline that joins it: 10 x (9 + 1) = 100.
-    assert decode(b"data: 123456789\n" * 10 + b"\n", limit=100) == ["\n".join(["123456789"] * 10)]
+    event = b"data: 123456789\n" * 10 + b"\n"
+    assert decode(event * 2, limit=100) == ["\n".join(["123456789"] * 10)] * 2
     with pytest.raises(SseLineTooLongError):
         decode(b"data: 123456789\n" * 9 + b"data: 1234567890\n\n", limit=100)
 
