@@ -139,12 +139,16 @@ def score(name: str, package: Package, options: argparse.Namespace) -> float | N
 
 
 def again(tree: Path, options: argparse.Namespace) -> float | None:
-    """A kept copy's survivors tested again with the repository's tests as they are now (the
-    verdicts on killed mutants stand: tests are only ever added or made stricter)."""
+    """A kept copy, with the repository's tests as they are now: the mutants a stopped run
+    left unchecked, then its survivors, tested again (the verdicts on killed mutants stand:
+    tests are only ever added or made stricter; a new test file needs a fresh run)."""
     shutil.copytree(ROOT / "tests", tree / "tests", dirs_exist_ok=True, ignore=_SKIPPED)
-    survivors = sorted(m for m, s in statuses_of(tree).items() if s in SURVIVED)
+    children = ("--max-children", str(options.max_children))
     started = time.monotonic()
-    run = mutmut(tree, "run", "--max-children", str(options.max_children), *survivors)
+    run = mutmut(tree, "run", *children)  # resumes where a stopped run left off
+    survivors = sorted(m for m, s in statuses_of(tree).items() if s in SURVIVED)
+    if run.returncode == 0 and survivors:
+        run = mutmut(tree, "run", *children, *survivors)
     return report(tree.parent.name, tree, run, time.monotonic() - started, options.show_survivors)
 
 
