@@ -342,9 +342,8 @@ async def test_length_finish_raises_unless_allowed(fake_glm: FakeGlm) -> None:
     result = await client.chat(request(), feature="completion", allow_truncated=True)
     await client.aclose()
     assert result.text == "cut" and result.finish_reason == "length"
-    assert info.value.user_message == (
-        "GLM's reply was cut off (token limit or context window); nothing was applied. "
-        "Select less code or raise the maxTokens setting."
+    assert info.value.user_message.startswith(
+        "GLM's reply was cut off (token limit); nothing was applied. Select less code or raise "
     )
     assert info.value.request_id == fake_glm.requests[0].body["request_id"]
 

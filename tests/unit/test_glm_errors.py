@@ -8,6 +8,7 @@ import pytest
 from glm_lsp.glm.errors import (
     KEY_HELP,
     GlmAuthError,
+    GlmBusyError,
     GlmError,
     GlmNoBalanceError,
     GlmPlanLimitError,
@@ -85,10 +86,17 @@ from glm_lsp.glm.errors import (
         ),
         (
             200,
-            "1302",
+            "1312",
             "slow down",
             GlmRateLimitError,
             "GLM is rate limiting or overloaded (slow down); try again shortly.",
+        ),
+        (
+            429,
+            "1305",
+            None,
+            GlmBusyError,
+            "GLM is rate limiting or overloaded (code 1305); try again shortly.",
         ),
         (503, None, "busy", GlmServerError, "GLM had a server error (HTTP 503) (busy)."),
         (500, "1234", None, GlmServerError, "GLM had a server error (HTTP 500)."),
