@@ -53,6 +53,7 @@ PACKAGES = {
             "tests/unit/test_request_golden.py",
             "tests/unit/test_usage.py",
             "tests/unit/test_glm_errors.py",
+            "tests/unit/test_glm_service_now.py",
         ),
     ),
     "trust": Package(
