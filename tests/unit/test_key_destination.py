@@ -240,3 +240,11 @@ async def test_no_question_without_a_key_or_for_a_known_host(tmp_path: Path) -> 
     await gate.confirm(GlmSettings(), person, has_key=True)
     assert person.asked == []
     assert gate.answers == {}
+
+
+def test_the_environment_given_is_the_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The process's GLM_LSP_BASE_URL must not stand in for the environment passed in: here
+    # the settings' URL is no URL, so nothing is sent and nothing is asked.
+    monkeypatch.setenv("GLM_LSP_BASE_URL", "http://127.0.0.1:9/v1/")
+    settings = GlmSettings(baseUrl="http://llm.example.com:port/v1/")
+    assert host_needing_consent(settings, environ={}) is None
