@@ -63,7 +63,8 @@ def test_any_other_host_from_settings_needs_consent(url: str, subject: str) -> N
 @pytest.mark.parametrize("host", ["127.evil.test", "127.0.0.1.evil.test", "localhost.evil.test"])
 def test_a_name_that_only_looks_local_is_not_trusted(host: str) -> None:
     assert not is_trusted_host(host)
-    assert host_needing_consent(GlmSettings(baseUrl=f"http://{host}/v1/"), environ={}) == host
+    settings = GlmSettings(baseUrl=f"https://{host}/v1/")
+    assert host_needing_consent(settings, environ={}) == f"https://{host}:443"
 
 
 def test_the_environments_endpoint_is_the_users_choice() -> None:
@@ -135,11 +136,11 @@ def test_the_process_environment_is_read_when_none_is_given(
     monkeypatch.setenv("GLM_LSP_BASE_URL", "https://llm.example.com/v1/")
     assert host_needing_consent(settings) is None
     monkeypatch.delenv("GLM_LSP_BASE_URL")
-    assert host_needing_consent(settings) == "llm.example.com"
+    assert host_needing_consent(settings) == "https://llm.example.com:443"
 
 
-def test_a_port_that_is_not_a_number_is_left_out_of_the_subject() -> None:
-    assert host_subject("http://llm.example.com:99999/v1/") == "llm.example.com"
+def test_a_port_that_is_not_a_number_is_the_schemes_default_in_the_subject() -> None:
+    assert host_subject("http://llm.example.com:99999/v1/") == "http://llm.example.com:80"
 
 
 def test_the_reasons_in_full() -> None:
@@ -189,9 +190,9 @@ def test_the_gate_stops_an_unknown_host_until_it_is_allowed(tmp_path: Path) -> N
     gate = KeyDestination(store)
     with pytest.raises(GlmKeyHostNotAllowedError) as info:
         gate.check(OTHER)
-    assert (info.value.host, info.value.answer) == ("llm.example.com:8443", None)
+    assert (info.value.host, info.value.answer) == ("https://llm.example.com:8443", None)
     gate.check(GlmSettings())  # GLM itself: no question, no refusal
-    store.remember(KEY_HOST, "llm.example.com:8443")
+    store.remember(KEY_HOST, "https://llm.example.com:8443")
     gate.check(OTHER)
 
 
@@ -201,14 +202,14 @@ async def test_allow_lets_the_key_go_and_is_remembered(tmp_path: Path) -> None:
     await gate.confirm(OTHER, person, has_key=True)
     assert person.asked == [
         (
-            "Send your GLM API key to llm.example.com:8443? The glm.baseUrl setting names this "
-            "host, which is not a GLM host; workspace settings can set it.",
+            "Send your GLM API key to https://llm.example.com:8443? The glm.baseUrl setting "
+            "names this host, which is not a GLM host; workspace settings can set it.",
             [ALLOW, DONT_ALLOW],
         )
     ]
-    assert gate.answers == {"llm.example.com:8443": Answer.ALLOWED}
+    assert gate.answers == {"https://llm.example.com:8443": Answer.ALLOWED}
     gate.check(OTHER)
-    assert ConsentStore(tmp_path / "consent.json").allowed(KEY_HOST, "llm.example.com:8443")
+    assert ConsentStore(tmp_path / "consent.json").allowed(KEY_HOST, "https://llm.example.com:8443")
 
 
 @pytest.mark.parametrize(
@@ -225,8 +226,8 @@ async def test_any_other_answer_keeps_the_key_and_the_gate_says_why(
     gate = KeyDestination(ConsentStore(tmp_path / "consent.json"))
     with pytest.raises(GlmKeyHostNotAllowedError) as info:
         await gate.confirm(OTHER, Person(said), has_key=True)
-    assert (info.value.host, info.value.answer) == ("llm.example.com:8443", answer)
-    assert gate.answers == {"llm.example.com:8443": answer}
+    assert (info.value.host, info.value.answer) == ("https://llm.example.com:8443", answer)
+    assert gate.answers == {"https://llm.example.com:8443": answer}
     with pytest.raises(GlmKeyHostNotAllowedError) as later:
         gate.check(OTHER)  # the gate remembers this session's answer, to say why
     assert later.value.answer is answer
