@@ -100,6 +100,7 @@ def mutmut_table(package: Package) -> str:
         f"pytest_add_cli_args = {toml_list(PYTEST_ARGS)}\n"
         f"pytest_add_cli_args_test_selection = {toml_list(package.tests)}\n"
         f"do_not_mutate_patterns = {toml_list(NOT_MUTATED)}\n"
+        'also_copy = ["docs"]\n'  # tests that read the docs (risky-paths.md) run in mutants/
     )
 
 
