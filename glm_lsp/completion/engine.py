@@ -18,7 +18,7 @@ import contextlib
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from glm_lsp.completion.cache import Anchor, TypeaheadCache
 from glm_lsp.completion.cursor import Cursor
@@ -27,30 +27,14 @@ from glm_lsp.completion.postprocess import clean_completion
 from glm_lsp.completion.prompt import completion_messages
 from glm_lsp.glm.errors import GlmError, GlmNoKeyError
 from glm_lsp.glm.events import TextDelta
+from glm_lsp.glm.host import GlmHost
 from glm_lsp.syntax.languages import load, unloaded_for
 
 if TYPE_CHECKING:
-    from glm_lsp.config import CompletionSettings, GlmSettings
-    from glm_lsp.glm.client import GlmClient
-
+    from glm_lsp.config import CompletionSettings
 log = logging.getLogger(__name__)
 FEATURE = "completion"
 INTERNAL_ERROR = "GLM completions hit an internal error; details are in the glm-lsp log."
-
-
-class CompletionHost(Protocol):
-    """What the engine needs from the server (GlmLanguageServer provides it)."""
-
-    @property
-    def settings(self) -> GlmSettings: ...
-
-    def has_key(self) -> bool: ...
-
-    def glm_client(self) -> GlmClient: ...
-
-    def model_for(self, feature: str) -> str: ...
-
-    def warn_once(self, key: str, text: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -77,7 +61,7 @@ class _Running:
 class CompletionEngine:
     def __init__(
         self,
-        host: CompletionHost,
+        host: GlmHost,
         current_version: Callable[[str], int | None],
         *,
         stop_early: bool = True,

@@ -19,10 +19,11 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ..glm.errors import GlmError, GlmNoKeyError
 from ..glm.events import Finish, TextDelta
+from ..glm.host import GlmHost
 from .history import EditHistory
 from .prompt import Diagnostic, NextEditPrompt, next_edit_messages
 from .rewrite import Reading, RewriteReader
@@ -30,27 +31,10 @@ from .suggestion import NextEdit, rejection, smallest_span, to_edit
 from .window import Window, window_around
 
 if TYPE_CHECKING:
-    from ..config import GlmSettings
-    from ..glm.client import GlmClient
-
+    pass
 log = logging.getLogger(__name__)
 FEATURE = "nextEdit"
 MAX_OUTPUT_TOKENS = 4096
-
-
-class NextEditHost(Protocol):
-    """What the engine needs from the server (GlmLanguageServer provides it)."""
-
-    @property
-    def settings(self) -> GlmSettings: ...
-
-    def has_key(self) -> bool: ...
-
-    def glm_client(self) -> GlmClient: ...
-
-    def model_for(self, feature: str) -> str: ...
-
-    def warn_once(self, key: str, text: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -132,7 +116,7 @@ class _Running:
 
 @dataclass
 class NextEditEngine:
-    host: NextEditHost
+    host: GlmHost
     history: EditHistory
     current_version: Callable[[str], int | None]
     context: Callable[[NextEditRequest, Window], Awaitable[str]] | None = None
