@@ -17,9 +17,6 @@ from typing import Any
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
-from glm_lsp.lsp.edits import LineIndex
-from glm_lsp.text import split_lines
-
 
 class LspTextDocument(TextDocument):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -35,6 +32,8 @@ class LspTextDocument(TextDocument):
     @property
     def lines(self) -> Sequence[str]:
         if self._lines is None:
+            from glm_lsp.text import split_lines  # with the first document, not at start
+
             self._lines = split_lines(self.source)
         return self._lines
 
@@ -43,6 +42,10 @@ class LspTextDocument(TextDocument):
         self._lines = None
 
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
+        # Loaded with the first edit, not at start (initialize waits for nothing it needs).
+        from glm_lsp.lsp.edits import LineIndex
+        from glm_lsp.text import split_lines
+
         self.lines  # noqa: B018 - makes sure _lines is filled
         lines = self._lines
         assert lines is not None

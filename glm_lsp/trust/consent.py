@@ -17,7 +17,6 @@ import enum
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +66,8 @@ class ConsentStore:
         data = {"allowed": {k: sorted(v) for k, v in sorted(allowed.items())}}
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # Written whole then renamed: another server reading it sees the old or the new file.
+        import tempfile  # on first write only: not needed to start
+
         fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".consent-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -14,13 +14,11 @@ client, so no feature can get past it); ``KeyDestination.confirm`` is where a fe
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from glm_lsp.glm.dialects import is_glm_host
 from glm_lsp.glm.errors import GlmError
 from glm_lsp.trust.asker import Asker
 from glm_lsp.trust.consent import KEY_HOST, Answer, ConsentStore, ask
@@ -33,6 +31,8 @@ BASE_URL_ENV = "GLM_LSP_BASE_URL"
 
 def is_trusted_host(host: str) -> bool:
     """GLM's own domains and this machine."""
+    from glm_lsp.glm.dialects import is_glm_host  # on the first request, not at start
+
     return _is_loopback(host) or is_glm_host(host)
 
 
@@ -40,6 +40,8 @@ def _is_loopback(host: str) -> bool:
     host = host.lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
