@@ -36,6 +36,7 @@ from glm_lsp.acp.delivery import (
     Written,
     ask_to_apply,
     change_tool_calls,
+    changed_file_name,
     permission_title,
     write_changes,
 )
@@ -320,8 +321,8 @@ class GlmAcpAgent:
             updates.send(helpers.start_tool_call(**_start_fields(call)))
         await updates.flush()
         runs = risky_changes(workspace, changes)
-        names = [c.title or "" for c in calls]
-        title = permission_title([workspace_name(n) for n in names], runs)
+        names = [changed_file_name(workspace, change) for change in changes]
+        title = permission_title(names, runs)
         if not await ask_to_apply(self.conn, session.id, title, calls):
             for call in calls:
                 updates.send(helpers.update_tool_call(call.tool_call_id, status="failed"))
@@ -337,9 +338,7 @@ class GlmAcpAgent:
         )
         failed = {name for name, _ in written.failed}
         for call, name in zip(calls, names, strict=True):
-            status: Literal["completed", "failed"] = (
-                "failed" if workspace_name(name) in failed else "completed"
-            )
+            status: Literal["completed", "failed"] = "failed" if name in failed else "completed"
             updates.send(helpers.update_tool_call(call.tool_call_id, status=status))
         updates.text("\n\n" + _verdict(written, check_note, partial, runs_named=bool(runs)))
         return "end_turn"
@@ -357,12 +356,6 @@ class GlmAcpAgent:
 MAX_MESSAGE_BYTES = 16 * 2**20  # one JSON-RPC line from the client, at most
 
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}")
-
-
-def workspace_name(title: str) -> str:
-    """The file a change tool call's title names ("Edit a.py" -> "a.py")."""
-    _, _, rest = title.partition(" ")
-    return rest.split(" → ")[-1]
 
 
 def _start_fields(call: Any) -> dict[str, Any]:

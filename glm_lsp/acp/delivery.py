@@ -140,15 +140,16 @@ async def write_changes(
     and the rest still goes, so the user is told exactly which files are as GLM left them."""
     written = Written()
     for change in changes:
-        path = change.new_path if isinstance(change, RenameChange) else change.path
-        name = workspace.display(path)
+        name = changed_file_name(workspace, change)
         try:
             if isinstance(change, TextChange | CreateChange):
                 text = change.new_text if isinstance(change, TextChange) else change.text
                 if client_writes:
-                    await conn.write_text_file(session_id=session_id, path=str(path), content=text)
+                    await conn.write_text_file(
+                        session_id=session_id, path=str(change.path), content=text
+                    )
                 else:
-                    write_atomically(path, text)
+                    write_atomically(change.path, text)
             elif isinstance(change, DeleteChange):
                 os.unlink(change.path)
             else:
@@ -163,6 +164,12 @@ async def write_changes(
         else:
             written.done.append(name)
     return written
+
+
+def changed_file_name(workspace: Workspace, change: FileChange) -> str:
+    """The file a change leaves, as people see it (a rename: its new name)."""
+    path = change.new_path if isinstance(change, RenameChange) else change.path
+    return workspace.display(path)
 
 
 def write_atomically(path: Path, text: str) -> None:

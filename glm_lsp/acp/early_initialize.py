@@ -54,7 +54,7 @@ def answer_initialize_early(stdin_fd: int = 0, stdout_fd: int = 1) -> EarlyStart
         if not chunk:
             return EarlyStart(data)
         data += chunk
-    line, newline, rest = data.partition(b"\n")
+    line, _, rest = data.partition(b"\n")
     try:
         message = json.loads(line)
     except (ValueError, RecursionError):
@@ -76,5 +76,4 @@ def answer_initialize_early(stdin_fd: int = 0, stdout_fd: int = 1) -> EarlyStart
     payload = json.dumps(answer, separators=(",", ":")).encode() + b"\n"
     while payload:
         payload = payload[os.write(stdout_fd, payload) :]
-    del newline
     return EarlyStart(rest, capabilities if isinstance(capabilities, dict) else {})

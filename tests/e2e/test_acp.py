@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -264,10 +263,6 @@ async def test_the_same_script_through_lsp_and_acp_gives_the_same_files(
         "b.py": "from a import helper\n",
         "c.py": "from a import assist\n",
     }
-
-
-def _names(updates: list[Any]) -> list[str]:
-    return [getattr(u, "session_update", "") for u in updates]
 
 
 async def test_the_key_goes_to_a_settings_host_only_after_the_user_allows_it(
