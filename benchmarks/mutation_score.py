@@ -54,6 +54,7 @@ PACKAGES = {
             "tests/unit/test_usage.py",
             "tests/unit/test_glm_errors.py",
             "tests/unit/test_glm_service_now.py",
+            "tests/unit/test_glm_holder.py",
         ),
     ),
     "trust": Package(
@@ -62,6 +63,8 @@ PACKAGES = {
             "tests/unit/test_consent.py",
             "tests/unit/test_key_destination.py",
             "tests/unit/test_risky_changes.py",
+            "tests/unit/test_risky_paths.py",
+            "tests/unit/test_excluded_files.py",
         ),
     ),
     "context": Package(

@@ -4,13 +4,39 @@ only place print is allowed."""
 
 from __future__ import annotations
 
-import argparse
 import sys
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from glm_lsp import __version__
 
+if TYPE_CHECKING:
+    import argparse
+
+# `glm-lsp` with no arguments, as editors start it: the parser's defaults, so that start-up
+# skips argparse (building the parser and its help formatter is about 5 ms of the editor's wait
+# for `initialize`). tests/unit/test_cli.py checks they equal the parser's.
+PLAIN_START = {
+    "command": None,
+    "tcp": False,
+    "acp": False,
+    "host": "127.0.0.1",
+    "port": 2087,
+    "log_file": None,
+    "verbose": 0,
+}
+
+
+def parse_args(argv: list[str] | None = None) -> Any:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        return SimpleNamespace(**PLAIN_START)
+    return build_parser().parse_args(argv)
+
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="glm-lsp", description="GLM-5.1 language server (LSP over stdio by default)."
     )
@@ -45,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     not_dumpable()
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     if args.command == "doctor":
         return doctor(args)
     if args.acp:

@@ -166,6 +166,43 @@ MUTANTS = (
         "if files is None:",
         ("tests/unit/test_context_sources.py", "-k", "changed_exclude_setting"),
     ),
+    # Issue 29, second pass: slips mutmut cannot show (the table is built at import, before
+    # mutmut picks a mutant) and the gaps its survivors pointed at.
+    Mutant(
+        "a risky-path row keeps its family",
+        "glm_lsp/trust/risky_paths.py",
+        "return [RiskyPath(family, kind, pattern, reason) for pattern in patterns]",
+        "return [RiskyPath(kind, kind, pattern, reason) for pattern in patterns]",
+        ("tests/unit/test_risky_paths.py", "-k", "family_kind_pattern_and_reason"),
+    ),
+    Mutant(
+        "a risky-path row keeps its reason",
+        "glm_lsp/trust/risky_paths.py",
+        "return [RiskyPath(family, kind, pattern, reason) for pattern in patterns]",
+        'return [RiskyPath(family, kind, pattern, "") for pattern in patterns]',
+        ("tests/unit/test_risky_changes.py", "-k", "docs_table"),
+    ),
+    Mutant(
+        "hooksPath = . makes the root's hooks risky",
+        "glm_lsp/trust/risky_paths.py",
+        'if folder == ".":',
+        "if False:",
+        ("tests/unit/test_risky_paths.py", "-k", "hooks_run_from_the_workspace_root"),
+    ),
+    Mutant(
+        "a file inside glm-lsp's own folders, not only the folder",
+        "glm_lsp/trust/risky_paths.py",
+        "real_path == own or real_path.is_relative_to(own)",
+        "real_path == own",
+        ("tests/unit/test_risky_paths.py", "-k", "own_settings_and_consent"),
+    ),
+    Mutant(
+        "package.json names scripts apart from installs",
+        "glm_lsp/trust/risky_paths.py",
+        "scripts = not isinstance(before, dict) or not isinstance(after, dict)",
+        "scripts = True",
+        ("tests/unit/test_risky_paths.py", "-k", "scripts_or_its_installs"),
+    ),
 )
 
 

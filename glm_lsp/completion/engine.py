@@ -176,27 +176,38 @@ async def read_reply(
     """The reply's text up to where the suggestion is complete; the stream is closed there
     (which closes the upstream connection), not read to its end."""
     reply = ""
-    if stop_early:
-        _warm_grammars(cursor.path)
+    warming = _warm_grammars(cursor.path) if stop_early else []
     async with contextlib.aclosing(events) as stream:
         async for event in stream:
             if not isinstance(event, TextDelta):
                 continue
             reply += event.text
             end = completion_end(reply, cursor) if stop_early else None
+            if end is not None and warming:
+                # The indentation would end the suggestion here, but the file's grammar, which
+                # reads brackets (a C body written flush left), is still loading: ask again
+                # once it is there. Only on the file's first completion.
+                await asyncio.wait(warming, timeout=GRAMMAR_WAIT_SECONDS)
+                warming = []
+                end = completion_end(reply, cursor)
             if end is not None:
                 return reply[:end]
     return reply
 
 
+# How long a stop waits for a grammar still loading: compiling its query takes up to half a
+# second once, more on a loaded machine; the reply goes on streaming meanwhile.
+GRAMMAR_WAIT_SECONDS = 3.0
 _WARMING: set[asyncio.Future[Any]] = set()
 
 
-def _warm_grammars(path: str) -> None:
+def _warm_grammars(path: str) -> list[asyncio.Future[Any]]:
     """Load the file's grammar in a thread while the model thinks (when the context gatherer
-    has not: a file outside the workspace, context off): early stop reads the tree once it
-    is there, and never waits for it."""
+    has not: a file outside the workspace, context off); the loads started."""
+    started: list[asyncio.Future[Any]] = []
     for grammar in unloaded_for(path):
         future = asyncio.ensure_future(asyncio.to_thread(load, grammar))
         _WARMING.add(future)
         future.add_done_callback(_WARMING.discard)
+        started.append(future)
+    return started

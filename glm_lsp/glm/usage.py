@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from glm_lsp.glm.events import Usage
+if TYPE_CHECKING:
+    from glm_lsp.glm.events import Usage
 
 _UTC8 = timezone(timedelta(hours=8))
 PEAK_START_HOUR = 14  # 14:00-18:00 UTC+8 counts 3x, other hours 2x
@@ -91,6 +93,8 @@ class UsageLedger:
     ) -> dict[str, object]:
         """Totals and ``byFeature``; ``quotaMultiplier`` only for the Coding Plan, whose quota
         it is (a pay-per-token account is billed by tokens, cached ones at a lower price)."""
+        from glm_lsp.glm.events import Usage
+
         total = FeatureUsage()
         for entry in self._by_feature.values():
             total.requests += entry.requests

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import logging
 import sys
@@ -17,21 +18,20 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from glm_lsp import __version__
-from glm_lsp.glm.errors import GlmError, GlmNoKeyError
 from glm_lsp.glm.holder import GlmClientHolder
-from glm_lsp.glm.usage import UsageLedger
 from glm_lsp.log import redact, register_secret
-from glm_lsp.lsp.asker import LspAsker
 from glm_lsp.lsp.documents import LspWorkspace
 from glm_lsp.lsp.request_progress import REQUEST_WORK_DONE_TOKEN
 from glm_lsp.lsp.stdio import TolerantStdin
-from glm_lsp.trust.consent import ConsentStore
-from glm_lsp.trust.key_destination import KeyDestination
 
 if TYPE_CHECKING:
     from glm_lsp.config import GlmSettings
     from glm_lsp.glm.client import GlmClient
+    from glm_lsp.glm.usage import UsageLedger
+    from glm_lsp.lsp.asker import LspAsker
     from glm_lsp.mcp_client.hub import McpHub
+    from glm_lsp.trust.consent import ConsentStore
+    from glm_lsp.trust.key_destination import KeyDestination
 
 log = logging.getLogger(__name__)
 
@@ -151,19 +151,14 @@ class GlmLanguageServer(LanguageServer):
         # The user's own layer (initializationOptions): workspace settings may tighten its
         # security settings, never loosen them (settings_layers.py).
         self.user_settings: GlmSettings | None = None
-        self.ledger = UsageLedger()
         self.capability_adjusters: list[CapabilityAdjuster] = []
         self.client_name: str | None = None  # initialize's clientInfo.name
-        self._clients = GlmClientHolder(self.ledger, on_notice=self.show_warning)
         # Called with each document opened (after the workspace holds it).
         self.on_document_open: list[Callable[[GlmLanguageServer, str], None]] = []
         self._warned: set[str] = set()
         self._request_tasks: dict[Any, set[asyncio.Task[Any]]] = {}
         self._configured: asyncio.Event | None = None
         self._background: set[asyncio.Future[Any]] = set()
-        self.consent = ConsentStore()  # what the user allowed, in the user's state directory
-        self.key_destination = KeyDestination(self.consent)
-        self.asker = LspAsker(self)  # how trust code asks this editor's user
         self.mcp: McpHub | None = None  # the agent's MCP servers, from the first agent run on
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
@@ -200,13 +195,48 @@ class GlmLanguageServer(LanguageServer):
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._configured_event().wait(), timeout)
 
+    # -- trust: built on first use, like the GLM client below ----------------------------------
+    @functools.cached_property
+    def consent(self) -> ConsentStore:
+        """What the user allowed, in the user's state directory."""
+        from glm_lsp.trust.consent import ConsentStore
+
+        return ConsentStore()
+
+    @functools.cached_property
+    def key_destination(self) -> KeyDestination:
+        from glm_lsp.trust.key_destination import KeyDestination
+
+        return KeyDestination(self.consent)
+
+    @functools.cached_property
+    def asker(self) -> LspAsker:
+        """How trust code asks this editor's user."""
+        from glm_lsp.lsp.asker import LspAsker
+
+        return LspAsker(self)
+
     # -- the GLM client ------------------------------------------------------------------------
+    # The ledger and the client are built on first use, and the GLM modules with them: the
+    # editor waits for `initialize` (benchmarks/startup.py).
+    @functools.cached_property
+    def ledger(self) -> UsageLedger:
+        from glm_lsp.glm.usage import UsageLedger
+
+        return UsageLedger()
+
+    @functools.cached_property
+    def _clients(self) -> GlmClientHolder:
+        return GlmClientHolder(self.ledger, on_notice=self.show_warning)
+
     async def confirm_key_destination(self) -> None:
         """Ask when the settings name an unknown host; raise unless the user allows it."""
         await self.key_destination.confirm(self.settings, self.asker, has_key=self.has_key())
 
     def glm_client(self) -> GlmClient:
         """The one client for the server's life; rebuilt only when key or endpoint change."""
+        from glm_lsp.glm.errors import GlmError, GlmNoKeyError
+
         url_problem = self.settings.base_url_problem()
         if url_problem is not None:
             raise GlmError(url_problem)  # never another host in its place
@@ -231,7 +261,8 @@ class GlmLanguageServer(LanguageServer):
         return self.settings.api_key() is not None
 
     async def close_client(self) -> None:
-        await self._clients.aclose()
+        if "_clients" in self.__dict__:  # else no client was ever built
+            await self._clients.aclose()
 
     def model_for(self, feature: str) -> str:
         if feature == "completion" and self.settings.completion.model:
@@ -292,6 +323,8 @@ class GlmLanguageServer(LanguageServer):
 
     def report_error(self, exc: BaseException, *, feature: str = "request") -> None:
         """Turn any failure into one clear message; the server keeps serving."""
+        from glm_lsp.glm.errors import GlmError, GlmNoKeyError
+
         if isinstance(exc, GlmNoKeyError):
             self.warn_once("no-key", exc.user_message)
             return

@@ -51,11 +51,18 @@ class ConsentStore:
     """
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path if path is not None else state_dir() / CONSENT_FILE
+        self._path = path
         self._allowed: dict[str, set[str]] = {}
         self._stamp: tuple[int, int] | None = None
         # Questions being asked now, so concurrent requests share one question.
         self.pending: dict[tuple[str, str], asyncio.Future[Answer]] = {}
+
+    @property
+    def path(self) -> Path:
+        # Found on first use: platformdirs is not needed to answer `initialize`.
+        if self._path is None:
+            self._path = state_dir() / CONSENT_FILE
+        return self._path
 
     def allowed(self, kind: str, subject: str) -> bool:
         return subject in self._load().get(kind, set())

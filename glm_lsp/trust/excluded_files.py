@@ -29,7 +29,8 @@ def is_excluded(path: Path, root: Path | None, exclude: Sequence[str]) -> bool:
             if candidate.is_relative_to(base):
                 relative = candidate.relative_to(base).as_posix()
                 break
-        name = relative if relative is not None else candidate.as_posix().lstrip("/")
+        # Outside the root, the absolute path: pathspec reads its leading "/" as the top.
+        name = relative if relative is not None else candidate.as_posix()
         if spec.match_file(name.lower()):
             return True
     return False

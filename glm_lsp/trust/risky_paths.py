@@ -277,7 +277,7 @@ def why_it_runs(
             return row.reason
     if any(a == ".github" and b == "workflows" for a, b in itertools.pairwise(folders)):
         return WORKFLOWS
-    if hooks_path and _below(relative, hooks_path):
+    if hooks_path and _in_hooks_folder(relative, hooks_path):
         return HOOKS_PATH
     for row in RISKY_PATHS:
         if row.kind == "name" and fnmatch.fnmatchcase(name, row.pattern):
@@ -292,9 +292,46 @@ def why_it_runs(
     return None
 
 
-def _below(relative: str, folder: str) -> bool:
+# The hooks git runs (githooks(5)): what a hooks folder that is the workspace root holds.
+GIT_HOOK_NAMES = frozenset(
+    [
+        "applypatch-msg",
+        "pre-applypatch",
+        "post-applypatch",
+        "pre-commit",
+        "pre-merge-commit",
+        "prepare-commit-msg",
+        "commit-msg",
+        "post-commit",
+        "pre-rebase",
+        "post-checkout",
+        "post-merge",
+        "pre-push",
+        "pre-receive",
+        "update",
+        "proc-receive",
+        "post-receive",
+        "post-update",
+        "reference-transaction",
+        "push-to-checkout",
+        "pre-auto-gc",
+        "post-rewrite",
+        "sendemail-validate",
+        "fsmonitor-watchman",
+        "p4-changelist",
+        "p4-prepare-changelist",
+        "p4-post-changelist",
+        "p4-pre-submit",
+        "post-index-change",
+    ]
+)
+
+
+def _in_hooks_folder(relative: str, folder: str) -> bool:
     folder = folder.strip("/")
-    return bool(folder) and (relative == folder or relative.startswith(folder + "/"))
+    if folder == ".":  # `hooksPath = .`: the root's files named as hooks run
+        return relative.lower() in GIT_HOOK_NAMES  # (a hook's name has no "/")
+    return relative == folder or relative.startswith(folder + "/")
 
 
 def _package_runs(text: str | None) -> Any:
@@ -317,8 +354,9 @@ _SECTION = re.compile(r"^\s*\[\s*([^\]\s\"]+)")
 
 
 def git_hooks_path(root: Path) -> str | None:
-    """``core.hooksPath`` of the repository at ``root``, relative to it (POSIX), when it
-    points inside it; read from ``.git/config`` directly (no git process for this)."""
+    """``core.hooksPath`` of the repository at ``root``, relative to it (POSIX; ``.`` for the
+    root itself), when it points inside it; read from ``.git/config`` directly (no git process
+    for this)."""
     try:
         text = (root / ".git" / "config").read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -342,4 +380,4 @@ def git_hooks_path(root: Path) -> str | None:
         relative = target.resolve().relative_to(root.resolve())
     except ValueError:
         return None  # outside the workspace: the agent cannot write there anyway
-    return relative.as_posix() if relative.parts else None
+    return relative.as_posix()

@@ -93,6 +93,13 @@ def test_hosts_are_compared_case_insensitively() -> None:
     assert host_subject("https://h.test:9/") != host_subject("http://h.test:9/")
 
 
+def test_a_subject_names_a_port_only_when_it_knows_one() -> None:
+    assert host_subject("https://api.example.com/v4/") == "https://api.example.com:443"
+    assert host_subject("ws://h.test/") == "ws://h.test"  # no default port it knows
+    assert host_subject("http://[::1]/v1") == "http://[::1]:80"
+    assert host_subject("file:///etc/passwd") == "file://"  # no host: none made up
+
+
 def test_the_question_and_the_reasons_name_the_host() -> None:
     assert consent_question("llm.example.com").startswith(
         "Send your GLM API key to llm.example.com?"

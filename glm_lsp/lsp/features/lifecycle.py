@@ -10,11 +10,6 @@ from lsprotocol import types
 
 from glm_lsp.log import attach_client_logging, secrets_from_environment
 from glm_lsp.lsp.server import GlmLanguageServer, preload_implementations
-from glm_lsp.trust.consent import Answer
-from glm_lsp.trust.key_destination import (
-    GlmKeyHostNotAllowedError,
-    host_needing_consent,
-)
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +68,8 @@ def register(server: GlmLanguageServer) -> None:
             apply_settings(ls, settings, source="didChangeConfiguration")
         else:
             await pull_configuration(ls)
+        from glm_lsp.trust.key_destination import host_needing_consent
+
         if _usable_endpoint(ls) and ls.has_key() and host_needing_consent(ls.settings):
             ls.spawn(prepare_upstream(ls))  # a new host is asked about now, not mid-typing
         if ls.mcp is not None:  # a server whose definition changed or went stops now
@@ -102,6 +99,10 @@ def _usable_endpoint(ls: GlmLanguageServer) -> bool:
 async def prepare_upstream(ls: GlmLanguageServer) -> None:
     """Ask about a host the settings chose (once), then open the connection, so the first
     real request pays no connect/TLS cost. A host not allowed gets no request, not even this."""
+    # Trust loads here, after `initialized`: not while the editor waits for `initialize`.
+    from glm_lsp.trust.consent import Answer
+    from glm_lsp.trust.key_destination import GlmKeyHostNotAllowedError
+
     try:
         await ls.confirm_key_destination()
     except GlmKeyHostNotAllowedError as exc:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from glm_lsp.glm.errors import GlmError
-from glm_lsp.glm.usage import is_coding_plan
 from glm_lsp.lsp.server import GlmLanguageServer
 
 log = logging.getLogger(__name__)
@@ -21,6 +19,7 @@ def register(server: GlmLanguageServer) -> None:
         # Loaded on first use: the quota client (httpx) and the next-edit state are not
         # needed to answer initialize.
         from glm_lsp.glm.quota import UNKNOWN, describe
+        from glm_lsp.glm.usage import is_coding_plan
         from glm_lsp.lsp.features.next_edit.state import next_edit_counts
 
         await ls.wait_configured()
@@ -45,6 +44,8 @@ def register(server: GlmLanguageServer) -> None:
 
 async def _quota(ls: GlmLanguageServer) -> list[Any] | None:
     """The plan's limits; None (shown as "quota unknown") whatever goes wrong."""
+    from glm_lsp.glm.errors import GlmError
+
     if not ls.has_key():
         return None
     try:
