@@ -15,7 +15,8 @@ as mutmut does, and a mutant no selected test reaches ("no tests") as a survivor
 that changes nothing anyone can observe (say why in one line where the score is reported).
 
 ``--keep`` leaves the copy (its path is printed); ``--again TREE`` then copies the tests as they
-are now into it and tests only its survivors again: the quick loop while adding tests.
+are now into it and tests only its survivors again (``--only GLOB ...``: those whose name
+matches, e.g. ``"glm_lsp.glm.chunks.*"``): the quick loop while adding tests.
 
 ``tests/named_mutants.py`` is the other half: the slips a person found, each with its test.
 """
@@ -23,6 +24,7 @@ are now into it and tests only its survivors again: the quick loop while adding 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import re
 import shutil
@@ -55,6 +57,9 @@ PACKAGES = {
             "tests/unit/test_glm_errors.py",
             "tests/unit/test_glm_service_now.py",
             "tests/unit/test_glm_holder.py",
+            "tests/unit/test_glm_client_errors.py",
+            "tests/unit/test_glm_stream_reading.py",
+            "tests/unit/test_glm_quota_thinking.py",
         ),
     ),
     "trust": Package(
@@ -146,15 +151,32 @@ def score(name: str, package: Package, options: argparse.Namespace) -> float | N
 def again(tree: Path, options: argparse.Namespace) -> float | None:
     """A kept copy, with the repository's tests as they are now: the mutants a stopped run
     left unchecked, then its survivors, tested again (the verdicts on killed mutants stand:
-    tests are only ever added or made stricter; a new test file needs a fresh run)."""
+    tests are only ever added or made stricter). The copy's test selection is rewritten from
+    PACKAGES, so a test file added since is found (mutmut collects its stats then).
+    ``options.only``: survivors whose name matches one of these globs, only."""
     shutil.copytree(ROOT / "tests", tree / "tests", dirs_exist_ok=True, ignore=_SKIPPED)
+    package = package_of(tree)
+    if package is not None:
+        pyproject = tree / "pyproject.toml"
+        text = _TABLE.sub("", pyproject.read_text(encoding="utf-8"))
+        pyproject.write_text(text.rstrip("\n") + "\n\n" + mutmut_table(package), "utf-8")
     children = ("--max-children", str(options.max_children))
     started = time.monotonic()
     run = mutmut(tree, "run", *children)  # resumes where a stopped run left off
     survivors = sorted(m for m, s in statuses_of(tree).items() if s in SURVIVED)
+    if options.only:
+        survivors = [m for m in survivors if any(fnmatch.fnmatch(m, p) for p in options.only)]
     if run.returncode == 0 and survivors:
         run = mutmut(tree, "run", *children, *survivors)
     return report(tree.parent.name, tree, run, time.monotonic() - started, options.show_survivors)
+
+
+def package_of(tree: Path) -> Package | None:
+    """The package a kept copy was made for, from its folder's name (score() names it)."""
+    for name, package in PACKAGES.items():
+        if tree.parent.name.startswith(f"glm-lsp-mutmut-{name}-"):
+            return package
+    return None
 
 
 def statuses_of(tree: Path) -> dict[str, str]:
@@ -229,6 +251,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
     parser.add_argument(
         "--again", type=Path, metavar="TREE", help="a kept copy: test its survivors again"
+    )
+    parser.add_argument(
+        "--only", nargs="+", metavar="GLOB", help="with --again: these survivors only"
     )
     args = parser.parse_args()
     if args.again:
