@@ -85,9 +85,11 @@ PACKAGES = {
     "agent-check": Package(("glm_lsp/agent/check.py",), ("tests/unit/test_agent_check.py",)),
 }
 
-# A mutant that makes a test wait forever is stopped by pytest-timeout well before the
-# suite's 120 s (mutmut's own limit counts CPU seconds, which a wait does not use).
-PYTEST_ARGS = ("-p", "no:cacheprovider", "-q", "--timeout=30")
+# A mutant that makes a test wait forever is stopped by pytest-timeout (mutmut's own limit
+# counts CPU seconds, which a wait does not use). The slowest unit test of these packages
+# takes 2.5 s: 10 s leaves room on a loaded machine, and a hanging mutant costs 10 s, not 30.
+# (Changing these arguments makes mutmut forget a kept copy's results: it reruns them all.)
+PYTEST_ARGS = ("-p", "no:cacheprovider", "-q", "--timeout=10")
 # Log lines are not mutated: their words are for a person reading the log, and no test reads
 # them (the key's redaction, which matters, is log.py's filter, tested on its own).
 NOT_MUTATED = (r"^\s*log\.(debug|info|warning|error|exception)\(",)

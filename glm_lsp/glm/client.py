@@ -642,8 +642,9 @@ def _status_error(response: httpx.Response, body: bytes, cut: bool, request_id: 
         message = clean(error.get("message"))
     elif isinstance(parsed, dict) and _is_spring_error(parsed):
         path = clean(parsed.get("path")) or "the request's path"
+        answer = " ".join(str(part) for part in (status, clean(error)) if part)
         return GlmStatusError(
-            f"GLM's host answered {status} {clean(error) or ''} for {path}: the base URL's "
+            f"GLM's host answered {answer} for {path}: the base URL's "
             "path is wrong; check glm.baseUrl (GLM's is https://open.bigmodel.cn/api/paas/v4/ "
             "or https://api.z.ai/api/paas/v4/, the Coding Plan's /api/coding/paas/v4/).",
             status=status,
