@@ -60,6 +60,7 @@ PACKAGES = {
             "tests/unit/test_glm_client_errors.py",
             "tests/unit/test_glm_stream_reading.py",
             "tests/unit/test_glm_quota_thinking.py",
+            "tests/unit/test_glm_one_stream.py",
         ),
     ),
     "trust": Package(
