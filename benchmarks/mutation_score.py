@@ -60,7 +60,6 @@ PACKAGES = {
             "tests/unit/test_glm_client_errors.py",
             "tests/unit/test_glm_stream_reading.py",
             "tests/unit/test_glm_quota_thinking.py",
-            "tests/unit/test_glm_one_stream.py",
         ),
     ),
     "trust": Package(

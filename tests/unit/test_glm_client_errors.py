@@ -4,6 +4,7 @@ values the client acts on."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
 from contextlib import aclosing
@@ -13,8 +14,10 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
+from glm_lsp import __version__
 from glm_lsp.glm import client as client_module
 from glm_lsp.glm.client import (
+    MAX_REPLY_BYTES,
     GlmClient,
     _Clock,
     _next_try,
@@ -24,15 +27,20 @@ from glm_lsp.glm.client import (
 from glm_lsp.glm.errors import (
     GlmAlwaysThinkingError,
     GlmBusyError,
+    GlmConnectionError,
     GlmDeadlineError,
     GlmEncodingRefusedError,
     GlmError,
+    GlmResponseTooLargeError,
     GlmServerError,
     GlmStatusError,
+    GlmStreamBrokenError,
+    GlmThinkingSpentError,
     GlmTimeoutError,
+    max_tokens_setting,
 )
 from glm_lsp.glm.events import Waiting
-from glm_lsp.glm.models import ChatRequest
+from glm_lsp.glm.models import ChatRequest, TextDelta
 from glm_lsp.glm.thinking import always_thinking_notice, unasked_reasoning_notice
 from tests.conftest import TEST_KEY
 from tests.fake_glm import ALWAYS_THINKING_REFUSAL, FakeGlm, Reply
@@ -390,3 +398,151 @@ async def test_a_deadline_passed_while_busy_ends_the_next_read_soon() -> None:
 async def test_a_cancel_from_outside_is_not_a_timeout() -> None:
     outcome = await read_under_watchdog(10.0, 0.1, outside_cancel_at_deadline=True)
     assert outcome == "cancelled"
+
+
+# -- one streamed request against the fake: what it sends, each way a stream goes wrong --
+
+
+def stream_client(fake: FakeGlm, **options: float) -> GlmClient:
+    settings = {"max_retries": 0, "backoff_base": 0.01, "timeout": 5.0, **options}
+    return GlmClient(base_url=fake.url, api_key=TEST_KEY, **settings)  # type: ignore[arg-type]
+
+
+def chat(**fields: object) -> ChatRequest:
+    return ChatRequest(model="glm-5.1", messages=[{"role": "user", "content": "hi"}], **fields)  # type: ignore[arg-type]
+
+
+async def failure(
+    fake: FakeGlm, reply: Reply, *, feature: str = "actions", **fields: object
+) -> GlmError:
+    fake.enqueue(reply)
+    client = stream_client(fake)
+    try:
+        with pytest.raises(GlmError) as caught:
+            async for _ in client.stream_chat(chat(**fields), feature=feature):
+                pass
+    finally:
+        await client.aclose()
+    assert caught.value.request_id == fake.requests[-1].body["request_id"]  # for support
+    return caught.value
+
+
+async def test_the_request_is_json_sent_by_post(fake_glm: FakeGlm) -> None:
+    fake_glm.enqueue(Reply(text="ok"))
+    client = stream_client(fake_glm)
+    assert [e async for e in client.stream_chat(chat(), feature="actions")]
+    await client.aclose()
+    sent = fake_glm.requests[0]
+    assert sent.headers["content-type"] == "application/json"
+    assert sent.body["messages"] == [{"role": "user", "content": "hi"}]
+
+
+async def test_a_page_instead_of_a_stream_says_so(fake_glm: FakeGlm) -> None:
+    page = Reply(body="<html><body>Sign in</body></html>", content_type="text/html")
+    error = await failure(fake_glm, page)
+    assert isinstance(error, GlmConnectionError)
+    assert error.user_message == (
+        f"{fake_glm.url.rstrip('/')}/ answered with text/html instead of an event stream (a "
+        "proxy, or the wrong glm.baseUrl?); nothing was applied."
+    )
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind"),
+    [
+        (Reply(raw_events=[], close_without_done=True), GlmConnectionError),
+        (Reply(text="def add(a, b):", close_without_done=True), GlmStreamBrokenError),
+    ],
+    ids=["before-any-text", "after-some-text"],
+)
+async def test_a_stream_that_stops_before_its_end(
+    fake_glm: FakeGlm, reply: Reply, kind: type[GlmError]
+) -> None:
+    error = await failure(fake_glm, reply)
+    assert type(error) is kind  # nothing yet: worth a retry; some text: a broken reply
+    assert error.user_message == (
+        "The GLM stream ended before the reply was complete; nothing was applied."
+    )
+
+
+async def test_an_error_event_is_glms_own_words(fake_glm: FakeGlm) -> None:
+    error = await failure(fake_glm, Reply(text="par", error_event="Model overloaded (scripted)"))
+    assert "Model overloaded (scripted)" in error.user_message
+
+
+async def test_thinking_that_spends_the_budget_names_the_features_setting(
+    fake_glm: FakeGlm,
+) -> None:
+    reply = Reply(reasoning="Let me think about this at length.", finish_reason="length")
+    error = await failure(fake_glm, reply, feature="agent", max_tokens=64, thinking=True)
+    assert isinstance(error, GlmThinkingSpentError)
+    assert error.user_message == (
+        f"GLM spent all 64 tokens thinking; raise {max_tokens_setting('agent')} "
+        "(it wrote no answer; nothing was applied)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("feature", "setting"),
+    [("completion", "glm.requestTimeout"), ("actions", "glm.firstTokenTimeout")],
+)
+async def test_no_first_token_in_time_names_the_setting_that_bounds_it(
+    fake_glm: FakeGlm, feature: str, setting: str
+) -> None:
+    fake_glm.enqueue(Reply(text="late", first_token_delay=3.0))
+    client = stream_client(fake_glm, timeout=0.4, first_token_timeout=0.4)
+    with pytest.raises(GlmTimeoutError) as caught:
+        async for _ in client.stream_chat(chat(), feature=feature):
+            pass
+    await client.aclose()
+    assert f"({setting})" in caught.value.user_message
+
+
+async def test_a_slow_reader_of_the_stream_is_not_a_stalled_stream(fake_glm: FakeGlm) -> None:
+    """The chunk timeout counts GLM's silence, not the time the caller spends between
+    events (an agent runs a tool, a completion is rebased)."""
+    fake_glm.enqueue(Reply(text="one two three four", chunk_size=5))
+    client = stream_client(fake_glm, timeout=0.3)
+    text = ""
+    async for event in client.stream_chat(chat(), feature="actions"):
+        if isinstance(event, TextDelta):
+            text += event.text
+            await asyncio.sleep(0.7)  # longer than the chunk timeout, after every piece
+    await client.aclose()
+    assert text == "one two three four"
+
+
+async def test_a_reply_past_the_size_limit_is_cut(fake_glm: FakeGlm) -> None:
+    piece = "x" * (6 * 2**20)  # under the line limit (8 MB); three of them pass 16 MB
+    chunk = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+    }
+    events = [json.dumps(chunk)] * (MAX_REPLY_BYTES // len(piece) + 1)
+    error = await failure(fake_glm, Reply(raw_events=events, close_without_done=True))
+    assert isinstance(error, GlmResponseTooLargeError)
+    assert error.user_message == (
+        "GLM's reply grew past 16 MB; stopped reading it, nothing was applied."
+    )
+
+
+async def test_a_client_made_without_options_has_the_settings_defaults(fake_glm: FakeGlm) -> None:
+    """Doctor and tests build clients with the defaults: they are the settings' own."""
+    from glm_lsp.config import GlmSettings
+
+    defaults = GlmSettings()
+    client = GlmClient(base_url=fake_glm.url.rstrip("/"), api_key=TEST_KEY)
+    assert client.base_url == fake_glm.url.rstrip("/") + "/"
+    assert client.timeout == defaults.request_timeout
+    assert client.first_token_timeout == defaults.first_token_timeout
+    assert client.max_retries == defaults.max_retries
+    assert client.backoff_base == 0.5
+    assert client.deadlines == {}
+    fake_glm.enqueue(Reply(text="ok"))
+    assert [e async for e in client.stream_chat(chat(), feature="actions")]
+    await client.aclose()
+    headers = fake_glm.requests[0].headers
+    assert headers["accept"] == "text/event-stream, application/json"
+    assert headers["accept-encoding"] == "identity"  # nothing compressed can grow past a bound
+    assert headers["user-agent"] == f"glm-lsp/{__version__}"
