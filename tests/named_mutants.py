@@ -203,6 +203,20 @@ MUTANTS = (
         "scripts = True",
         ("tests/unit/test_risky_paths.py", "-k", "scripts_or_its_installs"),
     ),
+    Mutant(
+        "a GLM client registers its key for redaction",
+        "glm_lsp/glm/client.py",
+        "register_secret(api_key)",
+        "register_secret(None)",
+        ("tests/unit/test_glm_client_errors.py", "-k", "key_is_hidden"),
+    ),
+    Mutant(
+        "only the Coding Plan's host is asked for a quota",
+        "glm_lsp/glm/client.py",
+        "QuotaWatcher(self.base_url, api_key) if is_coding_plan(self.base_url) else None",
+        "QuotaWatcher(self.base_url, api_key)",
+        ("tests/unit/test_glm_client_errors.py", "-k", "coding_plan_client_asks"),
+    ),
 )
 
 

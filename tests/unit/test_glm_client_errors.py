@@ -42,6 +42,7 @@ from glm_lsp.glm.errors import (
 from glm_lsp.glm.events import Waiting
 from glm_lsp.glm.models import ChatRequest, TextDelta
 from glm_lsp.glm.thinking import always_thinking_notice, unasked_reasoning_notice
+from glm_lsp.log import redact
 from tests.conftest import TEST_KEY
 from tests.fake_glm import ALWAYS_THINKING_REFUSAL, FakeGlm, Reply
 
@@ -546,3 +547,26 @@ async def test_a_client_made_without_options_has_the_settings_defaults(fake_glm:
     assert headers["accept"] == "text/event-stream, application/json"
     assert headers["accept-encoding"] == "identity"  # nothing compressed can grow past a bound
     assert headers["user-agent"] == f"glm-lsp/{__version__}"
+
+
+async def test_only_a_coding_plan_client_asks_for_the_quota(fake_glm: FakeGlm) -> None:
+    plan = GlmClient(
+        base_url=f"http://127.0.0.1:{fake_glm.port}/api/coding/paas/v4/", api_key=TEST_KEY
+    )
+    other = GlmClient(base_url=fake_glm.url, api_key=TEST_KEY)
+    try:
+        assert plan.on_coding_plan and not other.on_coding_plan
+        assert await other.quota() is None  # a pay-per-token account has no such limits
+        limits = await plan.quota()
+        assert limits is not None and [limit.window for limit in limits] == ["5-hour", "weekly"]
+    finally:
+        await plan.aclose()
+        await other.aclose()
+
+
+async def test_the_clients_key_is_hidden_from_whatever_is_reported() -> None:
+    key = "client-key-that-only-this-test-uses-4711"
+    assert redact(f"sent {key}") == f"sent {key}"  # not a key by its looks: only if registered
+    client = GlmClient(base_url="http://127.0.0.1:9/api/paas/v4/", api_key=key)
+    await client.aclose()
+    assert key not in redact(f"sent {key}")
